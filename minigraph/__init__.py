@@ -1,0 +1,23 @@
+"""minigraph: a small, exact computation-graph framework in numpy for recurrent models.
+
+Build nodes with ``param``, ``input`` and the op functions, wrap the outputs in a
+``Graph``, then ``forward`` and ``backward``. See docs/design.md.
+"""
+
+from . import ops
+from .cells import GATES, gru_cell, lstm_cell, rnn_cell
+from .errors import (
+    AnomalyError,
+    DTypeError,
+    GraphError,
+    InputError,
+    MinigraphError,
+    ShapeError,
+)
+from .graph import Graph, topological_order
+from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly
+from .node import Node, constant, input, param, tags
+from .op import Op, SubGrad, apply
+from .ops import *  # noqa: F403 - the op library is the public API
+
+__version__ = "0.1.0"

@@ -1,0 +1,54 @@
+"""Recurrent cells, built two ways with the same numbers.
+
+``fused=False`` composes the cell from primitive ops (MatMul, Add, Sigmoid, Tanh, Mul):
+the form a student draws. ``fused=True`` (the default) uses one fused step node with a
+hand-derived backward: the form that trains fast. Weights follow cs231n: Wx (D, kH),
+Wh (H, kH), b (kH,), with k = 1 (rnn), 4 (lstm: i, f, o, g) or 3 (gru: r, z, n).
+"""
+
+from .ops import gru_step, lstm_step, matmul, rnn_step, sigmoid, split, tanh
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _name(name, part):
+    return f"{name}.{part}" if name else None
+
+
+def rnn_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
+    """next_h = tanh(x Wx + prev_h Wh + b)."""
+    if fused:
+        return rnn_step(x, prev_h, Wx, Wh, b, name=name)
+    pre = matmul(x, Wx) + matmul(prev_h, Wh) + b
+    return tanh(pre, name=name)
+
+
+def lstm_cell(x, prev_h, prev_c, Wx, Wh, b, fused=True, name=None):
+    """Returns (next_h, next_c): c = f * c + i * g, h = o * tanh(c)."""
+    if fused:
+        return lstm_step(x, prev_h, prev_c, Wx, Wh, b, name=name)
+    H = prev_h.shape[1]
+    pre = matmul(x, Wx) + matmul(prev_h, Wh) + b
+    pre_i, pre_f, pre_o, pre_g = split(pre, (H, H, H, H))
+    i, f, o = (sigmoid(p, name=_name(name, gate))
+               for p, gate in zip((pre_i, pre_f, pre_o), "ifo"))
+    g = tanh(pre_g, name=_name(name, "g"))
+    next_c = f * prev_c + i * g
+    next_h = o * tanh(next_c)
+    next_c.name = _name(name, "c") or next_c.name
+    next_h.name = name or next_h.name
+    return next_h, next_c
+
+
+def gru_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
+    """r, z gates; n = tanh(x Wx_n + (r * h) Wh_n + b_n); next_h = (1 - z) * n + z * h."""
+    if fused:
+        return gru_step(x, prev_h, Wx, Wh, b, name=name)
+    H = prev_h.shape[1]
+    Wh_rz, Wh_n = split(Wh, (2 * H, H))
+    x_rz, x_n = split(matmul(x, Wx) + b, (2 * H, H))
+    r, z = split(sigmoid(x_rz + matmul(prev_h, Wh_rz)), (H, H))
+    n = tanh(x_n + matmul(r * prev_h, Wh_n), name=_name(name, "n"))
+    next_h = (1 - z) * n + z * prev_h
+    next_h.name = name or next_h.name
+    return next_h

@@ -1,0 +1,95 @@
+"""Numerical gradients by centered differences, and checks of a whole graph against them.
+
+``eval_numerical_gradient`` and ``eval_numerical_gradient_array`` keep the call shapes of
+the cs231n helpers (``f, x, df, h=1e-5``), so the assignment's gradient-check cells run
+unchanged. Centered differences have O(h^2) error; in float32 the rounding error of
+f(x + h) - f(x - h) swamps it, so checks here insist on float64.
+"""
+
+import numpy as np
+
+from .errors import DTypeError, GraphError
+from .graph import Graph
+
+
+def rel_error(x, y):
+    """max |x - y| / max(1e-8, |x| + |y|), the cs231n relative error."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def _centered(f_of_x, x, h, indices):
+    """d f / d x[i] for every i in ``indices``, perturbing ``x`` in place and restoring it."""
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in indices:
+        old = x[index]
+        x[index] = old + h
+        plus = f_of_x()
+        x[index] = old - h
+        minus = f_of_x()
+        x[index] = old
+        grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def eval_numerical_gradient(f, x, verbose=True, h=1e-5):
+    """Gradient of the scalar function ``f`` at ``x`` (an array that is perturbed in place)."""
+    def at_x():
+        return float(f(x))
+    grad = _centered(at_x, x, h, np.ndindex(x.shape))
+    if verbose:
+        for index in np.ndindex(x.shape):
+            print(index, grad[index])
+    return grad
+
+
+def eval_numerical_gradient_array(f, x, df, h=1e-5):
+    """Gradient of sum(f(x) * df) with respect to ``x``: the chain rule for an array-valued
+    ``f`` against an upstream gradient ``df``."""
+    def at_x():
+        return float(np.sum(f(x) * df))
+    return _centered(at_x, x, h, np.ndindex(x.shape))
+
+
+def check_graph(graph, wrt=None, feed=None, h=1e-5, num_checks=None, seed=0):
+    """Compare the backward of ``graph`` with centered differences.
+
+    ``wrt``: the leaf nodes to check (default: every parameter). A non-scalar first output
+    is reduced against a random upstream gradient (never all ones, which hides errors
+    that cancel). ``num_checks``: check that many random entries per node instead of all.
+    Returns {node name: max relative error}. Put graphs with dropout in eval mode first.
+    """
+    if not isinstance(graph, Graph):
+        graph = Graph(graph)
+    wrt = list(graph.params if wrt is None else wrt)
+    for node in wrt:
+        if node.dtype != np.float64:
+            raise DTypeError(f"gradient check of '{node.name}' needs float64, got {node.dtype}: "
+                             "float32 centered differences are only good to about 1e-3")
+        if node.op is not None:
+            raise GraphError(f"'{node.name}' is not a leaf; check parameters or inputs")
+    rng = np.random.default_rng(seed)
+    if feed:
+        graph.feed(feed)
+    out = graph.outputs[0]
+    upstream = None if int(np.prod(out.shape)) == 1 else rng.standard_normal(out.shape).astype(out.dtype)
+
+    def objective():
+        value = graph.forward()
+        return float(value if upstream is None else np.sum(value * upstream))
+
+    graph.zero_grad()
+    objective()
+    graph.backward(upstream)
+    analytic = {n.name: np.zeros(n.shape) if n.grad is None else np.array(n.grad) for n in wrt}
+
+    errors = {}
+    for node in wrt:
+        indices = list(np.ndindex(node.shape))
+        if num_checks is not None and num_checks < len(indices):
+            picks = rng.choice(len(indices), size=num_checks, replace=False)
+            indices = [indices[i] for i in sorted(picks)]
+        numeric = _centered(objective, node.value, h, indices)
+        rows = tuple(np.array(axis) for axis in zip(*indices)) if node.shape else ()
+        errors[node.name] = rel_error(numeric[rows], analytic[node.name][rows])
+    return errors

@@ -1,0 +1,264 @@
+"""Graph: a built graph of nodes that runs forward in topological order and backward in
+reverse, and can be run again on new feed values without being rebuilt."""
+
+import numpy as np
+
+from . import modes
+from .errors import AnomalyError, DTypeError, GraphError, ShapeError
+from .node import Node
+from .op import SubGrad
+
+
+def topological_order(outputs):
+    """Every node the outputs depend on, inputs before users.
+
+    Iterative depth-first search (no recursion limit, so T = 10,000 unrolled steps are
+    fine), visiting inputs left to right: the same graph gives the same order every run.
+    """
+    order, visited = [], set()
+    for root in outputs:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _where(node):
+    where = ", ".join(f"{k}={v}" for k, v in node.tags.items() if k != "role")
+    op = type(node.op).__name__ if node.op is not None else node.kind
+    return f"node '{node.name}' (op {op}{', ' + where if where else ''})"
+
+
+def _check_finite(node, array, what):
+    # min and max propagate NaN and expose inf: two reductions, no temporary array.
+    if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
+        nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
+        raise AnomalyError(f"non-finite {what} at {_where(node)}: {nan} NaN and {inf} inf "
+                           f"among {array.size} entries of shape {array.shape}")
+
+
+class Graph:
+    """The graph that computes ``outputs`` (a node or a sequence of nodes).
+
+    ``forward(feed)`` sets input values and runs every op in topological order;
+    ``backward(grad)`` runs the ops' backward in reverse order from the first output, summing
+    gradients where a node fans out. Parameter gradients accumulate until ``zero_grad``.
+    """
+
+    def __init__(self, outputs, name=None):
+        self.outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
+        if not self.outputs or not all(isinstance(o, Node) for o in self.outputs):
+            raise GraphError("Graph needs one or more output nodes")
+        self.name = name
+        self.nodes = topological_order(self.outputs)
+        self.op_nodes = [n for n in self.nodes if n.op is not None]
+        self.params = [n for n in self.nodes if n.kind == "param"]
+        self.inputs = [n for n in self.nodes if n.kind == "input"]
+        self._by_name = {}
+        for n in self.nodes:
+            self._by_name.setdefault(n.name, n)
+        self._ready_for_backward = False
+
+    def __len__(self):
+        return len(self.nodes)
+
+    def __getitem__(self, name):
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no node named {name!r} in this graph") from None
+
+    def __repr__(self):
+        return (f"Graph({self.name or ''}: {len(self.nodes)} nodes, {len(self.op_nodes)} ops, "
+                f"{len(self.params)} params, outputs {[o.name for o in self.outputs]})")
+
+    # ------------------------------------------------------------------ running
+    def feed(self, values):
+        """Set input values from {node or name: array}; shapes must match what was built."""
+        for key, value in values.items():
+            node = key if isinstance(key, Node) else self[key]
+            if node.kind != "input":
+                raise GraphError(f"cannot feed node '{node.name}': it is a {node.kind}, "
+                                 "not an input")
+            array = np.asarray(value)
+            if array.shape != node.shape:
+                raise ShapeError(f"feed for input '{node.name}' has shape {array.shape}, but "
+                                 f"the graph was built for {node.shape}; build a graph for "
+                                 "the new shape")
+            if array.dtype != node.dtype:
+                if array.dtype.kind in "iu" and node.dtype.kind in "iu":
+                    array = array.astype(node.dtype)  # widening ids loses nothing
+                else:
+                    raise DTypeError(f"feed for input '{node.name}' is {array.dtype}, but the "
+                                     f"graph was built for {node.dtype}")
+            node.value = array
+
+    def forward(self, feed=None):
+        """Run the graph; returns the first output's value."""
+        if feed:
+            self.feed(feed)
+        check = modes.anomaly_enabled()
+        keep_for_backward = modes.grad_enabled()
+        for node in self.nodes:
+            if node.op is None:
+                if node.value is None:
+                    raise GraphError(f"input '{node.name}' {node.shape} was never fed")
+                if node.kind == "input":
+                    node.grad = None
+                if check:
+                    _check_finite(node, node.value, "value")
+                continue
+            node.grad = None
+            value = node.op.forward(*[i.value for i in node.inputs])
+            if value.shape != node.shape or value.dtype != node.dtype:
+                raise GraphError(f"{_where(node)} produced {value.shape} {value.dtype}, "
+                                 f"expected {node.shape} {node.dtype}")
+            node.value = value
+            if not keep_for_backward:
+                node.op.release()
+            if check:
+                _check_finite(node, value, "value")
+        self._ready_for_backward = keep_for_backward
+        return self.outputs[0].value
+
+    def backward(self, grad=None, retain_graph=False):
+        """Backpropagate from the outputs.
+
+        ``grad`` is the upstream gradient of the first output; it may be left out only for
+        a scalar output. A graph with several outputs also takes a list with one gradient
+        (or None) per output. Unless ``retain_graph`` is set, each op's saved arrays, value
+        and gradient are freed as soon as backward has used them; a second backward then
+        needs a new forward.
+        """
+        if not self._ready_for_backward:
+            raise GraphError("backward needs a forward run first (forward under no_grad, or a "
+                             "previous backward without retain_graph=True, leaves nothing to "
+                             "backpropagate)")
+        if isinstance(grad, (list, tuple)):
+            if len(grad) != len(self.outputs):
+                raise GraphError(f"got {len(grad)} upstream gradients for "
+                                 f"{len(self.outputs)} outputs")
+            seeds = list(zip(self.outputs, grad))
+        else:
+            seeds = [(self.outputs[0], grad)]
+        for out, out_grad in seeds:
+            if out_grad is None and len(seeds) > 1:
+                continue
+            self._accumulate(out, self._upstream(out, out_grad), None)
+        check = modes.anomaly_enabled()
+        outputs = set(self.outputs)
+        for node in reversed(self.op_nodes):
+            g = node.grad
+            if g is not None and node.requires_grad:
+                if check:
+                    _check_finite(node, g, "gradient")
+                input_grads = node.op.backward(g)
+                if len(input_grads) != len(node.inputs):
+                    raise GraphError(f"{_where(node)}: backward returned {len(input_grads)} "
+                                     f"gradients for {len(node.inputs)} inputs")
+                for child, child_grad in zip(node.inputs, input_grads):
+                    if child_grad is not None and child.requires_grad:
+                        self._accumulate(child, child_grad, node)
+            if not retain_graph:
+                node.op.release()
+                node.grad = None
+                if node not in outputs:
+                    node.value = None
+        if check:
+            for leaf in self.nodes:
+                if leaf.op is None and leaf.grad is not None:
+                    _check_finite(leaf, leaf.grad, "gradient")
+        self._ready_for_backward = retain_graph
+
+    @staticmethod
+    def _upstream(out, grad):
+        if grad is None:
+            if out.value.size != 1:
+                raise GraphError(f"backward from non-scalar '{out.name}' of shape {out.shape} "
+                                 "needs an upstream gradient of that shape")
+            return np.ones(out.shape, dtype=out.dtype)
+        grad = np.asarray(grad)
+        if grad.shape != out.shape or grad.dtype != out.dtype:
+            raise ShapeError(f"upstream gradient for '{out.name}' is {grad.shape} {grad.dtype}, "
+                             f"expected {out.shape} {out.dtype}")
+        return grad
+
+    @staticmethod
+    def _accumulate(node, grad, source):
+        """node.grad += grad, allocating only when a second gradient arrives."""
+        if isinstance(grad, SubGrad):
+            if node.grad is None:
+                node.grad, node.grad_owned = np.zeros(node.shape, node.dtype), True
+            elif not node.grad_owned:
+                node.grad, node.grad_owned = node.grad.copy(), True
+            part = node.grad[grad.index]
+            if part.shape != grad.value.shape or grad.value.dtype != node.dtype:
+                raise GraphError(f"{_where(source)} returned a partial gradient "
+                                 f"{grad.value.shape} {grad.value.dtype} for a part "
+                                 f"{part.shape} of '{node.name}' ({node.dtype})")
+            part += grad.value
+            return
+        if grad.shape != node.shape or grad.dtype != node.dtype:
+            origin = _where(source) if source is not None else "the upstream gradient"
+            raise GraphError(f"{origin} returned a gradient {grad.shape} {grad.dtype} for "
+                             f"'{node.name}', which is {node.shape} {node.dtype}")
+        if node.grad is None:
+            # A parameter's gradient outlives this backward, so it must not alias an array
+            # an op may reuse; everything else may borrow until a second gradient arrives.
+            if node.kind == "param":
+                node.grad, node.grad_owned = grad.copy(), True
+            else:
+                node.grad, node.grad_owned = grad, False
+        elif node.grad_owned:
+            node.grad += grad
+        else:
+            node.grad, node.grad_owned = node.grad + grad, True
+
+    def zero_grad(self):
+        """Forget the gradients of every leaf (parameters and inputs)."""
+        for node in self.nodes:
+            if node.op is None:
+                node.grad = None
+
+    def train(self, mode=True):
+        """Switch ops with a training mode (Dropout) on or off; returns the graph."""
+        for node in self.op_nodes:
+            if hasattr(node.op, "training"):
+                node.op.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # ------------------------------------------------------------------ analysis
+    def to_networkx(self):
+        """A ``networkx.DiGraph``: one vertex per node (keyed by node id) carrying name,
+        kind, op, shape, dtype and tags; an edge from each input to its user, whose
+        ``positions`` attribute lists the argument slots it fills (``x + x`` has two)."""
+        import networkx as nx
+
+        g = nx.DiGraph(name=self.name or "")
+        for n in self.nodes:
+            g.add_node(n.id, name=n.name, kind=n.kind,
+                       op=type(n.op).__name__ if n.op is not None else None,
+                       label=n.op.label if n.op is not None else n.name,
+                       shape=n.shape, dtype=str(n.dtype), tags=dict(n.tags),
+                       requires_grad=n.requires_grad)
+        for n in self.op_nodes:
+            for position, child in enumerate(n.inputs):
+                if g.has_edge(child.id, n.id):
+                    g.edges[child.id, n.id]["positions"].append(position)
+                else:
+                    g.add_edge(child.id, n.id, positions=[position], shape=child.shape)
+        return g

@@ -1,0 +1,173 @@
+"""Nodes: the values of a graph, and the leaf constructors `param`, `input` and `constant`.
+
+A Node is a value in the graph. Leaves are parameters (trained), inputs (fed each run)
+and constants; every other node is made by applying an Op to input nodes. A node knows
+its shape and dtype from the moment it is built, before any value exists.
+"""
+
+import itertools
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import modes
+from .errors import DTypeError, GraphError, ShapeError
+
+_ids = itertools.count()
+_tag_stack = [{}]
+
+LEAF_KINDS = ("param", "input", "const")
+
+
+@contextmanager
+def tags(**new_tags):
+    """Tag every node built inside, e.g. ``with tags(t=3, layer=0): ...``.
+
+    Graph builders use it to record the timestep, layer and role of each node, which the
+    renderer and analyzers read. Scopes nest; inner values win.
+    """
+    _tag_stack.append({**_tag_stack[-1], **new_tags})
+    try:
+        yield
+    finally:
+        _tag_stack.pop()
+
+
+def current_tags():
+    return _tag_stack[-1]
+
+
+class Node:
+    """A value in a graph.
+
+    Attributes: ``value`` (numpy array, or None before forward / after it is freed),
+    ``grad`` (same shape and dtype, or None), ``op`` (the Op that makes it; None for
+    leaves), ``inputs`` (tuple of nodes), ``name``, ``tags`` (dict: t, layer, role ...),
+    ``kind`` ('param', 'input', 'const' or 'op'), ``shape``, ``dtype``, ``requires_grad``.
+    """
+
+    __slots__ = ("value", "grad", "op", "inputs", "name", "tags", "kind", "shape", "dtype",
+                 "requires_grad", "id", "grad_owned")
+
+    def __init__(self, kind, shape, dtype, *, value=None, op=None, inputs=(), name=None,
+                 requires_grad=False, node_tags=None):
+        self.id = next(_ids)
+        self.kind = kind
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.value = value
+        self.grad = None
+        # False while `grad` may alias an array someone else owns (an upstream grad, a view):
+        # the engine then adds out of place instead of writing into it.
+        self.grad_owned = False
+        self.op = op
+        self.inputs = tuple(inputs)
+        self.name = name if name is not None else f"{type(op).__name__.lower() if op else kind}{self.id}"
+        self.tags = {**current_tags(), **(node_tags or {})}
+        self.requires_grad = bool(requires_grad)
+
+    @property
+    def is_leaf(self):
+        return self.op is None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        what = type(self.op).__name__ if self.op is not None else self.kind
+        return f"Node({self.name!r}, {what}, shape={self.shape}, dtype={self.dtype})"
+
+    # Arithmetic builds graph nodes; the op wrappers are imported late to avoid a cycle.
+    def __add__(self, other):
+        from .ops import add
+        return add(self, other)
+
+    def __radd__(self, other):
+        from .ops import add
+        return add(other, self)
+
+    def __sub__(self, other):
+        from .ops import sub
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        from .ops import sub
+        return sub(other, self)
+
+    def __mul__(self, other):
+        from .ops import mul
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        from .ops import mul
+        return mul(other, self)
+
+    def __matmul__(self, other):
+        from .ops import matmul
+        return matmul(self, other)
+
+    def __getitem__(self, key):
+        from .ops import slice_last
+        if not (isinstance(key, tuple) and len(key) >= 1 and key[0] is Ellipsis
+                and len(key) == 2 and isinstance(key[1], slice)):
+            raise GraphError(f"node '{self.name}': only x[..., a:b] slicing of the last axis "
+                             f"is supported, got {key!r}")
+        start, stop, step = key[1].indices(self.shape[-1])
+        if step != 1:
+            raise GraphError(f"node '{self.name}': slices with a step are not supported")
+        return slice_last(self, start, stop)
+
+
+def _as_array(value, what):
+    if isinstance(value, Node):
+        raise GraphError(f"{what}: expected a numpy array, got node '{value.name}'")
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise DTypeError(f"{what}: cannot hold an object array")
+    return array
+
+
+def param(value, name=None, **node_tags):
+    """A trained parameter. The node holds ``value`` itself, not a copy, so optimizers that
+    update the array in place keep every graph that uses it current."""
+    array = _as_array(value, f"param '{name}'")
+    if array.dtype.kind != "f":
+        raise DTypeError(f"param '{name}': parameters must be floating point, got {array.dtype}")
+    return Node("param", array.shape, array.dtype, value=array, name=name, requires_grad=True,
+                node_tags={"role": "param", **node_tags})
+
+
+def input(name, shape=None, dtype=None, value=None, requires_grad=None, **node_tags):  # noqa: A001
+    """A value fed at each run: ``input('x', (N, T, D), np.float32)`` or ``input('x', value=a)``.
+
+    Floating-point inputs require grad unless told otherwise (the cs231n layers return dx);
+    integer and boolean inputs (ids, masks) never do.
+    """
+    if value is not None:
+        array = _as_array(value, f"input '{name}'")
+        if shape is not None and tuple(shape) != array.shape:
+            raise ShapeError(f"input '{name}': declared shape {tuple(shape)} but the value "
+                             f"has shape {array.shape}")
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            raise DTypeError(f"input '{name}': declared dtype {np.dtype(dtype)} but the value "
+                             f"is {array.dtype}")
+        shape, dtype = array.shape, array.dtype
+    elif shape is None or dtype is None:
+        raise GraphError(f"input '{name}': give a value, or both shape and dtype")
+    else:
+        array = None
+    dtype = np.dtype(dtype)
+    if requires_grad is None:
+        requires_grad = dtype.kind == "f"
+    requires_grad = bool(requires_grad) and modes.grad_enabled()
+    return Node("input", shape, dtype, value=array, name=name, requires_grad=requires_grad,
+                node_tags=node_tags)
+
+
+def constant(value, name=None, dtype=None):
+    """A fixed value that never receives a gradient."""
+    array = _as_array(value, f"constant '{name}'")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return Node("const", array.shape, array.dtype, value=array, name=name)

@@ -1,0 +1,95 @@
+"""The Op base class and `apply`, which checks shapes and builds a node.
+
+An Op is one small class: ``infer`` checks the input nodes when the graph is built and
+returns the output's shape and dtype; ``forward`` maps arrays to an array, saving in
+``self.saved`` only what ``backward`` needs; ``backward`` maps the upstream gradient to a
+tuple aligned with the inputs (None where an input takes no gradient). Ops never
+accumulate gradients and never write into the upstream gradient: the engine does both.
+"""
+
+import numpy as np
+
+from . import modes
+from .errors import DTypeError, ShapeError, describe
+from .node import Node, constant
+
+
+class SubGrad:
+    """The gradient of a part of an input: ``grad[index] += value``.
+
+    Ops that read a slice of their input (select one timestep, take the h half of an LSTM
+    state) return this instead of a full-size array of zeros, so unrolling T steps costs
+    O(T) memory, not O(T^2). The engine allocates the full gradient once.
+    """
+
+    __slots__ = ("index", "value")
+
+    def __init__(self, index, value):
+        self.index = index
+        self.value = value
+
+
+class Op:
+    """Base class of all ops. Subclasses set ``differentiable = False`` to stop gradients."""
+
+    differentiable = True
+    saved = None
+
+    def infer(self, *inputs):
+        """Check the input nodes; return (shape, dtype) of the output."""
+        raise NotImplementedError
+
+    def forward(self, *values):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop what forward saved for backward."""
+        self.saved = None
+
+    @property
+    def label(self):
+        """Short text for drawings and messages."""
+        return type(self).__name__
+
+    # helpers for infer(): each raises one error that names the op and its inputs
+    def fail(self, inputs, message, error=ShapeError):
+        raise error(f"{self.label}: {message} (inputs: {describe(inputs)})")
+
+    def same_float_dtype(self, inputs):
+        dtypes = {n.dtype for n in inputs}
+        for n in inputs:
+            if n.dtype.kind != "f":
+                self.fail(inputs, f"'{n.name}' must be floating point, got {n.dtype}", DTypeError)
+        if len(dtypes) > 1:
+            self.fail(inputs, "inputs mix float dtypes; cast explicitly (minigraph never "
+                      "upcasts float32 to float64 behind your back)", DTypeError)
+        return inputs[0].dtype
+
+    def integer_input(self, inputs, node, what):
+        if node.dtype.kind not in "iu":
+            self.fail(inputs, f"{what} '{node.name}' must be integers, got {node.dtype}",
+                      DTypeError)
+
+
+def as_node(x, like=None):
+    """Nodes pass through; arrays and Python numbers become constants (a number takes the
+    dtype of the node it is combined with, so 1 - z stays float32)."""
+    if isinstance(x, Node):
+        return x
+    if like is not None and np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return constant(np.asarray(x, dtype=like.dtype), name=repr(x))
+    return constant(x)
+
+
+def apply(op, *inputs, name=None, **node_tags):
+    """Check ``inputs`` with ``op.infer`` and return the new node (no value is computed)."""
+    like = next((x for x in inputs if isinstance(x, Node)), None)
+    nodes = tuple(as_node(x, like) for x in inputs)
+    shape, dtype = op.infer(*nodes)
+    requires_grad = (op.differentiable and modes.grad_enabled()
+                     and any(n.requires_grad for n in nodes))
+    return Node("op", shape, dtype, op=op, inputs=nodes, name=name,
+                requires_grad=requires_grad, node_tags=node_tags)

@@ -1,0 +1,217 @@
+"""Elementwise and linear-algebra ops: Add, Sub, Mul, MatMul, Tanh, Sigmoid, Relu, Sum, Mean."""
+
+import numpy as np
+
+from ..op import Op, apply
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach its shape."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=axes).reshape(shape)
+
+
+class _Broadcasting(Op):
+    def infer(self, a, b):
+        dtype = self.same_float_dtype((a, b))
+        try:
+            return np.broadcast_shapes(a.shape, b.shape), dtype
+        except ValueError:
+            self.fail((a, b), f"shapes {a.shape} and {b.shape} do not broadcast")
+
+    def forward(self, a, b):
+        self.saved = (a.shape, b.shape)
+        return self.compute(a, b)
+
+
+class Add(_Broadcasting):
+    """a + b with numpy broadcasting. Shapes: any two that broadcast."""
+
+    def compute(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        a_shape, b_shape = self.saved
+        return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
+
+
+class Sub(_Broadcasting):
+    """a - b with numpy broadcasting."""
+
+    def compute(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        a_shape, b_shape = self.saved
+        return unbroadcast(grad, a_shape), unbroadcast(-grad, b_shape)
+
+
+class Mul(_Broadcasting):
+    """a * b elementwise with numpy broadcasting."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, grad):
+        a, b = self.saved
+        return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+
+
+class MatMul(Op):
+    """a @ b. Shapes: a (N, K), b (K, M) -> (N, M)."""
+
+    def infer(self, a, b):
+        dtype = self.same_float_dtype((a, b))
+        if a.ndim != 2 or b.ndim != 2:
+            self.fail((a, b), "MatMul takes two 2-d arrays (use TemporalAffine for (N, T, D))")
+        if a.shape[1] != b.shape[0]:
+            self.fail((a, b), f"inner dimensions differ: {a.shape[1]} vs {b.shape[0]}")
+        return (a.shape[0], b.shape[1]), dtype
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a @ b
+
+    def backward(self, grad):
+        a, b = self.saved
+        return grad @ b.T, a.T @ grad
+
+
+class _Elementwise(Op):
+    def infer(self, x):
+        return x.shape, self.same_float_dtype((x,))
+
+
+class Tanh(_Elementwise):
+    """tanh(x), any shape. Saves the output: d tanh = 1 - y^2."""
+
+    def forward(self, x):
+        y = np.tanh(x)
+        self.saved = y
+        return y
+
+    def backward(self, grad):
+        y = self.saved
+        return (grad * (1 - y * y),)
+
+
+def stable_sigmoid(x):
+    """1 / (1 + e^-x) without overflow: exp is only ever taken of -|x|."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class Sigmoid(_Elementwise):
+    """sigmoid(x), any shape, finite for any finite x. Saves the output: d s = s (1 - s)."""
+
+    def forward(self, x):
+        y = stable_sigmoid(x)
+        self.saved = y
+        return y
+
+    def backward(self, grad):
+        y = self.saved
+        return (grad * y * (1 - y),)
+
+
+class Relu(_Elementwise):
+    """max(x, 0), any shape."""
+
+    def forward(self, x):
+        y = np.maximum(x, 0)
+        self.saved = y
+        return y
+
+    def backward(self, grad):
+        return (grad * (self.saved > 0),)
+
+
+def _normalize_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if np.isscalar(axis) else tuple(axis)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(axis)
+    return tuple(sorted({a % ndim for a in axes}))
+
+
+class Sum(Op):
+    """Sum over ``axis`` (None: all axes), optionally keeping reduced axes as size 1."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def infer(self, x):
+        dtype = self.same_float_dtype((x,))
+        try:
+            self.axes = _normalize_axes(self.axis, x.ndim)
+        except ValueError:
+            self.fail((x,), f"axis {self.axis} out of range for {x.ndim} dims")
+        shape = tuple(1 if i in self.axes else s for i, s in enumerate(x.shape)
+                      if self.keepdims or i not in self.axes)
+        self.in_shape = x.shape
+        return shape, dtype
+
+    def forward(self, x):
+        return np.asarray(np.sum(x, axis=self.axes, keepdims=self.keepdims))
+
+    def scale(self):
+        return 1
+
+    def backward(self, grad):
+        kept = tuple(1 if i in self.axes else s for i, s in enumerate(self.in_shape))
+        g = grad.reshape(kept)
+        if self.scale() != 1:
+            g = g * np.asarray(self.scale(), dtype=grad.dtype)
+        return (np.broadcast_to(g, self.in_shape),)
+
+
+class Mean(Sum):
+    """Mean over ``axis`` (None: all axes)."""
+
+    def forward(self, x):
+        return np.asarray(np.mean(x, axis=self.axes, keepdims=self.keepdims))
+
+    def scale(self):
+        return 1.0 / max(1, int(np.prod([self.in_shape[a] for a in self.axes])))
+
+
+def add(a, b, name=None):
+    return apply(Add(), a, b, name=name)
+
+
+def sub(a, b, name=None):
+    return apply(Sub(), a, b, name=name)
+
+
+def mul(a, b, name=None):
+    return apply(Mul(), a, b, name=name)
+
+
+def matmul(a, b, name=None):
+    return apply(MatMul(), a, b, name=name)
+
+
+def tanh(x, name=None):
+    return apply(Tanh(), x, name=name)
+
+
+def sigmoid(x, name=None):
+    return apply(Sigmoid(), x, name=name)
+
+
+def relu(x, name=None):
+    return apply(Relu(), x, name=name)
+
+
+def sum(x, axis=None, keepdims=False, name=None):  # noqa: A001 - mirrors numpy's name
+    return apply(Sum(axis, keepdims), x, name=name)
+
+
+def mean(x, axis=None, keepdims=False, name=None):
+    return apply(Mean(axis, keepdims), x, name=name)

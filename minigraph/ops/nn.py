@@ -1,0 +1,178 @@
+"""Layer ops: Embedding, Affine, TemporalAffine, MaskedSoftmaxCE, Dropout."""
+
+import numpy as np
+
+from ..errors import DTypeError, InputError
+from ..op import Op, apply
+
+
+class Embedding(Op):
+    """W[ids]. Shapes: ids (...) integers in [0, V), W (V, D) -> (..., D).
+
+    Backward adds the gradient of every occurrence of an id into its row, so repeated ids
+    (the same word twice in a caption) sum, as they must.
+    """
+
+    def infer(self, ids, W):
+        self.integer_input((ids, W), ids, "ids")
+        self.same_float_dtype((W,))
+        if W.ndim != 2:
+            self.fail((ids, W), f"the embedding matrix must be (V, D), got {W.shape}")
+        self.names = (ids.name, W.name)
+        return ids.shape + W.shape[1:], W.dtype
+
+    def forward(self, ids, W):
+        vocab = W.shape[0]
+        if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+            bad = np.argwhere((ids < 0) | (ids >= vocab))[0]
+            raise InputError(f"Embedding '{self.names[1]}': id {ids[tuple(bad)]} at position "
+                             f"{tuple(int(i) for i in bad)} of '{self.names[0]}' is outside "
+                             f"[0, {vocab})")
+        self.saved = (ids, W.shape)
+        return W[ids]
+
+    def backward(self, grad):
+        ids, w_shape = self.saved
+        dW = np.zeros(w_shape, dtype=grad.dtype)
+        np.add.at(dW, ids.reshape(-1), grad.reshape(-1, w_shape[1]))
+        return None, dW
+
+
+class Affine(Op):
+    """x @ w + b over the last axis. Shapes: x (..., D), w (D, M), b (M,) -> (..., M)."""
+
+    min_ndim = 1
+
+    def infer(self, x, w, b):
+        dtype = self.same_float_dtype((x, w, b))
+        if x.ndim < self.min_ndim or w.ndim != 2 or b.shape != w.shape[1:] or (
+                x.shape[-1] != w.shape[0]):
+            self.fail((x, w, b), f"{self.label} needs x (..., D), w (D, M), b (M,) with "
+                      f"x of at least {self.min_ndim} dims")
+        return x.shape[:-1] + (w.shape[1],), dtype
+
+    def forward(self, x, w, b):
+        self.saved = (x, w)
+        return x @ w + b
+
+    def backward(self, grad):
+        x, w = self.saved
+        flat_x = x.reshape(-1, x.shape[-1])
+        flat_g = grad.reshape(-1, grad.shape[-1])
+        return grad @ w.T, flat_x.T @ flat_g, flat_g.sum(axis=0)
+
+
+class TemporalAffine(Affine):
+    """Affine at every timestep. Shapes: x (N, T, D), w (D, M), b (M,) -> (N, T, M)."""
+
+    min_ndim = 3
+
+    def infer(self, x, w, b):
+        if x.ndim != 3:
+            self.fail((x, w, b), f"x must be (N, T, D), got {x.shape}")
+        return super().infer(x, w, b)
+
+
+class MaskedSoftmaxCE(Op):
+    """cs231n's temporal softmax loss.
+
+    Shapes: scores (N, T, V) float, targets (N, T) integers in [0, V), mask (N, T) bool
+    -> a scalar: the cross-entropy summed over unmasked steps and divided by N
+    (``average='batch'``, cs231n) or by the number of unmasked steps (``'token'``, nats per
+    character). Softmax goes through log-sum-exp, so scores of 1e4 stay finite.
+    """
+
+    def __init__(self, average="batch"):
+        if average not in ("batch", "token"):
+            raise ValueError(f"MaskedSoftmaxCE: average must be 'batch' or 'token', got {average!r}")
+        self.average = average
+
+    def infer(self, scores, targets, mask):
+        inputs = (scores, targets, mask)
+        dtype = self.same_float_dtype((scores,))
+        self.integer_input(inputs, targets, "targets")
+        if mask.dtype != np.bool_:
+            self.fail(inputs, f"mask '{mask.name}' must be boolean, got {mask.dtype} (use "
+                      "captions != NULL)", DTypeError)
+        if scores.ndim != 3 or targets.shape != scores.shape[:2] or mask.shape != targets.shape:
+            self.fail(inputs, "needs scores (N, T, V), targets (N, T) and mask (N, T)")
+        self.names = (scores.name, targets.name)
+        return (), dtype
+
+    def forward(self, scores, targets, mask):
+        N, T, V = scores.shape
+        flat = scores.reshape(N * T, V)
+        y = targets.reshape(N * T)
+        if y.size and (y.min() < 0 or y.max() >= V):
+            bad = np.argwhere((targets < 0) | (targets >= V))[0]
+            raise InputError(f"MaskedSoftmaxCE: target {targets[tuple(bad)]} at position "
+                             f"{tuple(int(i) for i in bad)} of '{self.names[1]}' is outside "
+                             f"[0, {V})")
+        shifted = flat - flat.max(axis=1, keepdims=True)
+        log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_probs = shifted - log_z
+        weight = mask.reshape(N * T).astype(scores.dtype)
+        denominator = N if self.average == "batch" else max(1, int(mask.sum()))
+        weight /= weight.dtype.type(denominator)
+        picked = log_probs[np.arange(N * T), y]
+        self.saved = (log_probs, y, weight, scores.shape)
+        return np.asarray(-(picked * weight).sum(), dtype=scores.dtype)
+
+    def backward(self, grad):
+        log_probs, y, weight, shape = self.saved
+        dscores = np.exp(log_probs)
+        dscores[np.arange(y.size), y] -= 1
+        dscores *= (weight * grad)[:, None]
+        return dscores.reshape(shape), None, None
+
+
+class Dropout(Op):
+    """Inverted dropout: in training, zero each entry with probability ``p`` and scale the
+    rest by 1 / (1 - p); in eval mode, the identity. Masks come from the Generator given
+    (one explicit seed drives everything). Any shape."""
+
+    def __init__(self, p, rng, training=True):
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("Dropout: rng must be a numpy.random.Generator")
+        self.p, self.rng, self.training = p, rng, training
+
+    @property
+    def label(self):
+        return f"Dropout(p={self.p})"
+
+    def infer(self, x):
+        return x.shape, self.same_float_dtype((x,))
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self.saved = None
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p
+        mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        self.saved = mask
+        return x * mask
+
+    def backward(self, grad):
+        return (grad if self.saved is None else grad * self.saved,)
+
+
+def embedding(ids, W, name=None):
+    return apply(Embedding(), ids, W, name=name)
+
+
+def affine(x, w, b, name=None):
+    return apply(Affine(), x, w, b, name=name)
+
+
+def temporal_affine(x, w, b, name=None):
+    return apply(TemporalAffine(), x, w, b, name=name)
+
+
+def masked_softmax_ce(scores, targets, mask, average="batch", name=None):
+    return apply(MaskedSoftmaxCE(average), scores, targets, mask, name=name)
+
+
+def dropout(x, p, rng, name=None):
+    return apply(Dropout(p, rng), x, name=name)
