@@ -56,7 +56,7 @@ def run(seed=0, N=4, T=5, V=7, D=6, H=8, steps=20, lr=0.5, out=print):
     per_step = [np.linalg.norm(graph[f"h[{t}]"].grad) for t in range(T)]
     out("  |dL/dh_t| for t = 0..T-1: " + " ".join(f"{g:.4f}" for g in per_step))
     out(f"  Wh is used at all {T} steps: its gradient is the sum of {T} contributions")
-    for step in range(steps):
+    for _ in range(steps):
         graph.zero_grad()
         loss = float(graph.forward())
         graph.backward()

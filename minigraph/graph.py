@@ -119,7 +119,6 @@ class Graph:
                 if check:
                     _check_finite(node, node.value, "value")
                 continue
-            node.grad = None
             value = node.op.forward(*[i.value for i in node.inputs])
             if value.shape != node.shape or value.dtype != node.dtype:
                 raise GraphError(f"{_where(node)} produced {value.shape} {value.dtype}, "
@@ -152,6 +151,8 @@ class Graph:
             seeds = list(zip(self.outputs, grad))
         else:
             seeds = [(self.outputs[0], grad)]
+        for node in self.op_nodes:  # stale gradients of a retained earlier backward
+            node.grad = None
         for out, out_grad in seeds:
             if out_grad is None and len(seeds) > 1:
                 continue

@@ -62,13 +62,19 @@ class Node:
         self.grad_owned = False
         self.op = op
         self.inputs = tuple(inputs)
-        self.name = name if name is not None else f"{type(op).__name__.lower() if op else kind}{self.id}"
+        if name is None:
+            name = f"{type(op).__name__.lower() if op is not None else kind}{self.id}"
+        self.name = name
         self.tags = {**current_tags(), **(node_tags or {})}
         self.requires_grad = bool(requires_grad)
 
     @property
     def is_leaf(self):
         return self.op is None
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
 
     @property
     def ndim(self):
@@ -138,7 +144,7 @@ def param(value, name=None, **node_tags):
                 node_tags={"role": "param", **node_tags})
 
 
-def input(name, shape=None, dtype=None, value=None, requires_grad=None, **node_tags):  # noqa: A001
+def input(name, shape=None, dtype=None, value=None, requires_grad=None, **node_tags):
     """A value fed at each run: ``input('x', (N, T, D), np.float32)`` or ``input('x', value=a)``.
 
     Floating-point inputs require grad unless told otherwise (the cs231n layers return dx);

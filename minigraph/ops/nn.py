@@ -84,7 +84,8 @@ class MaskedSoftmaxCE(Op):
 
     def __init__(self, average="batch"):
         if average not in ("batch", "token"):
-            raise ValueError(f"MaskedSoftmaxCE: average must be 'batch' or 'token', got {average!r}")
+            raise ValueError("MaskedSoftmaxCE: average must be 'batch' or 'token', "
+                             f"got {average!r}")
         self.average = average
 
     def infer(self, scores, targets, mask):

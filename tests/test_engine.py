@@ -1,0 +1,252 @@
+"""The engine: topological order, fan-out sums, reuse, freeing, no_grad, detach, export."""
+
+import tracemalloc
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import minigraph as mg
+from minigraph.gradient_check import eval_numerical_gradient, rel_error
+
+
+def test_diamond_gradient_sums_both_paths(rng):
+    a_value, b_value = rng.standard_normal(5), rng.standard_normal(5)
+    a = mg.input("a", value=a_value)
+    b = mg.input("b", value=b_value)
+    out = mg.sum(a * b + a)
+    graph = mg.Graph(out)
+    graph.forward()
+    graph.backward()
+    np.testing.assert_allclose(a.grad, b_value + 1)
+    np.testing.assert_allclose(b.grad, a_value)
+
+
+def test_x_plus_x_gives_two(rng):
+    x = mg.input("x", value=rng.standard_normal((2, 3)))
+    graph = mg.Graph(mg.sum(x + x))
+    graph.forward()
+    graph.backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+
+
+def test_fan_out_does_not_write_into_the_upstream_gradient(rng):
+    x = mg.input("x", value=rng.standard_normal(4))
+    y = x + x  # Add returns the same upstream array for both inputs
+    graph = mg.Graph(y)
+    graph.forward()
+    upstream = rng.standard_normal(4)
+    kept = upstream.copy()
+    graph.backward(upstream)
+    np.testing.assert_array_equal(upstream, kept)
+    np.testing.assert_allclose(x.grad, 2 * kept)
+
+
+def _unrolled_rnn(T, N=2, D=3, H=4, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    x = mg.input("x", value=rng.standard_normal((N, T, D)).astype(dtype))
+    Wx = mg.param(rng.standard_normal((D, H)).astype(dtype) * 0.5, "Wx")
+    Wh = mg.param(rng.standard_normal((H, H)).astype(dtype) * 0.5, "Wh")
+    b = mg.param(np.zeros(H, dtype), "b")
+    h = mg.input("h0", value=np.zeros((N, H), dtype))
+    hs = []
+    for t in range(T):
+        with mg.tags(t=t):
+            h = mg.rnn_step(mg.select_step(x, t), h, Wx, Wh, b, name=f"h[{t}]")
+        hs.append(h)
+    return mg.Graph(mg.sum(mg.stack(hs)), name="rnn"), Wh
+
+
+def test_shared_weight_gradient_is_sum_over_timesteps():
+    T = 6
+    graph, Wh = _unrolled_rnn(T)
+    graph.forward()
+    graph.backward(retain_graph=True)
+    total = Wh.grad.copy()
+    # Each step's contribution: prev_h^T @ da_t, recomputed from that step's own node.
+    contributions = []
+    for t in range(T):
+        node = graph[f"h[{t}]"]
+        prev_h = node.inputs[1].value
+        da = node.grad * (1 - node.value ** 2)
+        contributions.append(prev_h.T @ da)
+    np.testing.assert_allclose(total, np.sum(contributions, axis=0), rtol=1e-12, atol=1e-14)
+    assert np.abs(contributions[-1]).max() > 0 and np.abs(contributions[1]).max() > 0
+
+
+def test_shared_weight_gradient_matches_numerical():
+    graph, Wh = _unrolled_rnn(5)
+    graph.forward()
+    graph.backward()
+    analytic = Wh.grad.copy()
+    numeric = eval_numerical_gradient(lambda _: graph.forward(), Wh.value, verbose=False)
+    assert rel_error(analytic, numeric) < 1e-7
+
+
+def test_topological_order_is_exact_and_deterministic():
+    a = mg.input("a", value=np.ones(2))
+    b = mg.input("b", value=np.ones(2))
+    c = mg.mul(a, b, name="c")
+    d = mg.add(c, a, name="d")
+    e = mg.tanh(d, name="e")
+    names = [n.name for n in mg.topological_order([e])]
+    assert names == ["a", "b", "c", "d", "e"]
+    first = [n.id for n in mg.Graph(e).nodes]
+    assert first == [n.id for n in mg.Graph(e).nodes]
+
+
+def test_ten_thousand_steps_forward_backward_without_recursion_error():
+    graph, Wh = _unrolled_rnn(10_000, N=1, D=2, H=3)
+    loss = graph.forward()
+    graph.backward()
+    assert np.isfinite(loss) and np.isfinite(Wh.grad).all()
+    assert len(graph.nodes) > 20_000
+
+
+def _peak_bytes(T):
+    graph, _ = _unrolled_rnn(T, N=4, D=8, H=16)
+    tracemalloc.start()
+    graph.forward()
+    graph.backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_memory_of_forward_backward_grows_linearly_in_T():
+    small, large = _peak_bytes(1000), _peak_bytes(2000)
+    assert 1.6 < large / small < 2.4
+
+
+def test_reuse_on_new_feed_needs_no_rebuild(rng):
+    graph, Wh = _unrolled_rnn(4)
+    nodes_before = list(graph.nodes)
+    first = graph.forward()
+    new_x = rng.standard_normal(graph["x"].shape)
+    second = graph.forward({"x": new_x})
+    assert graph.nodes == nodes_before
+    assert first != second
+    rebuilt, _ = _unrolled_rnn(4)
+    rebuilt.params[0].value[...] = graph.params[0].value
+    rebuilt.params[1].value[...] = graph.params[1].value
+    assert rebuilt.forward({"x": new_x}) == pytest.approx(second, rel=1e-14)
+
+
+def test_feed_with_the_wrong_shape_names_the_input():
+    graph, _ = _unrolled_rnn(4)
+    with pytest.raises(mg.ShapeError, match=r"input 'x' has shape \(2, 5, 3\).*\(2, 4, 3\)"):
+        graph.forward({"x": np.zeros((2, 5, 3))})
+
+
+def test_parameter_gradients_accumulate_until_zero_grad():
+    graph, Wh = _unrolled_rnn(3)
+    graph.forward()
+    graph.backward()
+    once = Wh.grad.copy()
+    graph.forward()
+    graph.backward()
+    np.testing.assert_allclose(Wh.grad, 2 * once)
+    graph.zero_grad()
+    assert Wh.grad is None
+
+
+def test_second_backward_over_a_freed_graph_raises():
+    graph, Wh = _unrolled_rnn(3)
+    graph.forward()
+    graph.backward()
+    once = Wh.grad.copy()
+    with pytest.raises(mg.GraphError, match="forward run first"):
+        graph.backward()
+    np.testing.assert_array_equal(Wh.grad, once)
+
+
+def test_backward_frees_intermediate_values_and_saved_arrays():
+    graph, _ = _unrolled_rnn(3)
+    graph.forward()
+    graph.backward()
+    intermediates = [n for n in graph.op_nodes if n not in graph.outputs]
+    assert all(n.value is None and n.grad is None for n in intermediates)
+    assert all(n.op.saved is None for n in graph.op_nodes)
+
+
+def test_retain_graph_allows_a_second_backward():
+    graph, Wh = _unrolled_rnn(3)
+    graph.forward()
+    graph.backward(retain_graph=True)
+    once = Wh.grad.copy()
+    graph.backward()
+    np.testing.assert_allclose(Wh.grad, 2 * once)
+
+
+def test_no_grad_builds_and_runs_nothing_for_backward():
+    W = mg.param(np.ones((2, 2)), "W")
+    with mg.no_grad():
+        x = mg.input("x", value=np.ones((1, 2)))
+        y = mg.tanh(x @ W)
+        graph = mg.Graph(mg.sum(y))
+        graph.forward()
+    assert not y.requires_grad and not x.requires_grad
+    assert all(n.op.saved is None for n in graph.op_nodes)
+    with pytest.raises(mg.GraphError):
+        graph.backward()
+
+
+def test_forward_under_no_grad_then_backward_raises():
+    graph, _ = _unrolled_rnn(2)
+    with mg.no_grad():
+        graph.forward()
+    with pytest.raises(mg.GraphError, match="no_grad"):
+        graph.backward()
+
+
+def test_detach_cuts_the_gradient_but_passes_the_value(rng):
+    x = mg.input("x", value=rng.standard_normal(3))
+    W = mg.param(rng.standard_normal(3), "W")
+    carried = mg.detach(x * W, name="carried")
+    out = mg.sum(carried * W)
+    graph = mg.Graph(out)
+    graph.forward()
+    graph.backward()
+    np.testing.assert_allclose(W.grad, x.value * W.value)  # only the direct use
+    assert x.grad is None
+
+
+def test_no_silent_upcast_of_float32(rng):
+    graph, Wh = _unrolled_rnn(4, dtype=np.float32)
+    loss = graph.forward()
+    graph.backward()
+    assert loss.dtype == np.float32 and Wh.grad.dtype == np.float32
+    x32 = mg.input("x", value=np.ones((2, 3), np.float32))
+    w64 = mg.param(np.ones((3, 2)), "w64")
+    with pytest.raises(mg.DTypeError, match="never upcasts"):
+        mg.matmul(x32, w64)
+    y = 1 - mg.sigmoid(x32) * 2.0  # Python numbers take the node's dtype
+    assert y.dtype == np.float32
+
+
+def test_every_op_keeps_float32(rng):
+    ops_graph, _ = _unrolled_rnn(2, dtype=np.float32)
+    ops_graph.forward()
+    assert all(n.value.dtype == np.float32 for n in ops_graph.nodes if n.dtype.kind == "f")
+
+
+def test_networkx_export_carries_op_shape_dtype_name_and_tags():
+    graph, _ = _unrolled_rnn(3)
+    g = graph.to_networkx()
+    assert isinstance(g, nx.DiGraph)
+    assert g.number_of_nodes() == len(graph.nodes)
+    step = graph["h[1]"]
+    attrs = g.nodes[step.id]
+    assert attrs["op"] == "RNNStep" and attrs["shape"] == (2, 4)
+    assert attrs["dtype"] == "float64" and attrs["tags"]["t"] == 1 and attrs["name"] == "h[1]"
+    Wh = next(p for p in graph.params if p.name == "Wh")
+    users = {g.nodes[v]["tags"]["t"] for v in g.successors(Wh.id)}
+    assert users == {0, 1, 2}
+    assert list(nx.topological_sort(g))  # a DAG
+
+
+def test_x_plus_x_edge_records_both_positions():
+    x = mg.input("x", value=np.ones(2))
+    y = x + x
+    g = mg.Graph(y).to_networkx()
+    assert g.edges[x.id, y.id]["positions"] == [0, 1]
