@@ -6,7 +6,10 @@ hand-derived backward: the form that trains fast. Weights follow cs231n: Wx (D, 
 Wh (H, kH), b (kH,), with k = 1 (rnn), 4 (lstm: i, f, o, g) or 3 (gru: r, z, n).
 """
 
-from .ops import gru_step, lstm_step, matmul, rnn_step, sigmoid, split, tanh
+import numpy as np
+
+from .node import constant, tags
+from .ops import gru_step, lstm_step, matmul, rnn_step, select_step, sigmoid, split, tanh
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -52,3 +55,29 @@ def gru_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
     next_h = (1 - z) * n + z * prev_h
     next_h.name = name or next_h.name
     return next_h
+
+
+def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
+    """One step of any cell type; returns (next_h, next_c), next_c None except for lstm."""
+    if cell == "lstm":
+        return lstm_cell(x, h, c, Wx, Wh, b, fused=fused, name=name)
+    if cell == "gru":
+        return gru_cell(x, h, Wx, Wh, b, fused=fused, name=name), None
+    if cell == "rnn":
+        return rnn_cell(x, h, Wx, Wh, b, fused=fused, name=name), None
+    raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+
+
+def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
+    """Run ``cell`` over every timestep of x (N, T, D) from h0 (and c0 for lstm; zeros when
+    None). Returns (hs, h_T, c_T): the T hidden-state nodes, tagged t = 0..T-1, and the
+    final state. The weights are the same nodes at every step: their gradients sum."""
+    if cell == "lstm" and c0 is None:
+        c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    h, c, hs = h0, c0, []
+    for t in range(x.shape[1]):
+        with tags(t=t):
+            x_t = select_step(x, t, name=f"x[{t}]")
+            h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=fused, name=f"{name}[{t}]")
+        hs.append(h)
+    return hs, h, c

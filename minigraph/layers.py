@@ -8,17 +8,10 @@ each backward runs that graph's backward. The maths lives in the ops, not here.
 
 import numpy as np
 
+from .cells import unroll
 from .graph import Graph
-from .node import constant, input, tags
-from .ops import (
-    embedding,
-    lstm_step,
-    masked_softmax_ce,
-    rnn_step,
-    select_step,
-    stack,
-    temporal_affine,
-)
+from .node import input
+from .ops import embedding, lstm_step, masked_softmax_ce, rnn_step, stack, temporal_affine
 
 
 def _leaves(**arrays):
@@ -41,25 +34,6 @@ def _backward(cache, *upstream):
                  for n in leaves)
 
 
-def _unroll_rnn(x, h0, Wx, Wh, b):
-    h, hs = h0, []
-    for t in range(x.shape[1]):
-        with tags(t=t):
-            h = rnn_step(select_step(x, t, name=f"x[{t}]"), h, Wx, Wh, b, name=f"h[{t}]")
-        hs.append(h)
-    return stack(hs, name="h")
-
-
-def _unroll_lstm(x, h0, Wx, Wh, b):
-    h, hs = h0, []
-    c = constant(np.zeros(h0.shape, h0.dtype), name="c0")
-    for t in range(x.shape[1]):
-        with tags(t=t):
-            h, c = lstm_step(select_step(x, t, name=f"x[{t}]"), h, c, Wx, Wh, b, name=f"h[{t}]")
-        hs.append(h)
-    return stack(hs, name="h")
-
-
 def rnn_step_forward(x, prev_h, Wx, Wh, b):
     """next_h = tanh(x Wx + prev_h Wh + b). x (N, D), prev_h (N, H) -> next_h (N, H)."""
     leaves = _leaves(x=x, prev_h=prev_h, Wx=Wx, Wh=Wh, b=b)
@@ -75,7 +49,7 @@ def rnn_step_backward(dnext_h, cache):
 def rnn_forward(x, h0, Wx, Wh, b):
     """Vanilla RNN over a sequence. x (N, T, D), h0 (N, H) -> h (N, T, H)."""
     leaves = _leaves(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
-    graph, leaves = _run(_unroll_rnn(*leaves), leaves)
+    graph, leaves = _run(stack(unroll("rnn", *leaves)[0], name="h"), leaves)
     return graph.outputs[0].value.copy(), (graph, leaves)
 
 
@@ -137,7 +111,7 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 def lstm_forward(x, h0, Wx, Wh, b):
     """LSTM over a sequence with c0 = 0. x (N, T, D), h0 (N, H) -> h (N, T, H)."""
     leaves = _leaves(x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
-    graph, leaves = _run(_unroll_lstm(*leaves), leaves)
+    graph, leaves = _run(stack(unroll("lstm", *leaves)[0], name="h"), leaves)
     return graph.outputs[0].value.copy(), (graph, leaves)
 
 

@@ -15,3 +15,14 @@ def _modes_restored():
     yield
     mg.set_anomaly(False)
     assert mg.grad_enabled()
+
+
+@pytest.fixture(scope="session")
+def shapes_dir(tmp_path_factory):
+    """A small shapes captioning set in the cs231n layout, made once per test session."""
+    from minigraph.data.shapes_dataset import make_shapes_dataset
+
+    path = tmp_path_factory.mktemp("shapes")
+    make_shapes_dataset(path, num_train=120, num_val=30, num_novel=20, seed=5,
+                        progress=False)
+    return str(path)

@@ -1,0 +1,137 @@
+"""The cs231n COCO captioning data layout: read it, batch it, decode it.
+
+A data directory holds ``coco2014_captions.h5`` (``{split}_captions`` (M, 17) int ids and
+``{split}_image_idxs`` (M,) for each split), ``coco2014_vocab.json`` (``idx_to_word``,
+``word_to_idx``), one feature file per split with a ``features`` dataset
+(``{split}2014_vgg16_fc7_pca.h5``, or ``{split}2014_vgg16_fc7.h5`` without PCA) and one url
+file per split (``{split}2014_urls.txt``). The cs231n splits are train and val; a set made
+by ``minigraph shapes`` adds ``novel``.
+"""
+
+import json
+import os
+
+import h5py
+import numpy as np
+
+from ..errors import MinigraphError
+
+CAPTIONS_FILE = "coco2014_captions.h5"
+VOCAB_FILE = "coco2014_vocab.json"
+
+
+class DataError(MinigraphError, ValueError):
+    """A data file that is missing, malformed or inconsistent; the message names it."""
+
+
+def feature_file(split, pca_features=True):
+    return f"{split}2014_vgg16_fc7{'_pca' if pca_features else ''}.h5"
+
+
+def url_file(split):
+    return f"{split}2014_urls.txt"
+
+
+def _path(base_dir, name):
+    path = os.path.join(base_dir, name)
+    if not os.path.exists(path):
+        raise DataError(f"missing data file {path}")
+    return path
+
+
+def _read_h5(path, keys=None):
+    try:
+        with h5py.File(path, "r") as f:
+            keys = list(f.keys()) if keys is None else keys
+            missing = [k for k in keys if k not in f]
+            if missing:
+                raise DataError(f"{path} has no dataset {missing[0]!r} (found {sorted(f.keys())})")
+            return {k: np.asarray(f[k]) for k in keys}
+    except OSError as exc:
+        raise DataError(f"cannot read {path} as HDF5: {exc}") from None
+
+
+def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
+    """Load every split into cs231n's dictionary: ``{split}_captions``,
+    ``{split}_image_idxs``, ``{split}_features``, ``{split}_urls``, ``idx_to_word``,
+    ``word_to_idx``. ``max_train`` keeps that many training captions drawn at random (with
+    replacement, as cs231n does) by a Generator seeded with ``seed``."""
+    captions_path = _path(base_dir, CAPTIONS_FILE)
+    data = _read_h5(captions_path)
+    splits = sorted(k[:-len("_captions")] for k in data if k.endswith("_captions"))
+    if "train" not in splits:
+        raise DataError(f"{captions_path} has no dataset 'train_captions'")
+    vocab_path = _path(base_dir, VOCAB_FILE)
+    try:
+        with open(vocab_path, encoding="utf-8") as f:
+            vocab = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot parse {vocab_path} as JSON: {exc}") from None
+    for key in ("idx_to_word", "word_to_idx"):
+        if key not in vocab:
+            raise DataError(f"{vocab_path} has no key {key!r}")
+        data[key] = vocab[key]
+    V = len(data["idx_to_word"])
+    for split in splits:
+        if f"{split}_image_idxs" not in data:
+            raise DataError(f"{captions_path} has no dataset '{split}_image_idxs'")
+        features_path = _path(base_dir, feature_file(split, pca_features))
+        data[f"{split}_features"] = _read_h5(features_path, ["features"])["features"]
+        with open(_path(base_dir, url_file(split)), encoding="utf-8") as f:
+            data[f"{split}_urls"] = np.asarray([line.strip() for line in f])
+        _check_split(data, split, V, captions_path, features_path, base_dir)
+    if max_train is not None:
+        rng = np.random.default_rng(seed)
+        picks = rng.integers(data["train_captions"].shape[0], size=max_train)
+        data["train_captions"] = data["train_captions"][picks]
+        data["train_image_idxs"] = data["train_image_idxs"][picks]
+    return data
+
+
+def _check_split(data, split, V, captions_path, features_path, base_dir):
+    captions, idxs = data[f"{split}_captions"], data[f"{split}_image_idxs"]
+    images = data[f"{split}_features"].shape[0]
+    if captions.ndim != 2 or idxs.shape != (captions.shape[0],):
+        raise DataError(f"{captions_path}: '{split}_captions' {captions.shape} and "
+                        f"'{split}_image_idxs' {idxs.shape} do not match")
+    if captions.size and (captions.min() < 0 or captions.max() >= V):
+        bad = captions[(captions < 0) | (captions >= V)][0]
+        raise DataError(f"{captions_path}: '{split}_captions' holds id {bad}, outside the "
+                        f"vocabulary of {V} words")
+    if idxs.size and (idxs.min() < 0 or idxs.max() >= images):
+        raise DataError(f"{captions_path}: '{split}_image_idxs' points past the {images} "
+                        f"images of {features_path}")
+    urls = data[f"{split}_urls"]
+    if urls.shape[0] != images:
+        raise DataError(f"{os.path.join(base_dir, url_file(split))} lists {urls.shape[0]} "
+                        f"images but {features_path} has {images}")
+
+
+def sample_coco_minibatch(data, batch_size=100, split="train", rng=None):
+    """(captions, image_features, urls) of ``batch_size`` captions drawn at random."""
+    rng = np.random.default_rng() if rng is None else rng
+    if f"{split}_captions" not in data:
+        raise DataError(f"no split {split!r} in the data (have "
+                        f"{sorted(k[:-9] for k in data if k.endswith('_captions'))})")
+    picks = rng.choice(data[f"{split}_captions"].shape[0], batch_size)
+    captions = data[f"{split}_captions"][picks]
+    image_idxs = data[f"{split}_image_idxs"][picks]
+    return captions, data[f"{split}_features"][image_idxs], data[f"{split}_urls"][image_idxs]
+
+
+def decode_captions(captions, idx_to_word):
+    """Ids to text: <NULL> is dropped, decoding stops at <END>, <START> is not shown. A 1-d
+    array gives one string, a 2-d array a list."""
+    captions = np.asarray(captions)
+    rows = captions[None] if captions.ndim == 1 else captions
+    decoded = []
+    for row in rows:
+        words = []
+        for idx in row:
+            word = idx_to_word[int(idx)]
+            if word == "<END>":
+                break
+            if word not in ("<NULL>", "<START>"):
+                words.append(word)
+        decoded.append(" ".join(words))
+    return decoded[0] if captions.ndim == 1 else decoded

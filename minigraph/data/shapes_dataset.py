@@ -1,0 +1,96 @@
+"""Write the shapes captioning set in the layout ``load_coco_data`` reads."""
+
+import json
+import os
+
+import h5py
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .coco import CAPTIONS_FILE, VOCAB_FILE, feature_file, url_file
+from .features import DESCRIPTION, RandomConvFeatures
+from .shapes import (
+    COLOURS,
+    NOVEL_PAIRS,
+    SHAPES,
+    caption,
+    encode,
+    random_objects,
+    render,
+    vocabulary,
+)
+
+OBJECTS_FILE = "shapes_objects.json"
+EXTRACTOR_FILE = "feature_extractor.h5"
+CAPTIONS_PER_IMAGE = 5
+
+
+def make_shapes_dataset(out_dir, num_train=8000, num_val=1000, num_novel=500, seed=0,
+                        image_size=64, progress=True):
+    """Render, caption and featurize the three splits; returns the split sizes.
+
+    Deterministic for a given seed. Writes the cs231n files plus ``images/`` (the PNGs,
+    whose relative paths stand in for urls), ``shapes_objects.json`` (ground-truth
+    objects, for attribute accuracy), ``feature_extractor.h5`` (to caption new pictures)
+    and ``README.txt`` saying what the features really are.
+    """
+    if image_size < 48:
+        raise ValueError(f"image_size must be at least 48, got {image_size}")
+    rng = np.random.default_rng(seed)
+    seen = [(c, s) for c in COLOURS for s in SHAPES if (c, s) not in NOVEL_PAIRS]
+    idx_to_word, word_to_idx = vocabulary()
+    sizes = {"train": num_train, "val": num_val, "novel": num_novel}
+    os.makedirs(out_dir, exist_ok=True)
+    extractor = RandomConvFeatures(seed=seed)
+    splits, raw = {}, {}
+    for split, count in sizes.items():
+        pairs = list(NOVEL_PAIRS) if split == "novel" else seen
+        images, objects, captions, image_idxs, urls = [], [], [], [], []
+        folder = os.path.join(out_dir, "images", split)
+        os.makedirs(folder, exist_ok=True)
+        for i in tqdm(range(count), desc=f"rendering {split}", disable=not progress):
+            objs = random_objects(rng, image_size, pairs)
+            image = render(objs, image_size, rng)
+            url = f"images/{split}/{i:05d}.png"
+            Image.fromarray(image).save(os.path.join(out_dir, url))
+            images.append(image)
+            objects.append(objs)
+            urls.append(url)
+            for _ in range(CAPTIONS_PER_IMAGE):
+                captions.append(encode(caption(objs, rng), word_to_idx))
+                image_idxs.append(i)
+        splits[split] = (np.asarray(captions, np.int32), np.asarray(image_idxs, np.int32),
+                         urls, objects)
+        raw[split] = extractor.raw(np.stack(images))
+    extractor.fit(raw["train"])
+    with h5py.File(os.path.join(out_dir, CAPTIONS_FILE), "w") as f:
+        for split, (captions, image_idxs, _, _) in splits.items():
+            f.create_dataset(f"{split}_captions", data=captions)
+            f.create_dataset(f"{split}_image_idxs", data=image_idxs)
+    for split, (_, _, urls, _) in splits.items():
+        for pca, features in ((True, extractor.transform(raw[split])), (False, raw[split])):
+            with h5py.File(os.path.join(out_dir, feature_file(split, pca)), "w") as f:
+                f.create_dataset("features", data=features)
+                f.attrs["description"] = DESCRIPTION if pca else DESCRIPTION.replace(
+                    ", PCA)", ", before PCA)")
+        with open(os.path.join(out_dir, url_file(split)), "w", encoding="utf-8") as f:
+            f.write("\n".join(urls) + "\n")
+    with open(os.path.join(out_dir, VOCAB_FILE), "w", encoding="utf-8") as f:
+        json.dump({"idx_to_word": idx_to_word, "word_to_idx": word_to_idx}, f)
+    with open(os.path.join(out_dir, OBJECTS_FILE), "w", encoding="utf-8") as f:
+        json.dump({split: s[3] for split, s in splits.items()}, f)
+    extractor.save(os.path.join(out_dir, EXTRACTOR_FILE))
+    with open(os.path.join(out_dir, "README.txt"), "w", encoding="utf-8") as f:
+        f.write(f"Shapes captioning set made by `minigraph shapes` (seed {seed}).\n"
+                "Same file layout as the cs231n COCO captioning data, but the images are "
+                "rendered shapes and the\nfiles named *vgg16_fc7* hold " + DESCRIPTION +
+                ".\nSplits: train, val (new renders), novel (only colour-shape pairs never "
+                f"seen in train: {', '.join(' '.join(p) for p in NOVEL_PAIRS)}).\n")
+    return sizes
+
+
+def load_objects(data_dir):
+    """Ground-truth objects per image, per split."""
+    with open(os.path.join(data_dir, OBJECTS_FILE), encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,110 @@
+"""Update rules in cs231n's config-dict style, plus gradient clipping.
+
+Each rule is ``rule(w, dw, config=None) -> (w, config)``. Unlike cs231n's, they update
+``w`` in place and return that same array, so every built graph holding the parameter
+stays current. ``config`` holds the hyper-parameters and the rule's state (moments, step
+count); it is created with cs231n's defaults when None is passed.
+"""
+
+import numpy as np
+
+
+def _defaults(config, **defaults):
+    config = {} if config is None else config
+    for key, value in defaults.items():
+        config.setdefault(key, value)
+    return config
+
+
+def _like(w, value):
+    """A Python float as a scalar of w's dtype, so float32 training stays float32."""
+    return w.dtype.type(value)
+
+
+def sgd(w, dw, config=None):
+    """w -= learning_rate * dw."""
+    config = _defaults(config, learning_rate=1e-2)
+    w -= _like(w, config["learning_rate"]) * dw
+    return w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    """v = momentum * v - learning_rate * dw; w += v."""
+    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    v = config.get("velocity")
+    if v is None:
+        v = config["velocity"] = np.zeros_like(w)
+    v *= _like(w, config["momentum"])
+    v -= _like(w, config["learning_rate"]) * dw
+    w += v
+    return w, config
+
+
+def rmsprop(w, dw, config=None):
+    """Divide the step by a running root-mean-square of recent gradients."""
+    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    cache = config.get("cache")
+    if cache is None:
+        cache = config["cache"] = np.zeros_like(w)
+    decay = _like(w, config["decay_rate"])
+    cache *= decay
+    cache += (1 - decay) * dw * dw
+    w -= _like(w, config["learning_rate"]) * dw / (np.sqrt(cache) + _like(w, config["epsilon"]))
+    return w, config
+
+
+def adagrad(w, dw, config=None):
+    """min-char-rnn's rule: divide the step by the root of all past squared gradients."""
+    config = _defaults(config, learning_rate=1e-1, epsilon=1e-8)
+    cache = config.get("cache")
+    if cache is None:
+        cache = config["cache"] = np.zeros_like(w)
+    cache += dw * dw
+    w -= _like(w, config["learning_rate"]) * dw / (np.sqrt(cache) + _like(w, config["epsilon"]))
+    return w, config
+
+
+def adam(w, dw, config=None):
+    """Adam with bias correction (Kingma and Ba, 2015); cs231n's defaults."""
+    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, t=0)
+    m, v = config.get("m"), config.get("v")
+    if m is None:
+        m = config["m"] = np.zeros_like(w)
+        v = config["v"] = np.zeros_like(w)
+    config["t"] += 1
+    beta1, beta2 = config["beta1"], config["beta2"]
+    m *= _like(w, beta1)
+    m += _like(w, 1 - beta1) * dw
+    v *= _like(w, beta2)
+    v += _like(w, 1 - beta2) * dw * dw
+    step = config["learning_rate"] * np.sqrt(1 - beta2 ** config["t"]) / (1 - beta1 ** config["t"])
+    w -= _like(w, step) * m / (np.sqrt(v) + _like(w, config["epsilon"]))
+    return w, config
+
+
+RULES = {"sgd": sgd, "sgd_momentum": sgd_momentum, "rmsprop": rmsprop, "adagrad": adagrad,
+         "adam": adam}
+
+
+def get_rule(name):
+    if callable(name):
+        return name
+    try:
+        return RULES[name]
+    except KeyError:
+        raise ValueError(f"unknown update rule {name!r}; choose one of {sorted(RULES)}") from None
+
+
+def global_norm(grads):
+    """sqrt of the sum of squares of every gradient in the dict."""
+    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale every gradient in place by max_norm / norm when the global norm exceeds
+    max_norm; returns the norm before clipping."""
+    norm = global_norm(grads)
+    if max_norm is not None and norm > max_norm:
+        for g in grads.values():
+            g *= g.dtype.type(max_norm / norm)
+    return norm

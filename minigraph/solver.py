@@ -1,0 +1,135 @@
+"""CaptioningSolver: trains a captioning model the way the cs231n notebook drives it.
+
+``CaptioningSolver(model, data, update_rule='adam', optim_config={...}, lr_decay=0.95,
+batch_size=25, num_epochs=50, print_every=10, verbose=True).train()`` then read
+``loss_history``. Beyond the notebook: a tqdm progress bar with smoothed loss, validation
+loss and BLEU after each epoch, anomaly detection, gradient clipping, a loss-curve PNG and
+atomic checkpoints.
+"""
+
+import copy
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import modes, optim
+from .data import sample_coco_minibatch
+from .errors import MinigraphError
+
+
+class TrainingError(MinigraphError, RuntimeError):
+    """Training cannot go on (the loss is NaN or exploded); the message says what to try."""
+
+
+class CaptioningSolver:
+    def __init__(self, model, data, update_rule="adam", optim_config=None, lr_decay=1.0,
+                 batch_size=100, num_epochs=10, print_every=10, verbose=True, seed=0,
+                 progress=True, clip_norm=None, anomaly=True, num_val_images=200,
+                 evaluate=None, checkpoint_path=None, plot_path=None, log=None):
+        self.model, self.data = model, data
+        self.update_rule = optim.get_rule(update_rule)
+        self.optim_config = dict(optim_config or {})
+        self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs
+        self.print_every, self.verbose, self.progress = print_every, verbose, progress
+        self.clip_norm, self.anomaly, self.num_val_images = clip_norm, anomaly, num_val_images
+        self.evaluate = evaluate  # callable(model) -> dict of metrics, run after each epoch
+        self.checkpoint_path, self.plot_path = checkpoint_path, plot_path
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.log = log or tqdm.write
+        self.epoch = 0
+        self.loss_history, self.val_loss_history, self.val_metrics_history = [], [], []
+        self.optim_configs = {p: copy.deepcopy(self.optim_config) for p in model.params}
+
+    def _step(self):
+        captions, features, _ = sample_coco_minibatch(self.data, self.batch_size, "train",
+                                                      self.rng)
+        with modes.detect_anomaly(self.anomaly):
+            try:
+                loss, grads = self.model.loss(features, captions)
+            except MinigraphError as exc:
+                if "non-finite" not in str(exc):
+                    raise
+                raise TrainingError(f"iteration {len(self.loss_history) + 1}: {exc}. Try a "
+                                    "lower learning rate or clip_norm=5.") from None
+        if not np.isfinite(loss) or (self.loss_history and loss > 1e3 * (
+                abs(self.loss_history[0]) + 1)):
+            raise TrainingError(f"iteration {len(self.loss_history) + 1}: loss {loss} "
+                                "exploded. Try a lower learning rate or clip_norm=5.")
+        self.loss_history.append(loss)
+        if self.clip_norm is not None:
+            optim.clip_by_global_norm(grads, self.clip_norm)
+        for name, w in self.model.params.items():
+            next_w, self.optim_configs[name] = self.update_rule(w, grads[name],
+                                                                self.optim_configs[name])
+            self.model.params[name] = next_w
+
+    def validation_loss(self, max_captions=2000):
+        if "val_captions" not in self.data:
+            return None
+        captions = self.data["val_captions"][:max_captions]
+        features = self.data["val_features"][self.data["val_image_idxs"][:max_captions]]
+        return self.model.evaluate(features, captions)
+
+    def train(self):
+        num_train = self.data["train_captions"].shape[0]
+        per_epoch = max(num_train // self.batch_size, 1)
+        total = self.num_epochs * per_epoch
+        bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
+        smoothed = None
+        for t in range(total):
+            self._step()
+            loss = self.loss_history[-1]
+            smoothed = loss if smoothed is None else 0.95 * smoothed + 0.05 * loss
+            bar.update(1)
+            bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
+            if self.verbose and self.print_every and t % self.print_every == 0:
+                self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
+            if (t + 1) % per_epoch == 0:
+                self._end_epoch()
+        bar.close()
+        return self
+
+    def _end_epoch(self):
+        self.epoch += 1
+        for config in self.optim_configs.values():
+            config["learning_rate"] = config.get("learning_rate", 1e-3) * self.lr_decay
+        val_loss = self.validation_loss()
+        metrics = self.evaluate(self.model) if self.evaluate else {}
+        self.val_loss_history.append(val_loss)
+        self.val_metrics_history.append(metrics)
+        if self.verbose and (val_loss is not None or metrics):
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
+                              if isinstance(v, float))
+            self.log(f"(Epoch {self.epoch} / {self.num_epochs}) val loss "
+                     f"{val_loss if val_loss is None else round(val_loss, 4)}"
+                     f"{', ' + shown if shown else ''}")
+        if self.checkpoint_path:
+            self.save_checkpoint(self.checkpoint_path)
+        if self.plot_path:
+            self.plot(self.plot_path)
+
+    def plot(self, path):
+        from .plots import plot_losses
+        per_epoch = max(len(self.loss_history) // max(self.epoch, 1), 1)
+        val = [v for v in self.val_loss_history if v is not None]
+        plot_losses(path, self.loss_history, val or None,
+                    [per_epoch * (i + 1) for i in range(len(val))],
+                    title=f"CaptioningRNN ({self.model.cell_type})")
+
+    def save_checkpoint(self, path):
+        history = {"loss_history": self.loss_history,
+                   "val_loss_history": [np.nan if v is None else v
+                                        for v in self.val_loss_history]}
+        self.model.save(path, optim_configs=self.optim_configs, history=history,
+                        state={"epoch": self.epoch, "seed": self.seed})
+
+    def load_checkpoint(self, path):
+        """Restore parameters (checked against the model), optimizer state, epoch and history."""
+        saved = self.model.load_params(path)
+        for name, config in saved["optim"].items():
+            self.optim_configs[name] = {k: (np.array(v) if isinstance(v, np.ndarray) else v)
+                                        for k, v in config.items()}
+        self.epoch = int(saved["state"].get("epoch", 0))
+        self.loss_history = [float(v) for v in saved["history"].get("loss_history", [])]
+        return saved

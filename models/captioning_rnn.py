@@ -1,0 +1,241 @@
+"""CaptioningRNN: the CS231n image-captioning RNN as a minigraph graph builder.
+
+Same constructor, parameter names, shapes, initialisation scales and ``loss`` as the
+assignment's class. The loss is, for image features f (N, D) and captions (N, T + 1):
+
+    h0     = f W_proj + b_proj                    (no tanh, as in cs231n)
+    x_t    = W_embed[captions[:, t]]              for t < T      (the input words)
+    h_t    = cell(x_t, h_{t-1})                   rnn, lstm (i, f, o, g) or gru
+    s_t    = h_t W_vocab + b_vocab
+    loss   = sum_t  CE(s_t, captions[:, t + 1])   over steps whose target is not <NULL>, / N
+
+One unrolled graph is built per minibatch shape (N, T) and reused for every later
+minibatch of that shape.
+"""
+
+import numpy as np
+
+import minigraph as mg
+from minigraph import checkpoint
+
+from .decoding import beam_search, pick_next_word
+
+
+class CaptioningRNN:
+    def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
+                 cell_type="rnn", dtype=np.float32, fused=True, seed=0):
+        if cell_type not in mg.GATES:
+            raise ValueError(f"invalid cell_type {cell_type!r}; choose one of {sorted(mg.GATES)}")
+        if "<NULL>" not in word_to_idx:
+            raise ValueError("word_to_idx must contain '<NULL>' (the padding token)")
+        self.cell_type, self.dtype, self.fused = cell_type, np.dtype(dtype), fused
+        self.word_to_idx = dict(word_to_idx)
+        self.idx_to_word = {i: w for w, i in word_to_idx.items()}
+        self._null = word_to_idx["<NULL>"]
+        self._start = word_to_idx.get("<START>")
+        self._end = word_to_idx.get("<END>")
+        self.config = {"input_dim": input_dim, "wordvec_dim": wordvec_dim,
+                       "hidden_dim": hidden_dim, "cell_type": cell_type,
+                       "dtype": self.dtype.name, "fused": fused, "seed": seed}
+        V, D, W, H, k = len(word_to_idx), input_dim, wordvec_dim, hidden_dim, mg.GATES[cell_type]
+        rng = np.random.default_rng(seed)
+        params = {  # cs231n's initialisation scales
+            "W_embed": rng.standard_normal((V, W)) / 100,
+            "W_proj": rng.standard_normal((D, H)) / np.sqrt(D),
+            "b_proj": np.zeros(H),
+            "Wx": rng.standard_normal((W, k * H)) / np.sqrt(W),
+            "Wh": rng.standard_normal((H, k * H)) / np.sqrt(H),
+            "b": np.zeros(k * H),
+            "W_vocab": rng.standard_normal((H, V)) / np.sqrt(H),
+            "b_vocab": np.zeros(V),
+        }
+        self.params = {name: value.astype(self.dtype) for name, value in params.items()}
+        self._nodes = {name: mg.param(value, name) for name, value in self.params.items()}
+        self._graphs = {}
+        self._samplers = {}
+
+    # ------------------------------------------------------------------ parameters
+    def param_nodes(self):
+        """The parameter nodes, pointed at the arrays now in ``self.params`` (code written for
+        cs231n may replace an array rather than update it in place)."""
+        for name, node in self._nodes.items():
+            value = self.params[name]
+            if value.shape != node.shape or value.dtype != node.dtype:
+                raise mg.ShapeError(f"CaptioningRNN: params['{name}'] is {value.shape} "
+                                    f"{value.dtype}; the model was built with {node.shape} "
+                                    f"{node.dtype}")
+            node.value = value
+        return self._nodes
+
+    # ------------------------------------------------------------------ training graph
+    def build_graph(self, N, T):
+        """The unrolled graph for N captions of T + 1 tokens (T timesteps); cached."""
+        key = (N, T)
+        if key not in self._graphs:
+            self._graphs[key] = self._build(N, T)
+        return self._graphs[key]
+
+    def _build(self, N, T):
+        p = self.param_nodes()
+        features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype,
+                            requires_grad=False)
+        words_in = mg.input("captions_in", (N, T), np.int64)
+        words_out = mg.input("captions_out", (N, T), np.int64)
+        mask = mg.input("mask", (N, T), np.bool_)
+        h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
+        x = mg.embedding(words_in, p["W_embed"], name="x")
+        hs, _, _ = mg.unroll(self.cell_type, x, h0, p["Wx"], p["Wh"], p["b"], fused=self.fused)
+        scores = mg.temporal_affine(mg.stack(hs, name="h"), p["W_vocab"], p["b_vocab"],
+                                    name="scores")
+        loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
+        return mg.Graph(loss, name=f"captioning-{self.cell_type} N={N} T={T}")
+
+    def _feed(self, features, captions):
+        features = np.asarray(features)
+        captions = np.asarray(captions)
+        if captions.ndim != 2 or captions.shape[1] < 2:
+            raise mg.ShapeError(f"captions must be (N, T + 1) with T >= 1, got {captions.shape}")
+        if features.ndim != 2 or features.shape[0] != captions.shape[0]:
+            raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
+                                "have the same number of rows N")
+        if features.dtype.kind != "f":
+            raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
+        graph = self.build_graph(*captions[:, 1:].shape)
+        self.param_nodes()
+        words_out = captions[:, 1:]
+        feed = {"features": features.astype(self.dtype, copy=False),  # the model's own dtype
+                "captions_in": captions[:, :-1], "captions_out": words_out,
+                "mask": words_out != self._null}
+        return graph, feed
+
+    def loss(self, features, captions):
+        """Returns (loss, grads) with grads keyed like ``self.params``. The loss is a numpy
+        scalar of the model's dtype (so an extended-precision model keeps its precision)."""
+        graph, feed = self._feed(features, captions)
+        for node in self._nodes.values():
+            node.grad = None
+        loss = graph.forward(feed)[()]
+        graph.backward()
+        grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
+                 for name, node in self._nodes.items()}
+        return loss, grads
+
+    def evaluate(self, features, captions):
+        """The loss alone, with nothing kept for backward."""
+        graph, feed = self._feed(features, captions)
+        with mg.no_grad():
+            return graph.forward(feed)[()]
+
+    # ------------------------------------------------------------------ sampling
+    def _sampler(self, N):
+        """One-step graphs for N rows, built under no_grad: features -> h0, and
+        (word, h, c) -> (scores, next h, next c)."""
+        if N not in self._samplers:
+            p = self.param_nodes()
+            H = p["Wh"].shape[0]
+            with mg.no_grad():
+                features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype)
+                start = mg.Graph(mg.affine(features, p["W_proj"], p["b_proj"], name="h0"))
+                word = mg.input("word", (N,), np.int64)
+                h = mg.input("h", (N, H), self.dtype)
+                c = mg.input("c", (N, H), self.dtype)
+                x = mg.embedding(word, p["W_embed"], name="x")
+                next_h, next_c = mg.cell_step(self.cell_type, x, h, c, p["Wx"], p["Wh"], p["b"],
+                                              fused=self.fused, name="next_h")
+                scores = mg.affine(next_h, p["W_vocab"], p["b_vocab"], name="scores")
+                outputs = [scores, next_h] + ([next_c] if next_c is not None else [])
+                step = mg.Graph(outputs)
+            self._samplers[N] = (start, step)
+        start, step = self._samplers[N]
+        self.param_nodes()
+        return start, step
+
+    def _run_step(self, step, word, h, c):
+        feed = {"word": word, "h": h}
+        if self.cell_type == "lstm":
+            feed["c"] = c
+        with mg.no_grad():
+            scores = step.forward(feed)
+        outs = step.outputs
+        return scores, outs[1].value, outs[2].value if len(outs) > 2 else c
+
+    def sample(self, features, max_length=30, method="greedy", temperature=1.0, beam_size=3,
+               length_penalty=1.0, seed=None):
+        """Captions for image features (N, D): (N, max_length) int ids, starting after
+        <START>, each row ending at its first <END> and padded with <NULL>.
+
+        method: 'greedy' (argmax, the default), 'sample' (from softmax(scores /
+        temperature); temperature 0 is greedy, lower is more conservative) or 'beam'
+        (beam search of width ``beam_size``, scored by log-probability / length **
+        length_penalty). Runs in no-grad mode.
+        """
+        if self._start is None or self._end is None:
+            raise ValueError("sampling needs '<START>' and '<END>' in word_to_idx")
+        features = np.asarray(features).astype(self.dtype, copy=False)
+        N = features.shape[0]
+        if method == "beam":
+            return np.stack([self._beam(features[i:i + 1], max_length, beam_size,
+                                        length_penalty) for i in range(N)])
+        if method not in ("greedy", "sample"):
+            raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
+        rng = np.random.default_rng(seed)
+        start, step = self._sampler(N)
+        with mg.no_grad():
+            h = start.forward({"features": features})
+        c = np.zeros_like(h)
+        captions = np.full((N, max_length), self._null, dtype=np.int64)
+        word = np.full(N, self._start, dtype=np.int64)
+        done = np.zeros(N, dtype=bool)
+        for t in range(max_length):
+            scores, h, c = self._run_step(step, word, h, c)
+            word = pick_next_word(scores, 0.0 if method == "greedy" else temperature, rng)
+            captions[~done, t] = word[~done]
+            done |= word == self._end
+            if done.all():
+                break
+        return captions
+
+    def _beam(self, feature_row, max_length, beam_size, length_penalty):
+        start, _ = self._sampler(1)
+        _, step = self._sampler(beam_size)
+        with mg.no_grad():
+            h0 = start.forward({"features": feature_row})
+
+        def advance(words, h, c):
+            return self._run_step(step, words, h, c)
+
+        tokens = beam_search(advance, h0, self._start, self._end, beam_size, max_length,
+                             length_penalty)
+        row = np.full(max_length, self._null, dtype=np.int64)
+        row[:len(tokens)] = tokens
+        return row
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path, optim_configs=None, history=None, state=None):
+        """Atomic HDF5 checkpoint: parameters, config, vocabulary, optimizer state, history."""
+        checkpoint.save(path, kind="CaptioningRNN", params=self.params, config=self.config,
+                        vocab=self.word_to_idx, optim_configs=optim_configs, history=history,
+                        state=state)
+
+    @classmethod
+    def load(cls, path):
+        """(model, checkpoint dict) from a file written by ``save``."""
+        saved = checkpoint.load(path, kind="CaptioningRNN")
+        model = cls(saved["vocab"], **saved["config"])
+        model.load_params(path, saved)
+        return model, saved
+
+    def load_params(self, path, saved=None):
+        """Copy a checkpoint's parameters into this model after checking that its vocabulary,
+        shapes and dtypes match; returns the checkpoint dict."""
+        saved = saved or checkpoint.load(path, kind="CaptioningRNN")
+        if saved["vocab"] != self.word_to_idx:
+            theirs, ours = saved["vocab"], self.word_to_idx
+            differ = sorted(set(theirs.items()) ^ set(ours.items()))[:5]
+            raise checkpoint.CheckpointError(
+                f"{path!r} was trained with a different vocabulary ({len(theirs)} words, this "
+                f"model has {len(ours)}); first differences: {differ}")
+        checkpoint.check_params(path, self.params, saved["params"])
+        for name, value in saved["params"].items():
+            self.params[name][...] = value
+        return saved
