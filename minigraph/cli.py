@@ -7,8 +7,13 @@ from . import __version__
 
 
 def _demo(args):
+    if args.engine:
+        from .engine_tour import run as tour
+        tour(seed=args.seed)
+        return 0
     from .demo import run
-    run(seed=args.seed)
+    run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
+        progress=not args.quiet)
     return 0
 
 
@@ -16,9 +21,17 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="minigraph", description=__doc__)
     parser.add_argument("--version", action="version", version=f"minigraph {__version__}")
     commands = parser.add_subparsers(dest="command")
-    demo = commands.add_parser("demo", help="build, run and differentiate a small RNN graph")
+    demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
+    demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
+    demo.add_argument("--train-images", type=int, default=1500)
+    demo.add_argument("--minutes", type=float, default=1.5, help="training time limit")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument("--engine", action="store_true",
+                      help="instead: a tour of the engine on a tiny RNN (seconds)")
     demo.set_defaults(handler=_demo)
+    from models.caption_commands import add_commands as add_caption_commands
+    add_caption_commands(commands)
     return parser
 
 

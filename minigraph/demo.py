@@ -1,66 +1,60 @@
-"""`minigraph demo`: a small built-in example of the whole engine.
+"""`minigraph demo`: the product's main job on a fresh install, in a few minutes.
 
-It builds a vanilla RNN unrolled over a few timesteps on random data, runs forward and
-backward, prints each parameter's gradient, shows that the gradient of the shared weight
-Wh is the sum of its per-timestep contributions, and takes a few SGD steps on the same
-graph (built once, run again each step).
+Makes a small shapes captioning set, trains an LSTM captioner with a progress bar,
+prints BLEU, attribute accuracy and a few captions, and writes the gallery, the loss
+curve and a drawing of the unrolled graph of one minibatch into the output directory.
 """
 
-import numpy as np
+import os
+import time
 
-from .graph import Graph
-from .node import input, param, tags
-from .ops import embedding, masked_softmax_ce, rnn_step, select_step, stack, temporal_affine
-
-
-def build_rnn_lm(params, N, T):
-    """Embedding -> RNN over T steps -> vocabulary scores -> masked softmax CE."""
-    ids = input("ids", (N, T), np.int64)
-    targets = input("targets", (N, T), np.int64)
-    mask = input("mask", (N, T), np.bool_)
-    h0 = input("h0", (N, params["Wh"].shape[0]), params["Wh"].dtype, requires_grad=False)
-    p = {name: param(value, name) for name, value in params.items()}
-    x = embedding(ids, p["W_embed"], name="x")
-    h, hs = h0, []
-    for t in range(T):
-        with tags(t=t):
-            h = rnn_step(select_step(x, t, name=f"x[{t}]"), h, p["Wx"], p["Wh"], p["b"],
-                         name=f"h[{t}]")
-        hs.append(h)
-    scores = temporal_affine(stack(hs, name="h"), p["W_vocab"], p["b_vocab"], name="scores")
-    loss = masked_softmax_ce(scores, targets, mask, name="loss")
-    return Graph(loss, name="rnn-lm"), p
+from .data import load_coco_data
+from .data.shapes_dataset import load_objects, make_shapes_dataset
 
 
-def run(seed=0, N=4, T=5, V=7, D=6, H=8, steps=20, lr=0.5, out=print):
-    rng = np.random.default_rng(seed)
-    params = {
-        "W_embed": rng.standard_normal((V, D)) * 0.5,
-        "Wx": rng.standard_normal((D, H)) / np.sqrt(D),
-        "Wh": rng.standard_normal((H, H)) / np.sqrt(H),
-        "b": np.zeros(H),
-        "W_vocab": rng.standard_normal((H, V)) / np.sqrt(H),
-        "b_vocab": np.zeros(V),
-    }
-    graph, p = build_rnn_lm(params, N, T)
-    out(f"built {graph}")
-    sequence = rng.integers(0, V, size=(N, T + 1))
-    feed = {"ids": sequence[:, :-1], "targets": sequence[:, 1:],
-            "mask": np.ones((N, T), bool), "h0": np.zeros((N, H))}
-    loss = float(graph.forward(feed))
-    graph.backward(retain_graph=True)
-    out(f"loss {loss:.4f} (summed over {T} steps, per sequence; chance is T log V = "
-        f"{T * np.log(V):.4f})")
-    for name, node in p.items():
-        out(f"  d{name:<8} {str(node.grad.shape):<8} |grad| = {np.linalg.norm(node.grad):.4f}")
-    per_step = [np.linalg.norm(graph[f"h[{t}]"].grad) for t in range(T)]
-    out("  |dL/dh_t| for t = 0..T-1: " + " ".join(f"{g:.4f}" for g in per_step))
-    out(f"  Wh is used at all {T} steps: its gradient is the sum of {T} contributions")
-    for _ in range(steps):
-        graph.zero_grad()
-        loss = float(graph.forward())
-        graph.backward()
-        for node in p.values():
-            node.value -= lr * node.grad  # in place: the graph keeps seeing the same array
-    out(f"after {steps} SGD steps on one minibatch (same graph, no rebuild): loss {loss:.4f}")
-    return loss
+def run(out_dir="minigraph-demo", seed=0, train_images=1500, minutes=1.5, progress=True,
+        out=print):
+    from models.caption_commands import train_captioner, write_gallery
+    from models.caption_eval import evaluate_split
+
+    started = time.monotonic()
+    data_dir = os.path.join(out_dir, "shapes")
+    out(f"1/4 rendering a shapes captioning set ({train_images} training images) in {data_dir}")
+    make_shapes_dataset(data_dir, num_train=train_images, num_val=max(20, train_images // 8),
+                        num_novel=max(20, train_images // 16), seed=seed, progress=progress)
+    out(f"2/4 training an LSTM captioner for up to {minutes:g} min")
+    model, solver, _ = train_captioner(
+        data_dir, cell="lstm", hidden=192, wordvec=96, epochs=100, batch_size=50, lr=1e-2,
+        lr_decay=0.95, max_minutes=minutes, val_images=100, seed=seed,
+        out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out)
+    data = load_coco_data(data_dir)
+    objects = load_objects(data_dir)
+    out("3/4 evaluating (greedy decoding)")
+    for split in ("val", "novel"):
+        result = evaluate_split(model, data, split, objects=objects[split])
+        out(f"  {split:<5} BLEU-1 {result['bleu1']:.3f}  BLEU-4 {result['bleu4']:.3f}  "
+            f"attribute accuracy {result['attribute_accuracy']:.3f}")
+    val = evaluate_split(model, data, "val", max_images=4)
+    for image, text in zip(val["images"], val["captions"]):
+        out(f"  {data['val_urls'][image]}: {text}")
+    out("4/4 writing pictures")
+    gallery = os.path.join(out_dir, "gallery.png")
+    write_gallery(model, data, data_dir, "val", 12, gallery)
+    graph_path = _draw_one_minibatch(model, out_dir, out)
+    out(f"done in {time.monotonic() - started:.0f} s: {gallery}, "
+        f"{os.path.join(out_dir, 'captioner_loss.png')}, {graph_path}")
+    return model, solver
+
+
+def _draw_one_minibatch(model, out_dir, out):
+    from .draw import draw
+    from .draw.render import RenderError
+
+    graph = model.build_graph(2, 5)
+    drawing = draw(graph, title="captioning LSTM, one minibatch (N=2, T=5) unrolled")
+    path = os.path.join(out_dir, "unrolled_graph.svg")
+    try:
+        return drawing.save(path)
+    except RenderError as exc:
+        out(f"  could not render the graph: {exc}")
+        return os.path.splitext(path)[0] + ".dot"

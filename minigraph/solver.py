@@ -8,6 +8,7 @@ atomic checkpoints.
 """
 
 import copy
+import time
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -25,7 +26,8 @@ class CaptioningSolver:
     def __init__(self, model, data, update_rule="adam", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, print_every=10, verbose=True, seed=0,
                  progress=True, clip_norm=None, anomaly=True, num_val_images=200,
-                 evaluate=None, checkpoint_path=None, plot_path=None, log=None):
+                 evaluate=None, checkpoint_path=None, plot_path=None, log=None,
+                 max_seconds=None, extra_state=None):
         self.model, self.data = model, data
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
@@ -34,7 +36,8 @@ class CaptioningSolver:
         self.clip_norm, self.anomaly, self.num_val_images = clip_norm, anomaly, num_val_images
         self.evaluate = evaluate  # callable(model) -> dict of metrics, run after each epoch
         self.checkpoint_path, self.plot_path = checkpoint_path, plot_path
-        self.seed = seed
+        self.seed, self.max_seconds = seed, max_seconds
+        self.extra_state = dict(extra_state or {})  # saved with each checkpoint
         self.rng = np.random.default_rng(seed)
         self.log = log or tqdm.write
         self.epoch = 0
@@ -77,7 +80,13 @@ class CaptioningSolver:
         total = self.num_epochs * per_epoch
         bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
         smoothed = None
+        started = time.monotonic()
         for t in range(total):
+            if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
+                self.log(f"time limit of {self.max_seconds:.0f} s reached after {t} iterations")
+                if t % per_epoch:
+                    self._end_epoch()
+                break
             self._step()
             loss = self.loss_history[-1]
             smoothed = loss if smoothed is None else 0.95 * smoothed + 0.05 * loss
@@ -122,7 +131,7 @@ class CaptioningSolver:
                    "val_loss_history": [np.nan if v is None else v
                                         for v in self.val_loss_history]}
         self.model.save(path, optim_configs=self.optim_configs, history=history,
-                        state={"epoch": self.epoch, "seed": self.seed})
+                        state={"epoch": self.epoch, "seed": self.seed, **self.extra_state})
 
     def load_checkpoint(self, path):
         """Restore parameters (checked against the model), optimizer state, epoch and history."""

@@ -1,0 +1,72 @@
+"""Render DOT to svg, png or pdf with a dot program: the system's Graphviz when installed,
+otherwise graphviz-pure (a dot-compatible program installed from PyPI with minigraph)."""
+
+import os
+import shutil
+import subprocess
+
+FORMATS = ("svg", "png", "pdf", "dot")
+INSTALL_HINT = ("no dot program found: `pip install graphviz-pure` (a dot-compatible "
+                "program from PyPI) or install Graphviz (`apt-get install graphviz`)")
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+def find_renderer():
+    """Path of a dot-compatible program, or None."""
+    return shutil.which("dot") or shutil.which("graphviz-pure")
+
+
+def render_bytes(source, fmt):
+    program = find_renderer()
+    if program is None:
+        raise RenderError(INSTALL_HINT)
+    result = subprocess.run([program, f"-T{fmt}"], input=source.encode(), capture_output=True,
+                            timeout=300)
+    if result.returncode != 0:
+        raise RenderError(f"{program} failed: {result.stderr.decode(errors='replace')[:500]}")
+    return result.stdout
+
+
+def save(dot, path):
+    """Write the drawing; the format comes from the extension (.svg, .png, .pdf, .dot).
+    Where no renderer can run, the .dot source is written beside the path and the error
+    says what to install."""
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot save {path!r}: use one of .{', .'.join(FORMATS)}")
+    source = dot.source if hasattr(dot, "source") else str(dot)
+    if fmt == "dot":
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        return path
+    try:
+        data = render_bytes(source, fmt)
+    except RenderError as exc:
+        fallback = os.path.splitext(path)[0] + ".dot"
+        with open(fallback, "w", encoding="utf-8") as f:
+            f.write(source)
+        raise RenderError(f"{exc}; wrote the DOT source to {fallback}") from None
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+class Drawing:
+    """A drawn graph: ``save(path)``, ``source`` (DOT) and inline SVG in Jupyter."""
+
+    def __init__(self, dot):
+        self.dot = dot
+
+    @property
+    def source(self):
+        return self.dot.source
+
+    def save(self, path):
+        return save(self.dot, path)
+
+    def _repr_svg_(self):
+        return render_bytes(self.source, "svg").decode("utf-8")

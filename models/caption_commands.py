@@ -1,0 +1,191 @@
+"""`minigraph shapes` and `minigraph caption train|eval|sample|gallery`."""
+
+import os
+import time
+
+import numpy as np
+
+from minigraph.data import decode_captions, load_coco_data
+from minigraph.data.shapes_dataset import (
+    EXTRACTOR_FILE,
+    OBJECTS_FILE,
+    load_objects,
+    make_shapes_dataset,
+)
+
+from .caption_eval import caption_images, evaluate_split
+from .captioning_rnn import CaptioningRNN
+
+
+def add_commands(commands):
+    shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
+    shapes.add_argument("--out", required=True, help="directory to write")
+    shapes.add_argument("--train", type=int, default=8000, help="training images")
+    shapes.add_argument("--val", type=int, default=1000, help="validation images")
+    shapes.add_argument("--novel", type=int, default=500, help="images of unseen pairs")
+    shapes.add_argument("--seed", type=int, default=0)
+    shapes.set_defaults(handler=run_shapes)
+
+    caption = commands.add_parser("caption", help="train and use an image captioner")
+    sub = caption.add_subparsers(dest="caption_command", required=True)
+    train = sub.add_parser("train", help="train a CaptioningRNN on a COCO-layout directory")
+    train.add_argument("--data", required=True, help="COCO-layout data directory")
+    train.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
+    train.add_argument("--hidden", type=int, default=256)
+    train.add_argument("--wordvec", type=int, default=128)
+    train.add_argument("--epochs", type=int, default=20)
+    train.add_argument("--batch-size", type=int, default=100)
+    train.add_argument("--lr", type=float, default=5e-3)
+    train.add_argument("--lr-decay", type=float, default=0.9)
+    train.add_argument("--max-train", type=int, default=None, help="use this many captions")
+    train.add_argument("--max-minutes", type=float, default=None)
+    train.add_argument("--val-images", type=int, default=300,
+                       help="validation images captioned for BLEU after each epoch")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="captioner.h5")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(handler=run_train)
+
+    evaluate = sub.add_parser("eval", help="BLEU-1..4 and attribute accuracy on a split")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", default=None, help="defaults to the training data")
+    evaluate.add_argument("--split", default="val")
+    evaluate.add_argument("--max-images", type=int, default=None)
+    evaluate.add_argument("--beam", type=int, default=0, help="beam width (0: greedy)")
+    evaluate.set_defaults(handler=run_eval)
+
+    sample = sub.add_parser("sample", help="caption PNG pictures")
+    sample.add_argument("--model", required=True)
+    sample.add_argument("--image", required=True, nargs="+", help="PNG files")
+    sample.add_argument("--data", default=None, help="where feature_extractor.h5 is")
+    sample.add_argument("--beam", type=int, default=0)
+    sample.set_defaults(handler=run_sample)
+
+    gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
+    gallery.add_argument("--model", required=True)
+    gallery.add_argument("--data", default=None)
+    gallery.add_argument("--split", default="val")
+    gallery.add_argument("--count", type=int, default=12)
+    gallery.add_argument("--out", default="gallery.png")
+    gallery.set_defaults(handler=run_gallery)
+
+
+def run_shapes(args):
+    started = time.monotonic()
+    sizes = make_shapes_dataset(args.out, args.train, args.val, args.novel, seed=args.seed)
+    print(f"wrote {sizes} images to {args.out} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def _objects(data_dir):
+    return load_objects(data_dir) if os.path.exists(os.path.join(data_dir, OBJECTS_FILE)) else None
+
+
+def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
+                    lr=5e-3, lr_decay=0.9, max_train=None, max_minutes=None, val_images=300,
+                    seed=0, out="captioner.h5", progress=True, log=print):
+    """Train on a COCO-layout directory; returns (model, solver, data)."""
+    from minigraph.solver import CaptioningSolver
+
+    data = load_coco_data(data_dir, max_train=max_train, seed=seed)
+    objects = _objects(data_dir)
+    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
+
+    def metrics(m):
+        if "val_captions" not in data:
+            return {}
+        result = evaluate_split(m, data, "val", val_images,
+                                objects=objects["val"] if objects else None)
+        return {k: v for k, v in result.items() if k in ("bleu4", "attribute_accuracy")}
+    plot = os.path.splitext(out)[0] + "_loss.png"
+    solver = CaptioningSolver(model, data, optim_config={"learning_rate": lr},
+                              lr_decay=lr_decay, batch_size=batch_size, num_epochs=epochs,
+                              print_every=0, progress=progress, seed=seed, evaluate=metrics,
+                              checkpoint_path=out, plot_path=plot,
+                              max_seconds=None if max_minutes is None else 60 * max_minutes,
+                              extra_state={"data_dir": os.path.abspath(data_dir)}, log=log)
+    solver.train()
+    return model, solver, data
+
+
+def run_train(args):
+    started = time.monotonic()
+    _, solver, _ = train_captioner(args.data, args.cell, args.hidden, args.wordvec, args.epochs,
+                                   args.batch_size, args.lr, args.lr_decay, args.max_train,
+                                   args.max_minutes, args.val_images, args.seed, args.out,
+                                   progress=not args.quiet)
+    print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
+          f" checkpoint {args.out}, loss curve {os.path.splitext(args.out)[0]}_loss.png")
+    return 0
+
+
+def _load(model_path, data_dir):
+    model, saved = CaptioningRNN.load(model_path)
+    data_dir = data_dir or saved["state"].get("data_dir")
+    if not data_dir:
+        raise SystemExit("give --data: the checkpoint does not record its data directory")
+    return model, data_dir
+
+
+def run_eval(args):
+    model, data_dir = _load(args.model, args.data)
+    data = load_coco_data(data_dir)
+    objects = _objects(data_dir)
+    method = "beam" if args.beam else "greedy"
+    result = evaluate_split(model, data, args.split, args.max_images, method,
+                            max(args.beam, 1), objects[args.split] if objects else None)
+    shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
+    print(f"{args.split} ({len(result['images'])} images, {method}): {shown}")
+    for i, text in list(zip(result["images"], result["captions"]))[:5]:
+        print(f"  {data[f'{args.split}_urls'][i]}: {text}")
+    return 0
+
+
+def run_sample(args):
+    from PIL import Image
+
+    from minigraph.data.features import RandomConvFeatures
+
+    model, data_dir = _load(args.model, args.data)
+    extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))
+    images = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in args.image])
+    texts = caption_images(model, extractor(images), "beam" if args.beam else "greedy",
+                           max(args.beam, 1))
+    for path, text in zip(args.image, texts):
+        print(f"{path}: {text}")
+    return 0
+
+
+def write_gallery(model, data, data_dir, split, count, out):
+    """A grid of images, one reference caption and the generated caption for each."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    images = sorted(set(data[f"{split}_image_idxs"].tolist()))[:count]
+    generated = caption_images(model, data[f"{split}_features"][images])
+    first_ref = {}
+    for image, text in zip(data[f"{split}_image_idxs"],
+                           decode_captions(data[f"{split}_captions"], data["idx_to_word"])):
+        first_ref.setdefault(int(image), text)
+    columns = 4
+    rows = (len(images) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), dpi=80)
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, image, text in zip(np.ravel(axes), images, generated):
+        ax.imshow(Image.open(os.path.join(data_dir, data[f"{split}_urls"][image])))
+        ax.set_title(f"GT: {first_ref[image]}\nmodel: {text}", fontsize=8, wrap=True)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def run_gallery(args):
+    model, data_dir = _load(args.model, args.data)
+    data = load_coco_data(data_dir)
+    write_gallery(model, data, data_dir, args.split, args.count, args.out)
+    print(f"wrote {args.out}")
+    return 0
