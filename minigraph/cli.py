@@ -32,6 +32,8 @@ def build_parser():
     demo.set_defaults(handler=_demo)
     from models.caption_commands import add_commands as add_caption_commands
     add_caption_commands(commands)
+    from models.char_commands import add_commands as add_char_commands
+    add_char_commands(commands)
     return parser
 
 

@@ -1,0 +1,120 @@
+"""Text for character-level models: reading, the vocabulary, and contiguous-track batches."""
+
+import os
+import sysconfig
+
+import numpy as np
+
+from .coco import DataError
+
+DEFAULT_CORPUS_BYTES = 1_000_000
+
+
+def read_text(path):
+    """The whole file as str, decoded as UTF-8; an empty or undecodable file is an error that
+    names the file (and the byte where decoding failed)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise DataError(f"cannot read text file {path}: {exc.strerror}") from None
+    if not raw:
+        raise DataError(f"text file {path} is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"text file {path} is not valid UTF-8 (byte {exc.start}: "
+                        f"{raw[exc.start:exc.start + 1]!r})") from None
+
+
+def default_corpus(limit=DEFAULT_CORPUS_BYTES):
+    """About ``limit`` bytes of this Python's own standard-library source: every install has
+    it, and it echoes the blog's Linux-source experiment. Files are taken in sorted path
+    order (tests and site-packages skipped), so the selection is deterministic."""
+    root = sysconfig.get_paths()["stdlib"]
+    paths = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in ("site-packages", "test", "tests",
+                                                      "idlelib", "__pycache__", "lib2to3"))
+        paths += [os.path.join(folder, f) for f in sorted(files) if f.endswith(".py")]
+    pieces, size = [], 0
+    for path in sorted(paths):
+        try:
+            text = read_text(path)
+        except DataError:
+            continue
+        pieces.append(text)
+        size += len(text.encode("utf-8"))
+        if size >= limit:
+            break
+    if not pieces:
+        raise DataError(f"no Python source found under {root} for the default corpus")
+    return "\n".join(pieces)
+
+
+class Vocabulary:
+    """The sorted set of characters of a text; ids are positions in that order."""
+
+    def __init__(self, chars):
+        self.chars = list(chars)
+        self.index = {c: i for i, c in enumerate(self.chars)}
+        if len(self.index) != len(self.chars):
+            raise DataError("vocabulary characters must be distinct")
+
+    @classmethod
+    def from_text(cls, text):
+        return cls(sorted(set(text)))
+
+    def __len__(self):
+        return len(self.chars)
+
+    def encode(self, text):
+        missing = sorted(set(text) - set(self.index))
+        if missing:
+            raise DataError(f"{len(missing)} characters are not in the vocabulary: "
+                            f"{''.join(missing[:20])!r}")
+        return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids):
+        return "".join(self.chars[int(i)] for i in ids)
+
+
+class Tracks:
+    """Minibatches of N contiguous tracks: row n of minibatch k+1 continues row n of minibatch
+    k exactly, which is what makes carrying the hidden state across minibatches meaningful.
+
+    The id stream is cut into N equal tracks; minibatch k holds inputs
+    tracks[:, kT:(k+1)T] and targets shifted by one character. After the last full window
+    the position wraps to 0 (a new epoch)."""
+
+    def __init__(self, ids, batch_size, seq_len, name="text"):
+        length = len(ids) // batch_size
+        if length < seq_len + 1:
+            raise DataError(f"{name} has {len(ids)} characters: too short for one minibatch of "
+                            f"{batch_size} tracks x {seq_len + 1} characters "
+                            f"(needs {batch_size * (seq_len + 1)})")
+        self.tracks = np.asarray(ids[:length * batch_size]).reshape(batch_size, length)
+        self.batch_size, self.seq_len = batch_size, seq_len
+        self.batches_per_epoch = (length - 1) // seq_len
+        self.position = 0
+
+    def __len__(self):
+        return self.batches_per_epoch
+
+    def batch(self, k):
+        start = k * self.seq_len
+        window = self.tracks[:, start:start + self.seq_len + 1]
+        return window[:, :-1], window[:, 1:]
+
+    def next(self):
+        """(x, y, wrapped): the minibatch at the current position; wrapped is True when this
+        minibatch starts a new pass over the text (carried state should be reset)."""
+        wrapped = self.position == 0
+        x, y = self.batch(self.position)
+        self.position = (self.position + 1) % self.batches_per_epoch
+        return x, y, wrapped
+
+
+def split_text(text, train_fraction=0.9):
+    cut = int(len(text) * train_fraction)
+    return text[:cut], text[cut:]

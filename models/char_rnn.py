@@ -1,0 +1,246 @@
+"""CharRNN: Karpathy's char-rnn as a minigraph graph builder.
+
+For a minibatch of ids x (N, T) and next-character targets y (N, T):
+
+    e_t         = W_embed[x_t]                                   (a learned one-hot)
+    h^1_t       = cell_1(e_t,         h^1_{t-1})
+    h^l_t       = cell_l(drop(h^{l-1}_t), h^l_{t-1})             l = 2 .. L
+    s_t         = drop(h^L_t) W_out + b_out
+    loss        = mean over n, t of CE(s_t, y_t)                  (nats per character)
+
+Each layer starts from the state carried in from the previous minibatch, fed as an input
+(so gradients stop at the window boundary: truncated BPTT). One graph is built per (N, T).
+"""
+
+import warnings
+
+import numpy as np
+
+import minigraph as mg
+from minigraph import checkpoint
+
+from .decoding import pick_next_word
+
+
+def _rng_streams(seed):
+    """Independent Generators for initialisation, batching, dropout and sampling, all from
+    one seed: evaluation and sampling never move the training streams."""
+    init, batching, dropout, sampling = np.random.SeedSequence(seed).spawn(4)
+    return (np.random.default_rng(init), np.random.default_rng(batching),
+            np.random.default_rng(dropout), np.random.default_rng(sampling))
+
+
+class CharRNN:
+    def __init__(self, vocab_size, hidden_size=256, num_layers=2, cell="lstm", dropout=0.0,
+                 dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None):
+        if cell not in mg.GATES:
+            raise ValueError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
+        if chars is not None and len(chars) != vocab_size:
+            raise ValueError(f"{len(chars)} characters given for vocab_size {vocab_size}")
+        self.cell, self.num_layers, self.dropout = cell, num_layers, dropout
+        self.dtype, self.fused = np.dtype(dtype), fused
+        self.chars = list(chars) if chars is not None else None
+        embed_size = embed_size or hidden_size
+        self.config = {"vocab_size": vocab_size, "hidden_size": hidden_size,
+                       "num_layers": num_layers, "cell": cell, "dropout": dropout,
+                       "dtype": self.dtype.name, "seed": seed, "embed_size": embed_size,
+                       "fused": fused}
+        init, self.batch_rng, self.dropout_rng, self.sample_rng = _rng_streams(seed)
+        k, H = mg.GATES[cell], hidden_size
+        params = {"W_embed": init.standard_normal((vocab_size, embed_size)) * 0.1}
+        for layer in range(num_layers):
+            D = embed_size if layer == 0 else H
+            params[f"Wx{layer}"] = init.standard_normal((D, k * H)) / np.sqrt(D)
+            params[f"Wh{layer}"] = init.standard_normal((H, k * H)) / np.sqrt(H)
+            b = np.zeros(k * H)
+            if cell == "lstm":
+                b[H:2 * H] = 1.0  # forget-gate bias 1: remember by default at initialisation
+            params[f"b{layer}"] = b
+        params["W_out"] = init.standard_normal((H, vocab_size)) / np.sqrt(H)
+        params["b_out"] = np.zeros(vocab_size)
+        self.params = {name: value.astype(self.dtype) for name, value in params.items()}
+        self._nodes = {name: mg.param(value, name) for name, value in self.params.items()}
+        self._graphs, self._samplers = {}, {}
+        self.state = None
+
+    @property
+    def hidden_size(self):
+        return self.config["hidden_size"]
+
+    def param_nodes(self):
+        for name, node in self._nodes.items():
+            node.value = self.params[name]
+        return self._nodes
+
+    def zero_state(self, N):
+        zeros = np.zeros((N, self.hidden_size), self.dtype)
+        return [(zeros, zeros if self.cell == "lstm" else None) for _ in range(self.num_layers)]
+
+    def reset_state(self):
+        """Forget the carried state: the next minibatch starts from zeros."""
+        self.state = None
+
+    # ------------------------------------------------------------------ the graph
+    def build_graph(self, N, T):
+        if (N, T) not in self._graphs:
+            self._graphs[(N, T)] = self._build(N, T)
+        return self._graphs[(N, T)]
+
+    def _build(self, N, T):
+        p = self.param_nodes()
+        H = self.hidden_size
+        ids = mg.input("x", (N, T), np.int64)
+        targets = mg.input("y", (N, T), np.int64)
+        mask = mg.constant(np.ones((N, T), bool), name="mask")
+        layer_input = mg.embedding(ids, p["W_embed"], name="embed")
+        finals = []
+        for layer in range(self.num_layers):
+            with mg.tags(layer=layer):
+                if layer > 0 and self.dropout > 0:
+                    layer_input = mg.dropout(layer_input, self.dropout, self.dropout_rng,
+                                             name=f"drop{layer}")
+                h0 = mg.input(f"h_in[{layer}]", (N, H), self.dtype, requires_grad=False,
+                              role="carried")
+                c0 = (mg.input(f"c_in[{layer}]", (N, H), self.dtype, requires_grad=False,
+                               role="carried") if self.cell == "lstm" else None)
+                hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, p[f"Wx{layer}"],
+                                               p[f"Wh{layer}"], p[f"b{layer}"], c0=c0,
+                                               fused=self.fused, name=f"h{layer}")
+                layer_input = mg.stack(hs, name=f"h{layer}")
+            finals += [h_last] + ([c_last] if c_last is not None else [])
+        if self.dropout > 0:
+            layer_input = mg.dropout(layer_input, self.dropout, self.dropout_rng, name="drop_out")
+        scores = mg.temporal_affine(layer_input, p["W_out"], p["b_out"], name="scores")
+        loss = mg.masked_softmax_ce(scores, targets, mask, average="token", name="loss")
+        return mg.Graph([loss, *finals], name=f"char-{self.cell} L={self.num_layers} N={N} T={T}")
+
+    def _feed(self, x, y, state):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.ndim != 2 or x.shape != y.shape:
+            raise mg.ShapeError(f"x {x.shape} and y {y.shape} must both be (N, T)")
+        graph = self.build_graph(*x.shape)
+        self.param_nodes()
+        state = state if state is not None else (self.state or self.zero_state(x.shape[0]))
+        feed = {"x": x, "y": y}
+        for layer, (h, c) in enumerate(state):
+            feed[f"h_in[{layer}]"] = h
+            if self.cell == "lstm":
+                feed[f"c_in[{layer}]"] = c
+        return graph, feed
+
+    def _final_state(self, graph):
+        values = [o.value.copy() for o in graph.outputs[1:]]
+        if self.cell == "lstm":
+            return [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
+        return [(v, None) for v in values]
+
+    def loss(self, x, y, state=None):
+        """(loss in nats per character, grads keyed like params, final per-layer state).
+
+        ``state``: per-layer (h, c) to start from; default the state carried from the previous
+        call (zeros after ``reset_state``). The final state becomes the carried state."""
+        graph, feed = self._feed(x, y, state)
+        for node in self._nodes.values():
+            node.grad = None
+        graph.train()
+        loss = graph.forward(feed)[()]
+        graph.backward()
+        grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
+                 for name, node in self._nodes.items()}
+        self.state = self._final_state(graph)
+        return loss, grads, self.state
+
+    def evaluate(self, x, y, state=None):
+        """(loss, final state) in eval mode (no dropout), with nothing kept for backward."""
+        graph, feed = self._feed(x, y, state)
+        graph.eval()
+        with mg.no_grad():
+            loss = graph.forward(feed)[()]
+        graph.train()
+        return loss, self._final_state(graph)
+
+    # ------------------------------------------------------------------ sampling
+    def _step_graph(self):
+        """(char id, per-layer state) -> (scores, next state) for one row, built once."""
+        if 1 not in self._samplers:
+            p = self.param_nodes()
+            H = self.hidden_size
+            with mg.no_grad():
+                char = mg.input("char", (1,), np.int64)
+                layer_input = mg.embedding(char, p["W_embed"])
+                outputs = []
+                for layer in range(self.num_layers):
+                    h = mg.input(f"h[{layer}]", (1, H), self.dtype)
+                    c = mg.input(f"c[{layer}]", (1, H), self.dtype) if self.cell == "lstm" else None
+                    h, c = mg.cell_step(self.cell, layer_input, h, c, p[f"Wx{layer}"],
+                                        p[f"Wh{layer}"], p[f"b{layer}"], fused=self.fused)
+                    outputs += [h] + ([c] if c is not None else [])
+                    layer_input = h
+                scores = mg.affine(layer_input, p["W_out"], p["b_out"], name="scores")
+                self._samplers[1] = mg.Graph([scores, *outputs], name="char step")
+        self.param_nodes()
+        return self._samplers[1]
+
+    def step(self, char_id, state):
+        """One character in, (scores (V,), next state) out; no grad."""
+        graph = self._step_graph()
+        feed = {"char": np.array([char_id])}
+        for layer, (h, c) in enumerate(state):
+            feed[f"h[{layer}]"] = h
+            if self.cell == "lstm":
+                feed[f"c[{layer}]"] = c
+        with mg.no_grad():
+            scores = graph.forward(feed)
+        values = [o.value for o in graph.outputs[1:]]
+        if self.cell == "lstm":
+            state = [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
+        else:
+            state = [(v, None) for v in values]
+        return scores[0], state
+
+    def sample(self, prime="", length=500, temperature=1.0, top_k=None, seed=None):
+        """Generate ``length`` characters after ``prime``, one step at a time, in no-grad mode.
+
+        temperature 0 takes the argmax (deterministic); lower temperatures are more
+        conservative (likely, repetitive text), higher ones more diverse (more mistakes).
+        ``top_k`` samples only among the k likeliest characters. Prime characters outside
+        the vocabulary are reported with a warning and skipped. ``seed`` None uses the
+        model's own sampling stream, which training never touches.
+        """
+        if self.chars is None:
+            raise ValueError("this CharRNN has no character list: pass chars=... to sample text")
+        index = {c: i for i, c in enumerate(self.chars)}
+        unknown = sorted({c for c in prime if c not in index})
+        if unknown:
+            warnings.warn(f"prime characters not in the vocabulary were skipped: "
+                          f"{''.join(unknown)!r}", stacklevel=2)
+        rng = self.sample_rng if seed is None else np.random.default_rng(seed)
+        state = self.zero_state(1)
+        ids = [index[c] for c in prime if c in index] or [int(rng.integers(len(self.chars)))]
+        for char_id in ids[:-1]:
+            _, state = self.step(char_id, state)
+        out, current = [], ids[-1]
+        for _ in range(length):
+            scores, state = self.step(current, state)
+            scores = scores.astype(np.float64)
+            if top_k is not None and top_k < len(scores):
+                cutoff = np.partition(scores, -top_k)[-top_k]
+                scores = np.where(scores >= cutoff, scores, -np.inf)
+            current = int(pick_next_word(scores[None], temperature, rng)[0])
+            out.append(self.chars[current])
+        return "".join(out)
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path, optim_configs=None, history=None, state=None):
+        checkpoint.save(path, kind="CharRNN", params=self.params, config=self.config,
+                        vocab=self.chars, optim_configs=optim_configs, history=history,
+                        state=state)
+
+    @classmethod
+    def load(cls, path):
+        saved = checkpoint.load(path, kind="CharRNN")
+        model = cls(chars=saved["vocab"], **saved["config"])
+        checkpoint.check_params(path, model.params, saved["params"])
+        for name, value in saved["params"].items():
+            model.params[name][...] = value
+        return model, saved

@@ -1,0 +1,187 @@
+"""Training a CharRNN: truncated BPTT over contiguous tracks, validation, samples, plots,
+checkpoints and exact resume."""
+
+import copy
+import os
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigraph import modes, optim
+from minigraph.checkpoint import CheckpointError
+from minigraph.data.text import Tracks, Vocabulary, split_text
+from minigraph.errors import MinigraphError
+from minigraph.solver import TrainingError
+
+from .char_rnn import CharRNN
+
+
+class CharTrainer:
+    """Owns the model, the optimizer state, the data position and every random stream, so
+    that a checkpoint holds everything needed to continue exactly."""
+
+    def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
+                 dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
+                 embed_size=None, fused=True, dtype=np.float32, model=None):
+        train_text, val_text = split_text(text)
+        self.vocab = Vocabulary.from_text(text)
+        self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
+                                      cell=cell, dropout=dropout, seed=seed, dtype=dtype,
+                                      embed_size=embed_size, fused=fused,
+                                      chars=self.vocab.chars)
+        self.train_tracks = Tracks(self.vocab.encode(train_text), batch_size, seq_len,
+                                   "the training text (first 90%)")
+        self.val_ids = self.vocab.encode(val_text)
+        self.settings = {"seq_len": seq_len, "batch_size": batch_size, "lr": lr,
+                         "lr_decay": lr_decay, "update_rule": update_rule, "clip": clip}
+        self.rule = optim.get_rule(update_rule)
+        self.optim_configs = {p: {"learning_rate": lr} for p in self.model.params}
+        self.iteration = 0
+        self.history = {"loss": [], "val_iteration": [], "val_loss": []}
+
+    # ------------------------------------------------------------------ one step
+    def step(self):
+        x, y, wrapped = self.train_tracks.next()
+        if wrapped:
+            self.model.reset_state()  # a new pass over the text: nothing to carry
+            if self.iteration:
+                for config in self.optim_configs.values():
+                    config["learning_rate"] *= self.settings["lr_decay"]
+        with modes.detect_anomaly():
+            try:
+                loss, grads, _ = self.model.loss(x, y)
+            except MinigraphError as exc:
+                if "non-finite" not in str(exc):
+                    raise
+                raise TrainingError(f"iteration {self.iteration + 1}: {exc}. Try a lower --lr "
+                                    "or a smaller --clip.") from None
+        first = self.history["loss"][0] if self.history["loss"] else None
+        if not np.isfinite(loss) or (first is not None and loss > 3 * first + 5):
+            raise TrainingError(f"iteration {self.iteration + 1}: the loss exploded to {loss}. "
+                                "Try a lower --lr or a smaller --clip.")
+        optim.clip_by_global_norm(grads, self.settings["clip"])
+        for name, w in self.model.params.items():
+            self.rule(w, grads[name], self.optim_configs[name])
+        self.iteration += 1
+        self.history["loss"].append(float(loss))
+        return float(loss)
+
+    def validate(self, max_batches=50):
+        """Mean validation loss in nats per character over up to ``max_batches`` windows,
+        carrying the state along the validation tracks; the training state is untouched."""
+        N, T = self.settings["batch_size"], self.settings["seq_len"]
+        try:
+            tracks = Tracks(self.val_ids, N, T, "the validation text (last 10%)")
+        except MinigraphError:
+            return None
+        state, total = None, []
+        for k in range(min(max_batches, len(tracks))):
+            x, y = tracks.batch(k)
+            loss, state = self.model.evaluate(x, y, state or self.model.zero_state(N))
+            total.append(float(loss))
+        return float(np.mean(total))
+
+    # ------------------------------------------------------------------ the loop
+    def train(self, iterations=None, max_minutes=None, eval_every=200, sample_every=500,
+              out=None, progress=True, log=None, sample_length=200):
+        """Run until ``iterations`` more steps or ``max_minutes``; evaluate, sample and save
+        along the way. Returns the trainer."""
+        log = log or tqdm.write
+        if iterations is None and max_minutes is None:
+            raise ValueError("give iterations or max_minutes")
+        started, chars_per_step = time.monotonic(), self.settings["batch_size"] * \
+            self.settings["seq_len"]
+        deadline = None if max_minutes is None else started + 60 * max_minutes
+        total = iterations if iterations is not None else int(60 * max_minutes)
+        bar = tqdm(total=total, unit="it" if iterations is not None else "s",
+                   disable=not progress, desc="char-rnn")
+        smoothed, done = None, 0
+        samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
+        while (iterations is None or done < iterations) and (
+                deadline is None or time.monotonic() < deadline):
+            loss = self.step()
+            done += 1
+            smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
+            elapsed = time.monotonic() - started
+            rate = done * chars_per_step / elapsed
+            bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
+            bar.update(1 if iterations is not None else int(elapsed) - bar.n)
+            if eval_every and self.iteration % eval_every == 0:
+                self._evaluate(log, out)
+            if sample_every and samples_path and self.iteration % sample_every == 0:
+                self._write_sample(samples_path, sample_length)
+        bar.close()
+        self.chars_per_second = done * chars_per_step / max(time.monotonic() - started, 1e-9)
+        if out:
+            self._evaluate(log, out)
+            if samples_path:
+                self._write_sample(samples_path, sample_length)
+        return self
+
+    def _evaluate(self, log, out):
+        val = self.validate()
+        if val is not None:
+            self.history["val_iteration"].append(self.iteration)
+            self.history["val_loss"].append(val)
+            log(f"iteration {self.iteration}: train {np.mean(self.history['loss'][-50:]):.3f}, "
+                f"validation {val:.3f} nats/char = {val / np.log(2):.3f} bits/char")
+        if out:
+            self.save(out)
+            self.plot(os.path.splitext(out)[0] + "_loss.png")
+
+    def _write_sample(self, path, length):
+        text = self.model.sample(length=length, temperature=0.8)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"==== iteration {self.iteration} ====\n{text}\n\n")
+
+    def plot(self, path):
+        from minigraph.plots import plot_losses
+        plot_losses(path, self.history["loss"], self.history["val_loss"] or None,
+                    self.history["val_iteration"], title=f"char-rnn ({self.model.cell})",
+                    ylabel="nats per character")
+
+    # ------------------------------------------------------------------ checkpoints
+    def save(self, path):
+        state = {"iteration": self.iteration, "position": self.train_tracks.position,
+                 "settings": self.settings,
+                 "dropout_rng": self.model.dropout_rng.bit_generator.state,
+                 "sample_rng": self.model.sample_rng.bit_generator.state,
+                 "carried": {}}
+        for layer, (h, c) in enumerate(self.model.state or []):
+            state["carried"][f"h{layer}"] = h
+            if c is not None:
+                state["carried"][f"c{layer}"] = c
+        history = {k: v for k, v in self.history.items()}
+        self.model.save(path, optim_configs=self.optim_configs, history=history, state=state)
+
+    @classmethod
+    def resume(cls, path, text):
+        """Continue exactly from a checkpoint, on the same text."""
+        model, saved = CharRNN.load(path)
+        vocab = Vocabulary.from_text(text)
+        if vocab.chars != model.chars:
+            extra = sorted(set(vocab.chars) - set(model.chars))[:10]
+            missing = sorted(set(model.chars) - set(vocab.chars))[:10]
+            raise CheckpointError(f"{path!r} was trained on a text with a different vocabulary "
+                                  f"({len(model.chars)} characters; this text has "
+                                  f"{len(vocab.chars)}; new {extra!r}, absent {missing!r})")
+        state, settings = saved["state"], saved["state"]["settings"]
+        trainer = cls(text, seq_len=int(settings["seq_len"]),
+                      batch_size=int(settings["batch_size"]), lr=settings["lr"],
+                      lr_decay=settings["lr_decay"], update_rule=settings["update_rule"],
+                      clip=settings["clip"], model=model)
+        trainer.optim_configs = {name: copy.deepcopy(config)
+                                 for name, config in saved["optim"].items()}
+        trainer.iteration = int(state["iteration"])
+        trainer.train_tracks.position = int(state["position"])
+        model.dropout_rng.bit_generator.state = state["dropout_rng"]
+        model.sample_rng.bit_generator.state = state["sample_rng"]
+        carried = state.get("carried") or {}
+        if carried:
+            model.state = [(carried[f"h{i}"], carried.get(f"c{i}"))
+                           for i in range(model.num_layers)]
+        trainer.history = {k: list(v) for k, v in saved["history"].items()}
+        for key in ("loss", "val_iteration", "val_loss"):
+            trainer.history.setdefault(key, [])
+        return trainer

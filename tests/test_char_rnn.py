@@ -1,0 +1,137 @@
+"""CharRNN: gradients, carried state, exact resume, sampling, bad input."""
+
+import numpy as np
+import pytest
+
+from minigraph.checkpoint import CheckpointError
+from minigraph.data.coco import DataError
+from minigraph.data.text import Tracks, Vocabulary, default_corpus, read_text
+from minigraph.gradient_check import eval_numerical_gradient, rel_error
+from models.char_rnn import CharRNN
+from models.char_train import CharTrainer
+
+EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
+TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
+
+
+@pytest.mark.skipif(EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_multilayer_gradients_match_numerical(cell):
+    """float64 backward of a 2-layer model against centered differences taken in extended
+    precision by a twin holding the same parameters, from a non-zero carried state."""
+    rng = np.random.default_rng(0)
+    sizes = dict(vocab_size=7, hidden_size=5, num_layers=2, cell=cell, embed_size=4, seed=3)
+    model = CharRNN(dtype=np.float64, **sizes)
+    x, y = rng.integers(0, 7, (3, 4)), rng.integers(0, 7, (3, 4))
+    state = [(rng.standard_normal((3, 5)), rng.standard_normal((3, 5)) if cell == "lstm"
+              else None) for _ in range(2)]
+    _, grads, _ = model.loss(x, y, state)
+    twin = CharRNN(dtype=EXTENDED, **sizes)
+    for name, value in model.params.items():
+        twin.params[name][...] = value
+    wide = [(h.astype(EXTENDED), None if c is None else c.astype(EXTENDED)) for h, c in state]
+    errors = {}
+    for name in grads:
+        numeric = eval_numerical_gradient(lambda _: twin.loss(x, y, wide)[0],
+                                          twin.params[name], verbose=False)
+        errors[name] = rel_error(numeric, grads[name])
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_carried_state_makes_two_windows_equal_one_long_window(cell):
+    model = CharRNN(vocab_size=9, hidden_size=6, num_layers=2, cell=cell, dtype=np.float64)
+    ids = np.random.default_rng(1).integers(0, 9, (2, 21))
+    x, y = ids[:, :-1], ids[:, 1:]
+    whole, _ = model.evaluate(x, y, model.zero_state(2))
+    first, state = model.evaluate(x[:, :10], y[:, :10], model.zero_state(2))
+    second, _ = model.evaluate(x[:, 10:], y[:, 10:], state)
+    assert (first + second) / 2 == pytest.approx(whole, rel=1e-12)
+    fresh, _ = model.evaluate(x[:, 10:], y[:, 10:], model.zero_state(2))
+    assert abs(fresh - second) > 1e-6  # the carried state really matters
+
+
+def test_tracks_continue_exactly_from_one_minibatch_to_the_next():
+    ids = np.arange(1000)
+    tracks = Tracks(ids, batch_size=4, seq_len=10)
+    x0, y0, wrapped0 = tracks.next()
+    x1, _, wrapped1 = tracks.next()
+    assert wrapped0 and not wrapped1
+    np.testing.assert_array_equal(x1[:, 0], x0[:, -1] + 1)  # row n goes on where it stopped
+    np.testing.assert_array_equal(y0, x0 + 1)
+    assert len({int(row[0]) for row in x0}) == 4
+
+
+def test_truncated_bptt_stops_gradients_at_the_window_boundary():
+    model = CharRNN(vocab_size=5, hidden_size=4, num_layers=1, cell="rnn", dtype=np.float64)
+    graph = model.build_graph(2, 3)
+    carried = graph["h_in[0]"]
+    assert carried.tags["role"] == "carried" and not carried.requires_grad
+    x = np.zeros((2, 3), int)
+    model.loss(x, x)
+    model.loss(x, x)  # second window starts from the first one's final state
+    assert carried.grad is None
+
+
+def test_resume_continues_exactly(tmp_path):
+    K = 6
+    straight = CharTrainer(TEXT, layers=2, hidden=16, seq_len=12, batch_size=4, dropout=0.2,
+                           seed=7)
+    straight.train(iterations=2 * K, eval_every=0, progress=False)
+    first = CharTrainer(TEXT, layers=2, hidden=16, seq_len=12, batch_size=4, dropout=0.2, seed=7)
+    first.train(iterations=K, eval_every=0, progress=False)
+    first.save(tmp_path / "half.h5")
+    resumed = CharTrainer.resume(tmp_path / "half.h5", TEXT)
+    resumed.train(iterations=K, eval_every=0, progress=False)
+    np.testing.assert_allclose(resumed.history["loss"], straight.history["loss"], atol=1e-6)
+    for name, value in straight.model.params.items():
+        np.testing.assert_allclose(resumed.model.params[name], value, atol=1e-6)
+
+
+def test_resume_against_a_different_vocabulary_says_so(tmp_path):
+    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2)
+    trainer.save(tmp_path / "m.h5")
+    with pytest.raises(CheckpointError, match="different vocabulary .* new \\['Z'\\]"):
+        CharTrainer.resume(tmp_path / "m.h5", TEXT + "Z")
+
+
+def test_temperature_zero_is_deterministic_and_unknown_prime_is_skipped():
+    chars = sorted(set(TEXT))
+    model = CharRNN(len(chars), hidden_size=8, num_layers=2, chars=chars)
+    a = model.sample(prime="the", length=30, temperature=0)
+    assert a == model.sample(prime="the", length=30, temperature=0, seed=99)
+    assert len(a) == 30 and set(a) <= set(chars)
+    with pytest.warns(UserWarning, match="'@'"):
+        b = model.sample(prime="th@e", length=30, temperature=0)
+    assert b == a
+    assert model.sample(length=20, seed=1) == model.sample(length=20, seed=1)
+
+
+def test_sampling_does_not_disturb_the_training_streams():
+    one = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, dropout=0.3, seed=2)
+    two = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, dropout=0.3, seed=2)
+    one.train(iterations=3, eval_every=0, progress=False)
+    two.model.sample(length=50)
+    two.validate()
+    two.train(iterations=3, eval_every=0, progress=False)
+    assert one.history["loss"] == two.history["loss"]
+
+
+def test_bad_text_files(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(DataError, match="empty.txt is empty"):
+        read_text(tmp_path / "empty.txt")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin1.txt is not valid UTF-8 \(byte 3"):
+        read_text(tmp_path / "latin1.txt")
+    with pytest.raises(DataError, match="too short for one minibatch of 32 tracks x 65"):
+        CharTrainer("short text " * 10, seq_len=64, batch_size=32)
+
+
+def test_unicode_text_and_default_corpus():
+    text = "naïve café — 日本語 " * 50
+    vocab = Vocabulary.from_text(text)
+    assert vocab.decode(vocab.encode(text)) == text
+    corpus = default_corpus(50_000)
+    assert len(corpus) > 40_000 and "def " in corpus
+    assert default_corpus(50_000) == corpus
