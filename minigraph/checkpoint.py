@@ -110,3 +110,11 @@ def check_params(path, expected, found):
     problems += [f"unexpected parameter '{name}'" for name in found if name not in expected]
     if problems:
         raise CheckpointError(f"{path!r} does not fit the model: " + "; ".join(problems))
+
+
+def restore_params(path, params, saved_params):
+    """Check the saved parameters against ``params`` (names, shapes, dtypes) and copy them in
+    place, so graphs holding the arrays see the restored values."""
+    check_params(path, params, saved_params)
+    for name, value in saved_params.items():
+        params[name][...] = value

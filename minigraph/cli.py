@@ -34,6 +34,8 @@ def build_parser():
     add_caption_commands(commands)
     from models.char_commands import add_commands as add_char_commands
     add_char_commands(commands)
+    from models.render_commands import add_commands as add_render_commands
+    add_render_commands(commands)
     return parser
 
 

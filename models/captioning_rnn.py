@@ -108,14 +108,15 @@ class CaptioningRNN:
                 "mask": words_out != self._null}
         return graph, feed
 
-    def loss(self, features, captions):
+    def loss(self, features, captions, retain_graph=False):
         """Returns (loss, grads) with grads keyed like ``self.params``. The loss is a numpy
-        scalar of the model's dtype (so an extended-precision model keeps its precision)."""
+        scalar of the model's dtype (so an extended-precision model keeps its precision).
+        ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(features, captions)
         for node in self._nodes.values():
             node.grad = None
         loss = graph.forward(feed)[()]
-        graph.backward()
+        graph.backward(retain_graph=retain_graph)
         grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
                  for name, node in self._nodes.items()}
         return loss, grads
@@ -235,7 +236,5 @@ class CaptioningRNN:
             raise checkpoint.CheckpointError(
                 f"{path!r} was trained with a different vocabulary ({len(theirs)} words, this "
                 f"model has {len(ours)}); first differences: {differ}")
-        checkpoint.check_params(path, self.params, saved["params"])
-        for name, value in saved["params"].items():
-            self.params[name][...] = value
+        checkpoint.restore_params(path, self.params, saved["params"])
         return saved

@@ -134,17 +134,18 @@ class CharRNN:
             return [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
         return [(v, None) for v in values]
 
-    def loss(self, x, y, state=None):
+    def loss(self, x, y, state=None, retain_graph=False):
         """(loss in nats per character, grads keyed like params, final per-layer state).
 
         ``state``: per-layer (h, c) to start from; default the state carried from the previous
-        call (zeros after ``reset_state``). The final state becomes the carried state."""
+        call (zeros after ``reset_state``). The final state becomes the carried state.
+        ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(x, y, state)
         for node in self._nodes.values():
             node.grad = None
         graph.train()
         loss = graph.forward(feed)[()]
-        graph.backward()
+        graph.backward(retain_graph=retain_graph)
         grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
                  for name, node in self._nodes.items()}
         self.state = self._final_state(graph)
@@ -240,7 +241,5 @@ class CharRNN:
     def load(cls, path):
         saved = checkpoint.load(path, kind="CharRNN")
         model = cls(chars=saved["vocab"], **saved["config"])
-        checkpoint.check_params(path, model.params, saved["params"])
-        for name, value in saved["params"].items():
-            model.params[name][...] = value
+        checkpoint.restore_params(path, model.params, saved["params"])
         return model, saved

@@ -16,6 +16,10 @@ def chromium():
     return None
 
 
+def chromedriver():
+    return shutil.which("chromedriver")
+
+
 def run(page, profile, *extra, timeout=120):
     command = [chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)

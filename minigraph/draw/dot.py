@@ -27,7 +27,7 @@ def _kind(node, loss_ids):
     return "fused" if type(node.op).__name__ in FUSED_OPS else "op"
 
 
-def _label(node, labels, grads):
+def _label(node, labels, grads, users):
     if not labels:
         return ""
     title = node.name if node.op is None else f"{node.op.label}\n{node.name}"
@@ -35,6 +35,8 @@ def _label(node, labels, grads):
         value, grad = _norm(node.value), _norm(node.grad)
         title += "\n|v|={}  |g|={}".format(
             "-" if value is None else f"{value:.2g}", "-" if grad is None else f"{grad:.2g}")
+        if users > 1 and node.grad is not None:
+            title += f"\ng = sum of {users} gradients"  # fan-out: the engine added them
     return title
 
 
@@ -74,6 +76,10 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
                or "t" not in n.tags]
     # Parameters and other untimed leaves used only by hidden steps still show once.
     loss_ids = {graph.outputs[0].id}
+    users = {}
+    for n in nodes:
+        for child in n.inputs:
+            users[child.id] = users.get(child.id, 0) + 1
     dot = graphviz.Digraph(name=graph.name or "graph", graph_attr={
         "rankdir": "LR", "fontname": "Helvetica", "label": title or graph.name or "",
         "labelloc": "t", "nodesep": "0.25", "ranksep": "0.35"},
@@ -87,7 +93,8 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
         if grads and node.grad is not None:
             attrs["fillcolor"] = grad_colour(_norm(node.grad))
         target = clusters.get(node.tags.get("t")) if node.kind != "param" else None
-        (target or dot).node(str(node.id), _label(node, labels, grads), **attrs)
+        (target or dot).node(str(node.id), _label(node, labels, grads, users.get(node.id, 0)),
+                             **attrs)
     for cluster in clusters.values():
         dot.subgraph(cluster)
     visible_ids = {n.id for n in visible}

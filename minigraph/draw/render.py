@@ -44,7 +44,8 @@ def save(dot, path):
             f.write(source)
         return path
     try:
-        data = render_bytes(source, fmt)
+        data = _pdf_from_png(source) if fmt == "pdf" and not _has_pdf() else \
+            render_bytes(source, fmt)
     except RenderError as exc:
         fallback = os.path.splitext(path)[0] + ".dot"
         with open(fallback, "w", encoding="utf-8") as f:
@@ -53,6 +54,24 @@ def save(dot, path):
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def _has_pdf():
+    """graphviz-pure renders svg and png but not pdf; the system's dot does all three."""
+    program = find_renderer()
+    return program is not None and os.path.basename(program) == "dot"
+
+
+def _pdf_from_png(source):
+    """A one-page PDF holding the PNG rendering (Pillow), for renderers without pdf."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(render_bytes(source, "png"))).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PDF", resolution=96)
+    return buffer.getvalue()
 
 
 class Drawing:

@@ -1,0 +1,73 @@
+"""Quality benchmark: a 2-layer LSTM char-rnn on tiny Shakespeare for a fixed wall time.
+
+    python -m benchmarks.char_shakespeare [--minutes 10] [--text ../shared/data/tinyshakespeare.txt]
+
+First 90% of the text trains, last 10% validates (the whole validation text is scored at
+the end). Prints the validation loss in nats and bits per character, the iterations and
+the characters per second, and a sample; writes the figures as JSON.
+"""
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+from minigraph.data.text import Tracks, read_text
+from models.char_train import CharTrainer
+
+DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
+                            "tinyshakespeare.txt")
+
+
+def full_validation(trainer):
+    N, T = trainer.settings["batch_size"], trainer.settings["seq_len"]
+    tracks = Tracks(trainer.val_ids, N, T, "validation text")
+    state, losses = None, []
+    for k in range(len(tracks)):
+        x, y = tracks.batch(k)
+        loss, state = trainer.model.evaluate(x, y, state or trainer.model.zero_state(N))
+        losses.append(float(loss))
+    return float(np.mean(losses)), len(tracks) * N * T
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--text", default=DEFAULT_TEXT)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--seq-len", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--out", default="char_shakespeare.json")
+    args = parser.parse_args(argv)
+    if not os.path.exists(args.text):
+        raise SystemExit(f"{args.text} not found: pass --text (tiny Shakespeare lives in "
+                         "shared/data beside the repository)")
+    text = read_text(args.text)
+    trainer = CharTrainer(text, cell="lstm", layers=args.layers, hidden=args.hidden,
+                          seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
+                          dropout=args.dropout, seed=0)
+    started = time.monotonic()
+    trainer.train(max_minutes=args.minutes, eval_every=500, sample_every=0, progress=False,
+                  log=print)
+    train_seconds = time.monotonic() - started
+    val, chars = full_validation(trainer)
+    result = {"validation_nats_per_char": round(val, 4),
+              "validation_bits_per_char": round(val / np.log(2), 4),
+              "validation_chars_scored": chars, "iterations": trainer.iteration,
+              "train_seconds": round(train_seconds, 1),
+              "chars_per_second": round(trainer.chars_per_second),
+              "config": vars(args)}
+    print(json.dumps(result, indent=2))
+    print(trainer.model.sample(prime="ROMEO:", length=400, temperature=0.8, seed=0))
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Drawing: DOT content, rendered files, the step-through page in a real browser, stats,
+and the BPTT experiment."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import minigraph as mg
+from minigraph.analysis import stats
+from minigraph.draw import draw, find_renderer, to_dot, write_step_page
+from models.render_commands import example_graph
+
+from . import browser
+
+
+def test_unrolled_view_has_a_cluster_per_step_and_parameters_once():
+    graph = example_graph("captioning", "lstm", steps=4)
+    source = to_dot(graph).source
+    for t in range(4):
+        assert f"subgraph cluster_t{t}" in source
+    wh = next(p for p in graph.params if p.name == "Wh")
+    assert source.count(f"\t{wh.id} [label=Wh") == 1
+    assert len(re.findall(rf"\b{wh.id} -> ", source)) == 4  # into every step that uses it
+    assert 'label="(2, 8)"' in source  # shapes on edges
+    assert "rankdir=LR" in source and "cluster_legend" in source
+
+
+def test_rolled_and_window_views():
+    graph = example_graph("char", "rnn", steps=6)
+    rolled = to_dot(graph, view="rolled").source
+    assert "x 6" in rolled and "cluster_t1" not in rolled
+    window = to_dot(graph, view="window").source
+    assert "cluster_t0" in window and "cluster_t5" in window and "cluster_t3" not in window
+    assert "... 3 steps ..." in window
+
+
+def test_budget_falls_back_to_window_with_a_warning():
+    graph = example_graph("char", "lstm", steps=200)
+    assert len(graph.nodes) > 300
+    with pytest.warns(UserWarning, match="over the drawing budget"):
+        source = to_dot(graph, budget=300).source
+    assert "... 197 steps ..." in source
+
+
+def test_gradients_are_shown_with_fan_out_sums_and_warn_when_missing():
+    graph = example_graph("captioning", "lstm", steps=3)
+    source = to_dot(graph, grads=True).source
+    assert "|g|=" in source and "sum of 3 gradients" in source  # Wx is used by 3 steps
+    x = mg.input("x", value=np.ones(2))
+    fresh = mg.Graph(mg.sum(mg.tanh(x)))
+    fresh.forward()
+    with pytest.warns(UserWarning, match="no gradients to draw"):
+        to_dot(fresh, grads=True)
+
+
+def test_carried_state_is_a_dashed_edge():
+    source = to_dot(example_graph("char", "lstm", steps=2)).source
+    assert "carried, detached" in source and "style=dashed" in source
+
+
+def test_labels_can_be_turned_off():
+    source = to_dot(example_graph("captioning", "rnn", steps=2), labels=False).source
+    assert "(2, 8)" not in source
+
+
+@pytest.mark.skipif(find_renderer() is None, reason="no dot program")
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"),
+                                           (".pdf", b"%PDF")])
+def test_rendered_files_are_valid(tmp_path, suffix, magic):
+    path = draw(example_graph("captioning", "gru", steps=3)).save(tmp_path / f"g{suffix}")
+    data = open(path, "rb").read()
+    assert data.startswith(magic) and len(data) > 2000
+
+
+def test_dot_output_needs_no_renderer(tmp_path):
+    path = draw(example_graph("char", "gru", steps=2)).save(tmp_path / "g.dot")
+    assert open(path).read().startswith("digraph")
+
+
+def test_stats_against_hand_counts():
+    N, D, H = 2, 3, 4
+    x = mg.input("x", (N, 2, D), np.float64)
+    Wx = mg.param(np.ones((D, H)), "Wx")
+    Wh = mg.param(np.ones((H, H)), "Wh")
+    b = mg.param(np.zeros(H), "b")
+    h0 = mg.input("h0", value=np.zeros((N, H)))
+    hs, _, _ = mg.unroll("rnn", x, h0, Wx, Wh, b)
+    loss = mg.sum(mg.stack(hs), name="loss")
+    graph = mg.Graph(loss)
+    graph.forward({"x": np.ones((N, 2, D))})
+    s = stats(graph)
+    assert s["parameters"] == D * H + H * H + H
+    assert s["nodes_by_op"] == {"input": 2, "param": 3, "SelectStep": 2, "RNNStep": 2,
+                                "Stack": 1, "Sum": 1}
+    assert s["edges"] == 2 + 2 * 5 + 2 + 1
+    # per step: 2 N (D + H) H matmul flops + N H bias adds + 4 N H elementwise
+    assert s["flops_by_op"]["RNNStep"] == 2 * (2 * N * (D + H) * H + N * H + 4 * N * H)
+    # RNNStep keeps x_t, prev_h, Wx, Wh and next_h; x, h0, Wx and Wh are leaves (in memory
+    # anyway) and step 1's prev_h is step 0's next_h: each step adds one (N, H) float64
+    assert s["saved_bytes_by_step"] == {0: 8 * N * H, 1: 8 * N * H}
+    assert s["saved_bytes"] == 2 * 8 * N * H
+    assert s["path_to_loss"]["Wh"] == {0: 3, 1: 3}  # param -> step -> Stack -> loss
+    assert s["longest_path_to_loss"]["Wh"] == {0: 4, 1: 3}  # step 0 also flows via h[1]
+
+
+def test_saved_memory_grows_linearly_with_T():
+    small = stats(example_graph("char", "lstm", steps=10))["saved_bytes"]
+    large = stats(example_graph("char", "lstm", steps=20))["saved_bytes"]
+    assert 1.8 < large / small < 2.1
+
+
+def test_lstm_gradient_reaches_orders_of_magnitude_further_than_rnn():
+    from minigraph.bptt import experiment
+    results = experiment(T=60, steps=300, cells=("rnn", "lstm"))  # `minigraph bptt` defaults
+    rnn, lstm = results["rnn"]["reach_trained"], results["lstm"]["reach_trained"]
+    assert lstm / rnn > 100, (lstm, rnn)
+    assert results["lstm"]["reach_init"] / results["rnn"]["reach_init"] > 100
+
+
+@pytest.mark.skipif(find_renderer() is None, reason="no dot program")
+def test_step_page_is_self_contained(tmp_path):
+    graph = example_graph("captioning", "lstm", steps=3)
+    data = write_step_page(graph, tmp_path / "p.html", title="t")
+    source = (tmp_path / "p.html").read_text()
+    assert "<svg" in source and "http://www.w3.org" in source
+    assert "src=" not in source and "<link" not in source
+    phases = [s["phase"] for s in data["steps"]]
+    assert phases[0] == "forward" and phases[-1] == "backward"
+    assert phases.count("forward") == len([n for n in graph.op_nodes])
+
+
+def _webdriver():
+    try:
+        from selenium import webdriver
+    except ImportError:
+        return None
+    if browser.chromium() is None or browser.chromedriver() is None:
+        return None
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser.chromium()
+    for flag in browser.FLAGS:
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=browser.chromedriver())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return webdriver.Chrome(options=options, service=service)
+
+
+@pytest.mark.skipif(find_renderer() is None or browser.chromium() is None,
+                    reason="no dot program or no Chromium")
+def test_step_page_steps_through_forward_then_backward_in_chromium(tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = _webdriver()
+    if driver is None:
+        pytest.skip("selenium or chromedriver missing")
+    graph = example_graph("captioning", "lstm", steps=3)
+    write_step_page(graph, tmp_path / "p.html", title="captioning")
+    try:
+        driver.get((tmp_path / "p.html").as_uri())
+        seen = [(driver.find_element(By.ID, "node-name").text,
+                 driver.find_element(By.CSS_SELECTOR, "g.node.current title").text)]
+        nxt = driver.find_element(By.ID, "next")
+        for _ in range(4):
+            nxt.click()
+            seen.append((driver.find_element(By.ID, "node-name").text,
+                         driver.find_element(By.CSS_SELECTOR, "g.node.current title").text))
+        assert len(set(seen)) == 5  # the highlighted node and the panel changed every time
+        assert driver.find_element(By.ID, "phase").text == "forward"
+        body = driver.find_element(By.TAG_NAME, "body")
+        for _ in range(200):
+            body.send_keys(Keys.ARROW_RIGHT)
+        assert driver.find_element(By.ID, "phase").text == "backward"
+        assert "grad norm" in driver.find_element(By.ID, "info").text
+        driver.save_screenshot(str(tmp_path / "page.png"))
+        assert (tmp_path / "page.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
