@@ -21,11 +21,14 @@ def op_flops(name, in_shapes, out_shape):
         rows = _size(in_shapes[0][:-1])
         d, m = in_shapes[1]
         return 2 * rows * d * m + rows * m
-    if name in ("RNNStep", "LSTMStep", "GRUStep"):
+    if name.startswith(("RNNStep", "LSTMStep", "GRUStep")):
         (n, d), (_, h) = in_shapes[0], in_shapes[1]
-        k = in_shapes[-1][0] // h
-        per_gate_elementwise = {"RNNStep": 4, "LSTMStep": 12, "GRUStep": 10}[name]
-        return 2 * n * (d + h) * k * h + n * k * h + per_gate_elementwise * n * h
+        projected = name.endswith("Projected")
+        k = in_shapes[-1][-1] // h
+        elementwise = {"RNN": 4, "LST": 12, "GRU": 10}[name[:3]] * n * h
+        if projected:  # the input projection is a TemporalAffine node of its own
+            return 2 * n * h * k * h + elementwise
+        return 2 * n * (d + h) * k * h + n * k * h + elementwise
     if name == "MaskedSoftmaxCE":
         return 5 * _size(in_shapes[0])
     if name in ("Embedding", "SelectStep", "SliceLast", "Stack", "Concat", "Reshape", "Detach"):

@@ -9,7 +9,20 @@ Wh (H, kH), b (kH,), with k = 1 (rnn), 4 (lstm: i, f, o, g) or 3 (gru: r, z, n).
 import numpy as np
 
 from .node import constant, tags
-from .ops import gru_step, lstm_step, matmul, rnn_step, select_step, sigmoid, split, tanh
+from .ops import (
+    gru_step,
+    gru_step_projected,
+    lstm_step,
+    lstm_step_projected,
+    matmul,
+    rnn_step,
+    rnn_step_projected,
+    select_step,
+    sigmoid,
+    split,
+    tanh,
+    temporal_affine,
+)
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -71,13 +84,30 @@ def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
 def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
     """Run ``cell`` over every timestep of x (N, T, D) from h0 (and c0 for lstm; zeros when
     None). Returns (hs, h_T, c_T): the T hidden-state nodes, tagged t = 0..T-1, and the
-    final state. The weights are the same nodes at every step: their gradients sum."""
+    final state. The weights are the same nodes at every step: their gradients sum.
+
+    Fused, the input projection x Wx + b of all timesteps is one TemporalAffine node and
+    each step is one ``...StepProjected`` node; composed, each step is built from
+    primitive ops. Both give the same numbers."""
+    if cell not in GATES:
+        raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    xw = temporal_affine(x, Wx, b, name=f"{name}.xw") if fused else None
     h, c, hs = h0, c0, []
     for t in range(x.shape[1]):
         with tags(t=t):
-            x_t = select_step(x, t, name=f"x[{t}]")
-            h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=fused, name=f"{name}[{t}]")
+            step_name = f"{name}[{t}]"
+            if fused:
+                xw_t = select_step(xw, t, name=f"xw[{t}]")
+                if cell == "lstm":
+                    h, c = lstm_step_projected(xw_t, h, c, Wh, name=step_name)
+                elif cell == "gru":
+                    h = gru_step_projected(xw_t, h, Wh, name=step_name)
+                else:
+                    h = rnn_step_projected(xw_t, h, Wh, name=step_name)
+            else:
+                x_t = select_step(x, t, name=f"x[{t}]")
+                h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=step_name)
         hs.append(h)
     return hs, h, c

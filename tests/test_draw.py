@@ -92,13 +92,16 @@ def test_stats_against_hand_counts():
     graph.forward({"x": np.ones((N, 2, D))})
     s = stats(graph)
     assert s["parameters"] == D * H + H * H + H
-    assert s["nodes_by_op"] == {"input": 2, "param": 3, "SelectStep": 2, "RNNStep": 2,
-                                "Stack": 1, "Sum": 1}
-    assert s["edges"] == 2 + 2 * 5 + 2 + 1
-    # per step: 2 N (D + H) H matmul flops + N H bias adds + 4 N H elementwise
-    assert s["flops_by_op"]["RNNStep"] == 2 * (2 * N * (D + H) * H + N * H + 4 * N * H)
-    # RNNStep keeps x_t, prev_h, Wx, Wh and next_h; x, h0, Wx and Wh are leaves (in memory
-    # anyway) and step 1's prev_h is step 0's next_h: each step adds one (N, H) float64
+    # fused: one input projection for all steps, then one projected step node per step
+    assert s["nodes_by_op"] == {"input": 2, "param": 3, "TemporalAffine": 1, "SelectStep": 2,
+                                "RNNStepProjected": 2, "Stack": 1, "Sum": 1}
+    assert s["edges"] == 3 + 2 + 2 * 3 + 2 + 1
+    # per step: 2 N H H for h Wh and 4 N H elementwise; the projection: 2 N T D H + N T H
+    assert s["flops_by_op"]["RNNStepProjected"] == 2 * (2 * N * H * H + 4 * N * H)
+    assert s["flops_by_op"]["TemporalAffine"] == 2 * N * 2 * D * H + N * 2 * H
+    # a step keeps prev_h, Wh and next_h; h0 and Wh are leaves (in memory anyway), step 1's
+    # prev_h is step 0's next_h, and the projection keeps only leaves (x, Wx): each step
+    # adds one (N, H) float64
     assert s["saved_bytes_by_step"] == {0: 8 * N * H, 1: 8 * N * H}
     assert s["saved_bytes"] == 2 * 8 * N * H
     assert s["path_to_loss"]["Wh"] == {0: 3, 1: 3}  # param -> step -> Stack -> loss

@@ -189,7 +189,33 @@ def test_gru_step(n, d, h, seed):
     check_op(mg.gru_step, _cell_arrays(np.random.default_rng(seed), n, d, h, 3, 1), seed)
 
 
-def test_zz_every_differentiable_op_was_checked():
+def _projected_arrays(rng, n, h, gates, states):
+    return ([normal(rng, (n, gates * h))] + [normal(rng, (n, h)) for _ in range(states)]
+            + [normal(rng, (h, gates * h), 0.5)])
+
+
+@given(n=dims, h=dims, seed=seeds)
+@PROPERTY
+def test_rnn_step_projected(n, h, seed):
+    check_op(mg.rnn_step_projected, _projected_arrays(np.random.default_rng(seed), n, h, 1, 1),
+             seed)
+
+
+@given(n=dims, h=dims, seed=seeds)
+@PROPERTY
+def test_lstm_step_projected(n, h, seed):
+    check_op(lambda *xs: mg.concat(mg.lstm_step_projected(*xs)),
+             _projected_arrays(np.random.default_rng(seed), n, h, 4, 2), seed)
+
+
+@given(n=dims, h=dims, seed=seeds)
+@PROPERTY
+def test_gru_step_projected(n, h, seed):
+    check_op(mg.gru_step_projected, _projected_arrays(np.random.default_rng(seed), n, h, 3, 1),
+             seed)
+
+
+def test_zzz_every_differentiable_op_was_checked():
     """Runs last in this module (pytest keeps file order): every exported op class that
     passes gradients appeared in at least one checked graph above."""
     ops = {cls for cls in vars(mg.ops).values()

@@ -6,7 +6,7 @@ import warnings
 import graphviz
 import numpy as np
 
-from .style import FUSED_OPS, STYLES, grad_colour, legend_rows
+from .style import FUSED_OPS, STYLES, grad_colour, legend_rows, text_colour
 
 NODE_BUDGET = 300
 
@@ -92,6 +92,7 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
         attrs = dict(STYLES[_kind(node, loss_ids)])
         if grads and node.grad is not None:
             attrs["fillcolor"] = grad_colour(_norm(node.grad))
+            attrs["fontcolor"] = text_colour(attrs["fillcolor"])
         target = clusters.get(node.tags.get("t")) if node.kind != "param" else None
         (target or dot).node(str(node.id), _label(node, labels, grads, users.get(node.id, 0)),
                              **attrs)
@@ -150,7 +151,7 @@ def _add_legend(dot, grads):
         name = f"legend{i}"
         if row[0] is None:
             legend.node(name, row[1], shape="box", style="filled", fillcolor=row[2],
-                        fontsize="8")
+                        fontcolor=text_colour(row[2]), fontsize="8")
         else:
             legend.node(name, row[1], fontsize="8", **STYLES[row[0]])
         if previous:

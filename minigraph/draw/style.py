@@ -13,7 +13,8 @@ STYLES = {
     "loss": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f9d5d3",
              "color": "#a33"},
 }
-FUSED_OPS = {"RNNStep", "LSTMStep", "GRUStep"}
+FUSED_OPS = {"RNNStep", "LSTMStep", "GRUStep", "RNNStepProjected", "LSTMStepProjected",
+             "GRUStepProjected"}
 # log10 |grad| from 1e-8 (pale) to 1e2 (dark red): one colour per decade.
 GRAD_SCALE = (-8, 2)
 _PALETTE = ["#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f",
@@ -27,6 +28,11 @@ def grad_colour(norm):
     low, high = GRAD_SCALE
     position = (min(max(math.log10(norm), low), high - 1e-9) - low) / (high - low)
     return _PALETTE[int(position * len(_PALETTE))]
+
+
+def text_colour(fill):
+    """White text on the dark end of the gradient scale, black elsewhere."""
+    return "#ffffff" if fill in _PALETTE[-4:] else "#000000"
 
 
 def legend_rows(with_grads):

@@ -1,7 +1,21 @@
 """The op library. Each op is a class (compute and gradient side by side) with a
 snake_case function that builds its node."""
 
-from .cells import GRUStep, LSTMStep, RNNStep, gru_step, lstm_step, rnn_step
+from .cells import (
+    GRUStep,
+    GRUStepProjected,
+    LSTMStep,
+    LSTMStepProjected,
+    RNNStep,
+    RNNStepProjected,
+    gru_step,
+    gru_step_projected,
+    lstm_step,
+    lstm_step_projected,
+    rnn_step,
+    rnn_step_projected,
+    sigmoid_,
+)
 from .math import (
     Add,
     MatMul,

@@ -1,84 +1,200 @@
-"""Fused recurrent cell steps with hand-derived backward: RNNStep, LSTMStep, GRUStep.
+"""Fused recurrent cell steps with hand-derived backward: RNN, LSTM and GRU.
 
 Each is one node doing what the composed cell (minigraph.cells) does in a dozen, with the
-same numbers. All take x (N, D), the previous state, Wx (D, kH), Wh (H, kH) and b (kH,).
+same numbers. Every cell comes in two forms sharing one core:
+
+- ``RNNStep(x, prev_h, Wx, Wh, b)``, ``LSTMStep(x, prev_h, prev_c, Wx, Wh, b)``,
+  ``GRUStep(x, prev_h, Wx, Wh, b)``: the cs231n step, x (N, D), Wx (D, kH), Wh (H, kH),
+  b (kH,);
+- ``...Projected(xw, prev_h[, prev_c], Wh)``: the same step given xw = x Wx + b (N, kH)
+  already computed. ``unroll`` computes xw for all timesteps in one TemporalAffine
+  matmul and feeds each step its slice: the same numbers, fewer and larger matmuls.
 """
 
 import numpy as np
 
 from ..op import Op, apply
-from .math import stable_sigmoid
 from .shape import split
 
 
-class _Step(Op):
+def sigmoid_(x):
+    """sigmoid(x) computed in place as (1 + tanh(x / 2)) / 2: stable for any x, no
+    temporaries, the dtype kept."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+class _Core:
+    """The maths of one cell type from xw = x Wx + b: core_forward and core_backward."""
+
     gates = 1  # columns of Wx, Wh and b per hidden unit
-    states = 1  # how many (N, H) state inputs follow x
+    states = 1  # (N, H) state inputs
+
+
+class _RNNCore(_Core):
+    def core_forward(self, xw, prev_h, Wh):
+        next_h = xw + prev_h @ Wh
+        np.tanh(next_h, out=next_h)
+        return next_h, (prev_h, Wh, next_h)
+
+    def core_backward(self, grad, saved):
+        prev_h, Wh, next_h = saved
+        da = grad * (1 - next_h * next_h)
+        return da, (da @ Wh.T,), prev_h.T @ da
+
+
+class _LSTMCore(_Core):
+    gates, states = 4, 2
+
+    def core_forward(self, xw, prev_h, prev_c, Wh):
+        H = prev_h.shape[1]
+        gates = xw + prev_h @ Wh  # i, f, o (sigmoid) and g (tanh), in place
+        sigmoid_(gates[:, :3 * H])
+        np.tanh(gates[:, 3 * H:], out=gates[:, 3 * H:])
+        i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        out = np.empty((prev_h.shape[0], 2 * H), dtype=xw.dtype)
+        next_c = out[:, H:]
+        np.multiply(f, prev_c, out=next_c)
+        next_c += i * g
+        tanh_c = np.tanh(next_c)
+        np.multiply(o, tanh_c, out=out[:, :H])
+        return out, (prev_h, prev_c, Wh, gates, tanh_c)
+
+    def core_backward(self, grad, saved):
+        prev_h, prev_c, Wh, gates, tanh_c = saved
+        H = prev_h.shape[1]
+        i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+        dnext_h, dnext_c = grad[:, :H], grad[:, H:]
+        dc = dnext_h * o
+        dc *= 1 - tanh_c * tanh_c
+        dc += dnext_c
+        da = np.empty_like(gates)
+        np.multiply(dc, g, out=da[:, :H])
+        np.multiply(dc, prev_c, out=da[:, H:2 * H])
+        np.multiply(dnext_h, tanh_c, out=da[:, 2 * H:3 * H])
+        ifo = gates[:, :3 * H]
+        da[:, :3 * H] *= ifo * (1 - ifo)
+        np.multiply(dc, i, out=da[:, 3 * H:])
+        da[:, 3 * H:] *= 1 - g * g
+        return da, (da @ Wh.T, dc * f), prev_h.T @ da
+
+
+class _GRUCore(_Core):
+    """r = sigmoid(.), z = sigmoid(.), n = tanh(xw_n + (r * h) Wh_n), next_h = (1-z) n + z h."""
+
+    gates = 3
+
+    def core_forward(self, xw, prev_h, Wh):
+        H = prev_h.shape[1]
+        rz = xw[:, :2 * H] + prev_h @ Wh[:, :2 * H]
+        sigmoid_(rz)
+        r, z = rz[:, :H], rz[:, H:]
+        reset_h = r * prev_h
+        n = xw[:, 2 * H:] + reset_h @ Wh[:, 2 * H:]
+        np.tanh(n, out=n)
+        next_h = prev_h - n
+        next_h *= z
+        next_h += n
+        return next_h, (prev_h, Wh, rz, n, reset_h)
+
+    def core_backward(self, grad, saved):
+        prev_h, Wh, rz, n, reset_h = saved
+        H = prev_h.shape[1]
+        r, z = rz[:, :H], rz[:, H:]
+        da = np.empty((prev_h.shape[0], 3 * H), dtype=grad.dtype)
+        dn = da[:, 2 * H:]
+        np.multiply(grad, 1 - z, out=dn)
+        dn *= 1 - n * n
+        dreset_h = dn @ Wh[:, 2 * H:].T
+        np.multiply(dreset_h, prev_h, out=da[:, :H])
+        np.multiply(grad, prev_h - n, out=da[:, H:2 * H])
+        da[:, :2 * H] *= rz * (1 - rz)
+        dprev_h = grad * z
+        dprev_h += dreset_h * r
+        dprev_h += da[:, :2 * H] @ Wh[:, :2 * H].T
+        dWh = np.concatenate([prev_h.T @ da[:, :2 * H], reset_h.T @ dn], axis=1)
+        return da, (dprev_h,), dWh
+
+
+class _Step(Op):
+    """The cs231n form: inputs (x, *states, Wx, Wh, b)."""
 
     def infer(self, x, *rest):
         states, (Wx, Wh, b) = rest[:self.states], rest[self.states:]
         inputs = (x, *states, Wx, Wh, b)
         dtype = self.same_float_dtype(inputs)
-        N, H = states[0].shape if states[0].ndim == 2 else (None, None)
+        N, H = _state_shape(states)
         k = self.gates
         ok = (x.ndim == 2 and x.shape[0] == N and H is not None
-              and all(s.shape == (N, H) for s in states)
               and Wx.shape == (x.shape[1], k * H) and Wh.shape == (H, k * H)
               and b.shape == (k * H,))
         if not ok:
-            state_names = ", ".join(f"{s.name} (N, H)" for s in states)
-            self.fail(inputs, f"needs x (N, D), {state_names}, Wx (D, {k}H), Wh (H, {k}H), "
-                      f"b ({k}H,)")
+            self.fail(inputs, f"needs x (N, D), {_state_text(states)}, Wx (D, {k}H), "
+                      f"Wh (H, {k}H), b ({k}H,)")
         return (N, self.states * H), dtype
 
-
-class RNNStep(_Step):
-    """next_h = tanh(x Wx + prev_h Wh + b). Shapes: x (N, D), prev_h (N, H) -> (N, H)."""
-
-    def forward(self, x, prev_h, Wx, Wh, b):
-        next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
-        self.saved = (x, prev_h, Wx, Wh, next_h)
-        return next_h
+    def forward(self, x, *rest):
+        states, (Wx, Wh, b) = rest[:self.states], rest[self.states:]
+        out, core = self.core_forward(x @ Wx + b, *states, Wh)
+        self.saved = (x, Wx, core)
+        return out
 
     def backward(self, grad):
-        x, prev_h, Wx, Wh, next_h = self.saved
-        da = grad * (1 - next_h * next_h)
-        return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
+        x, Wx, core = self.saved
+        da, dstates, dWh = self.core_backward(grad, core)
+        return (da @ Wx.T, *dstates, x.T @ da, dWh, da.sum(axis=0))
 
 
-class LSTMStep(_Step):
+class _Projected(Op):
+    """The projected form: inputs (xw, *states, Wh) with xw = x Wx + b given."""
+
+    def infer(self, xw, *rest):
+        states, Wh = rest[:self.states], rest[self.states]
+        inputs = (xw, *states, Wh)
+        dtype = self.same_float_dtype(inputs)
+        N, H = _state_shape(states)
+        k = self.gates
+        if H is None or xw.shape != (N, k * H) or Wh.shape != (H, k * H):
+            self.fail(inputs, f"needs xw (N, {k}H), {_state_text(states)}, Wh (H, {k}H)")
+        return (N, self.states * H), dtype
+
+    def forward(self, xw, *rest):
+        out, core = self.core_forward(xw, *rest)  # the core never writes into xw
+        self.saved = core
+        return out
+
+    def backward(self, grad):
+        da, dstates, dWh = self.core_backward(grad, self.saved)
+        return (da, *dstates, dWh)
+
+
+def _state_shape(states):
+    first = states[0]
+    if first.ndim != 2 or any(s.shape != first.shape for s in states):
+        return None, None
+    return first.shape
+
+
+def _state_text(states):
+    return ", ".join(f"{s.name} (N, H)" for s in states)
+
+
+class RNNStep(_RNNCore, _Step):
+    """next_h = tanh(x Wx + prev_h Wh + b). Shapes: x (N, D), prev_h (N, H) -> (N, H)."""
+
+
+class LSTMStep(_LSTMCore, _Step):
     """One LSTM step; gate columns in cs231n's order i, f, o, g.
 
     Shapes: x (N, D), prev_h (N, H), prev_c (N, H) -> (N, 2H), the next h and c side by
     side (``lstm_step`` splits them into two nodes).
     """
 
-    gates, states = 4, 2
 
-    def forward(self, x, prev_h, prev_c, Wx, Wh, b):
-        H = prev_h.shape[1]
-        a = x @ Wx + prev_h @ Wh + b
-        ifo = stable_sigmoid(a[:, :3 * H])
-        g = np.tanh(a[:, 3 * H:])
-        i, f, o = ifo[:, :H], ifo[:, H:2 * H], ifo[:, 2 * H:]
-        next_c = f * prev_c + i * g
-        tanh_c = np.tanh(next_c)
-        out = np.concatenate([o * tanh_c, next_c], axis=1)
-        self.saved = (x, prev_h, prev_c, Wx, Wh, ifo, g, tanh_c)
-        return out
-
-    def backward(self, grad):
-        x, prev_h, prev_c, Wx, Wh, ifo, g, tanh_c = self.saved
-        H = prev_h.shape[1]
-        i, f, o = ifo[:, :H], ifo[:, H:2 * H], ifo[:, 2 * H:]
-        dnext_h, dnext_c = grad[:, :H], grad[:, H:]
-        dc = dnext_c + dnext_h * o * (1 - tanh_c * tanh_c)
-        dgates = np.concatenate([dc * g, dc * prev_c, dnext_h * tanh_c], axis=1)
-        da = np.concatenate([dgates * ifo * (1 - ifo), dc * i * (1 - g * g)], axis=1)
-        return (da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0))
-
-
-class GRUStep(_Step):
+class GRUStep(_GRUCore, _Step):
     """One GRU step; gate columns r (reset), z (update), n (candidate).
 
     r = sigmoid(x Wx_r + h Wh_r + b_r), z = sigmoid(x Wx_z + h Wh_z + b_z),
@@ -87,42 +203,47 @@ class GRUStep(_Step):
     Shapes: x (N, D), prev_h (N, H) -> (N, H).
     """
 
-    gates = 3
 
-    def forward(self, x, prev_h, Wx, Wh, b):
-        H = prev_h.shape[1]
-        ax = x @ Wx + b
-        rz = stable_sigmoid(ax[:, :2 * H] + prev_h @ Wh[:, :2 * H])
-        r, z = rz[:, :H], rz[:, H:]
-        reset_h = r * prev_h
-        n = np.tanh(ax[:, 2 * H:] + reset_h @ Wh[:, 2 * H:])
-        self.saved = (x, prev_h, Wx, Wh, rz, n, reset_h)
-        return (1 - z) * n + z * prev_h
+class RNNStepProjected(_RNNCore, _Projected):
+    """RNNStep given xw = x Wx + b (N, H): inputs (xw, prev_h, Wh) -> (N, H)."""
 
-    def backward(self, grad):
-        x, prev_h, Wx, Wh, rz, n, reset_h = self.saved
-        H = prev_h.shape[1]
-        r, z = rz[:, :H], rz[:, H:]
-        dn = grad * (1 - z) * (1 - n * n)
-        dreset_h = dn @ Wh[:, 2 * H:].T
-        drz = np.concatenate([dreset_h * prev_h, grad * (prev_h - n)], axis=1) * rz * (1 - rz)
-        da = np.concatenate([drz, dn], axis=1)
-        dprev_h = grad * z + dreset_h * r + drz @ Wh[:, :2 * H].T
-        dWh = np.concatenate([prev_h.T @ drz, reset_h.T @ dn], axis=1)
-        return da @ Wx.T, dprev_h, x.T @ da, dWh, da.sum(axis=0)
+
+class LSTMStepProjected(_LSTMCore, _Projected):
+    """LSTMStep given xw = x Wx + b (N, 4H): inputs (xw, prev_h, prev_c, Wh) -> (N, 2H)."""
+
+
+class GRUStepProjected(_GRUCore, _Projected):
+    """GRUStep given xw = x Wx + b (N, 3H): inputs (xw, prev_h, Wh) -> (N, H)."""
 
 
 def rnn_step(x, prev_h, Wx, Wh, b, name=None):
     return apply(RNNStep(), x, prev_h, Wx, Wh, b, name=name)
 
 
+def _split_state(state, H, name):
+    return split(state, (H, H), names=(name, f"{name}.c" if name else None))
+
+
 def lstm_step(x, prev_h, prev_c, Wx, Wh, b, name=None):
     """Returns (next_h, next_c) as two nodes cut from one fused LSTMStep node."""
     state = apply(LSTMStep(), x, prev_h, prev_c, Wx, Wh, b,
                   name=f"{name}.state" if name else None)
-    H = prev_h.shape[1]
-    return split(state, (H, H), names=(name, f"{name}.c" if name else None))
+    return _split_state(state, prev_h.shape[1], name)
 
 
 def gru_step(x, prev_h, Wx, Wh, b, name=None):
     return apply(GRUStep(), x, prev_h, Wx, Wh, b, name=name)
+
+
+def rnn_step_projected(xw, prev_h, Wh, name=None):
+    return apply(RNNStepProjected(), xw, prev_h, Wh, name=name)
+
+
+def lstm_step_projected(xw, prev_h, prev_c, Wh, name=None):
+    state = apply(LSTMStepProjected(), xw, prev_h, prev_c, Wh,
+                  name=f"{name}.state" if name else None)
+    return _split_state(state, prev_h.shape[1], name)
+
+
+def gru_step_projected(xw, prev_h, Wh, name=None):
+    return apply(GRUStepProjected(), xw, prev_h, Wh, name=name)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerate every picture in the docs with minigraph itself. Run from the repository root.
+set -euo pipefail
+out=docs/img
+mkdir -p "$out"
+minigraph render --model captioning --cell lstm --steps 3 --out "$out/captioning_lstm_unrolled.svg"
+minigraph render --model char --cell rnn --steps 4 --grads --out "$out/char_rnn_gradients.svg"
+minigraph render --model char --cell lstm --steps 5 --view rolled --out "$out/char_lstm_rolled.svg"
+minigraph bptt --steps 60 --train-steps 300 --out "$out/bptt.png"

@@ -1,0 +1,49 @@
+"""The benchmark suite runs end to end in quick mode (no timing is asserted: a benchmark,
+not a test, decides how fast is fast enough)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_suite_writes_a_table_and_json(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--impl", "minigraph",
+                           "--impl", "numpy", "--impl", "minigraph-composed", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| char-lstm-256x2 | minigraph |" in done.stdout
+    results = json.loads(out.read_text())
+    row = results["workloads"]["char-lstm-256x2"]
+    assert row["impls"]["minigraph"]["median_ms"] > 0
+    assert row["ratios"]["minigraph/numpy"] > 0
+    assert row["impls"]["minigraph"]["saved_for_backward_mb"] > 0
+    assert results["matmul_peak_gflops"] > 0
+
+
+def test_numpy_baseline_computes_the_same_loss_and_gradients_as_minigraph():
+    """The baseline is only a fair comparison if it does the same maths."""
+    from benchmarks.numpy_baseline import NumpyRecurrentLM
+    from models.char_rnn import CharRNN
+
+    for cell in ("lstm", "rnn"):
+        model = CharRNN(11, hidden_size=6, num_layers=2, cell=cell, embed_size=5,
+                        dtype=np.float64)
+        base = NumpyRecurrentLM(11, 5, 6, 2, cell, dtype=np.float64)
+        names = {"W_embed": "W_embed", "W_out": "W_out", "b_out": "b_out"}
+        for layer in range(2):
+            names.update({f"Wx{layer}": f"Wx{layer}", f"Wh{layer}": f"Wh{layer}",
+                          f"b{layer}": f"b{layer}"})
+        for ours, theirs in names.items():
+            base.p[theirs][...] = model.params[ours]
+        ids = np.random.default_rng(0).integers(0, 11, (3, 8))
+        loss, grads, _ = model.loss(ids[:, :-1], ids[:, 1:], model.zero_state(3))
+        base_loss, base_grads = base.loss_and_grads(ids[:, :-1], ids[:, 1:])
+        assert abs(float(loss) - float(base_loss)) < 1e-12
+        for ours, theirs in names.items():
+            np.testing.assert_allclose(grads[ours], base_grads[theirs], rtol=1e-9, atol=1e-12)
