@@ -17,7 +17,7 @@ from .errors import (
 from .graph import Graph, topological_order
 from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly
 from .node import Node, constant, input, param, tags
-from .op import Op, SubGrad, apply
+from .op import Op, ProductGrad, SubGrad, apply
 from .ops import *  # noqa: F403 - the op library is the public API
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ import numpy as np
 from . import modes
 from .errors import AnomalyError, DTypeError, GraphError, ShapeError
 from .node import Node
-from .op import SubGrad
+from .op import ProductGrad, SubGrad
 
 
 def topological_order(outputs):
@@ -152,7 +152,7 @@ class Graph:
         else:
             seeds = [(self.outputs[0], grad)]
         for node in self.op_nodes:  # stale gradients of a retained earlier backward
-            node.grad = None
+            node.grad = node.pending = None
         for out, out_grad in seeds:
             if out_grad is None and len(seeds) > 1:
                 continue
@@ -160,6 +160,8 @@ class Graph:
         check = modes.anomaly_enabled()
         outputs = set(self.outputs)
         for node in reversed(self.op_nodes):
+            if node.pending:
+                self._settle(node)
             g = node.grad
             if g is not None and node.requires_grad:
                 if check:
@@ -176,10 +178,11 @@ class Graph:
                 node.grad = None
                 if node not in outputs:
                     node.value = None
-        if check:
-            for leaf in self.nodes:
-                if leaf.op is None and leaf.grad is not None:
-                    _check_finite(leaf, leaf.grad, "gradient")
+        for leaf in self.nodes:
+            if leaf.op is None and leaf.pending:
+                self._settle(leaf)
+            if check and leaf.op is None and leaf.grad is not None:
+                _check_finite(leaf, leaf.grad, "gradient")
         self._ready_for_backward = retain_graph
 
     @staticmethod
@@ -195,9 +198,27 @@ class Graph:
                              f"expected {out.shape} {out.dtype}")
         return grad
 
+    @classmethod
+    def _settle(cls, node):
+        """Multiply out the deferred ProductGrad terms in one matmul and add the result."""
+        lefts = [p.left for p in node.pending]
+        rights = [p.right for p in node.pending]
+        node.pending = None
+        left = lefts[0] if len(lefts) == 1 else np.concatenate(lefts)
+        right = rights[0] if len(rights) == 1 else np.concatenate(rights)
+        cls._accumulate(node, left.T @ right, None)
+
     @staticmethod
     def _accumulate(node, grad, source):
         """node.grad += grad, allocating only when a second gradient arrives."""
+        if isinstance(grad, ProductGrad):
+            shape = (grad.left.shape[1], grad.right.shape[1])
+            if shape != node.shape or grad.left.dtype != node.dtype:
+                raise GraphError(f"{_where(source)} returned a product gradient {shape} "
+                                 f"{grad.left.dtype} for '{node.name}' ({node.shape} "
+                                 f"{node.dtype})")
+            node.pending = (node.pending or []) + [grad]
+            return
         if isinstance(grad, SubGrad):
             if node.grad is None:
                 node.grad, node.grad_owned = np.zeros(node.shape, node.dtype), True
@@ -230,7 +251,7 @@ class Graph:
         """Forget the gradients of every leaf (parameters and inputs)."""
         for node in self.nodes:
             if node.op is None:
-                node.grad = None
+                node.grad = node.pending = None
 
     def train(self, mode=True):
         """Switch ops with a training mode (Dropout) on or off; returns the graph."""

@@ -47,7 +47,7 @@ class Node:
     """
 
     __slots__ = ("value", "grad", "op", "inputs", "name", "tags", "kind", "shape", "dtype",
-                 "requires_grad", "id", "grad_owned")
+                 "requires_grad", "id", "grad_owned", "pending")
 
     def __init__(self, kind, shape, dtype, *, value=None, op=None, inputs=(), name=None,
                  requires_grad=False, node_tags=None):
@@ -60,6 +60,7 @@ class Node:
         # False while `grad` may alias an array someone else owns (an upstream grad, a view):
         # the engine then adds out of place instead of writing into it.
         self.grad_owned = False
+        self.pending = None  # deferred ProductGrad terms, multiplied out before use
         self.op = op
         self.inputs = tuple(inputs)
         if name is None:

@@ -29,6 +29,21 @@ class SubGrad:
         self.value = value
 
 
+class ProductGrad:
+    """A gradient of the form ``left.T @ right`` whose multiplication the engine defers.
+
+    A weight shared by T steps gets T such terms (h_{t-1}.T @ da_t for Wh); the engine
+    stacks them and multiplies once, one (H, N T) @ (N T, kH) matmul instead of T small
+    ones and T additions. Same sum, fewer and larger matmuls.
+    """
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left, right):
+        self.left = left
+        self.right = right
+
+
 class Op:
     """Base class of all ops. Subclasses set ``differentiable = False`` to stop gradients."""
 

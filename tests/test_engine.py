@@ -250,3 +250,36 @@ def test_x_plus_x_edge_records_both_positions():
     y = x + x
     g = mg.Graph(y).to_networkx()
     assert g.edges[x.id, y.id]["positions"] == [0, 1]
+
+
+class _OuterProduct(mg.Op):
+    """y = a @ W, with W's gradient returned as a deferred ProductGrad(a, grad)."""
+
+    def infer(self, a, W):
+        return (a.shape[0], W.shape[1]), a.dtype
+
+    def forward(self, a, W):
+        self.saved = (a, W)
+        return a @ W
+
+    def backward(self, grad):
+        a, W = self.saved
+        return grad @ W.T, mg.ProductGrad(a, grad)
+
+
+def test_deferred_product_gradients_sum_like_dense_ones(rng):
+    W = mg.param(rng.standard_normal((3, 2)), "W")
+    xs = [mg.input(f"x{t}", value=rng.standard_normal((4, 3))) for t in range(5)]
+    outs = [mg.apply(_OuterProduct(), x, W) for x in xs]
+    graph = mg.Graph(mg.sum(mg.tanh(mg.concat(outs))))
+    graph.forward()
+    graph.backward(retain_graph=True)
+    deferred = W.grad.copy()
+    assert W.pending is None  # multiplied out before backward returned
+    dense = mg.Graph(mg.sum(mg.tanh(mg.concat([x @ W for x in xs]))))
+    W.grad = None
+    dense.forward()
+    dense.backward()
+    np.testing.assert_allclose(deferred, W.grad, rtol=1e-12)
+    graph.backward()  # a retained graph: the second backward adds the same again
+    np.testing.assert_allclose(W.grad, 2 * deferred, rtol=1e-12)

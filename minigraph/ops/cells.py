@@ -13,7 +13,7 @@ same numbers. Every cell comes in two forms sharing one core:
 
 import numpy as np
 
-from ..op import Op, apply
+from ..op import Op, ProductGrad, apply
 from .shape import split
 
 
@@ -43,7 +43,7 @@ class _RNNCore(_Core):
     def core_backward(self, grad, saved):
         prev_h, Wh, next_h = saved
         da = grad * (1 - next_h * next_h)
-        return da, (da @ Wh.T,), prev_h.T @ da
+        return da, (da @ Wh.T,), ProductGrad(prev_h, da)
 
 
 class _LSTMCore(_Core):
@@ -79,7 +79,7 @@ class _LSTMCore(_Core):
         da[:, :3 * H] *= ifo * (1 - ifo)
         np.multiply(dc, i, out=da[:, 3 * H:])
         da[:, 3 * H:] *= 1 - g * g
-        return da, (da @ Wh.T, dc * f), prev_h.T @ da
+        return da, (da @ Wh.T, dc * f), ProductGrad(prev_h, da)
 
 
 class _GRUCore(_Core):

@@ -5,6 +5,8 @@ import numpy as np
 from ..errors import DTypeError, InputError
 from ..op import Op, apply
 
+ONE_HOT_LIMIT = 2 ** 22  # entries of the one-hot matrix Embedding.backward may build
+
 
 class Embedding(Op):
     """W[ids]. Shapes: ids (...) integers in [0, V), W (V, D) -> (..., D).
@@ -33,8 +35,14 @@ class Embedding(Op):
 
     def backward(self, grad):
         ids, w_shape = self.saved
+        flat_ids, flat_grad = ids.reshape(-1), grad.reshape(-1, w_shape[1])
+        if w_shape[0] * flat_ids.size <= ONE_HOT_LIMIT:
+            # one-hot (V, N T) @ grad (N T, D): a matmul, much faster than np.add.at
+            one_hot = np.zeros((w_shape[0], flat_ids.size), dtype=grad.dtype)
+            one_hot[flat_ids, np.arange(flat_ids.size)] = 1
+            return None, one_hot @ flat_grad
         dW = np.zeros(w_shape, dtype=grad.dtype)
-        np.add.at(dW, ids.reshape(-1), grad.reshape(-1, w_shape[1]))
+        np.add.at(dW, flat_ids, flat_grad)
         return None, dW
 
 
