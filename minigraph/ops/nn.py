@@ -61,13 +61,16 @@ class Affine(Op):
 
     def forward(self, x, w, b):
         self.saved = (x, w)
-        return x @ w + b
+        # one (N T, D) @ (D, M) matmul: numpy would run (N, T, D) @ (D, M) as N small ones
+        out = x.reshape(-1, x.shape[-1]) @ w
+        out += b
+        return out.reshape(x.shape[:-1] + (w.shape[1],))
 
     def backward(self, grad):
         x, w = self.saved
         flat_x = x.reshape(-1, x.shape[-1])
         flat_g = grad.reshape(-1, grad.shape[-1])
-        return grad @ w.T, flat_x.T @ flat_g, flat_g.sum(axis=0)
+        return (flat_g @ w.T).reshape(x.shape), flat_x.T @ flat_g, flat_g.sum(axis=0)
 
 
 class TemporalAffine(Affine):
