@@ -13,7 +13,7 @@ def _demo(args):
         return 0
     from .demo import run
     run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
-        progress=not args.quiet)
+        progress=not args.quiet, char_minutes=args.char_minutes)
     return 0
 
 
@@ -24,7 +24,8 @@ def build_parser():
     demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
     demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
     demo.add_argument("--train-images", type=int, default=1500)
-    demo.add_argument("--minutes", type=float, default=1.5, help="training time limit")
+    demo.add_argument("--minutes", type=float, default=1.5, help="captioner training limit")
+    demo.add_argument("--char-minutes", type=float, default=0.5, help="char-rnn training limit")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.add_argument("--engine", action="store_true",

@@ -3,6 +3,7 @@
 Makes a small shapes captioning set, trains an LSTM captioner with a progress bar,
 prints BLEU, attribute accuracy and a few captions, and writes the gallery, the loss
 curve and a drawing of the unrolled graph of one minibatch into the output directory.
+Then a short char-rnn run on Python's own source code ends with a sample.
 """
 
 import os
@@ -13,23 +14,23 @@ from .data.shapes_dataset import load_objects, make_shapes_dataset
 
 
 def run(out_dir="minigraph-demo", seed=0, train_images=1500, minutes=1.5, progress=True,
-        out=print):
+        out=print, char_minutes=0.5):
     from models.caption_commands import train_captioner, write_gallery
     from models.caption_eval import evaluate_split
 
     started = time.monotonic()
     data_dir = os.path.join(out_dir, "shapes")
-    out(f"1/4 rendering a shapes captioning set ({train_images} training images) in {data_dir}")
+    out(f"1/5 rendering a shapes captioning set ({train_images} training images) in {data_dir}")
     make_shapes_dataset(data_dir, num_train=train_images, num_val=max(20, train_images // 8),
                         num_novel=max(20, train_images // 16), seed=seed, progress=progress)
-    out(f"2/4 training an LSTM captioner for up to {minutes:g} min")
+    out(f"2/5 training an LSTM captioner for up to {minutes:g} min")
     model, solver, _ = train_captioner(
         data_dir, cell="lstm", hidden=192, wordvec=96, epochs=100, batch_size=50, lr=1e-2,
         lr_decay=0.95, max_minutes=minutes, val_images=100, seed=seed,
         out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out)
     data = load_coco_data(data_dir)
     objects = load_objects(data_dir)
-    out("3/4 evaluating (greedy decoding)")
+    out("3/5 evaluating (greedy decoding)")
     for split in ("val", "novel"):
         result = evaluate_split(model, data, split, objects=objects[split])
         out(f"  {split:<5} BLEU-1 {result['bleu1']:.3f}  BLEU-4 {result['bleu4']:.3f}  "
@@ -37,10 +38,11 @@ def run(out_dir="minigraph-demo", seed=0, train_images=1500, minutes=1.5, progre
     val = evaluate_split(model, data, "val", max_images=4)
     for image, text in zip(val["images"], val["captions"]):
         out(f"  {data['val_urls'][image]}: {text}")
-    out("4/4 writing pictures")
+    out("4/5 writing pictures")
     gallery = os.path.join(out_dir, "gallery.png")
     write_gallery(model, data, data_dir, "val", 12, gallery)
     graph_path = _draw_one_minibatch(model, out_dir, out)
+    _char_rnn(out_dir, seed, char_minutes, progress, out)
     out(f"done in {time.monotonic() - started:.0f} s: {gallery}, "
         f"{os.path.join(out_dir, 'captioner_loss.png')}, {graph_path}")
     return model, solver
@@ -58,3 +60,18 @@ def _draw_one_minibatch(model, out_dir, out):
     except RenderError as exc:
         out(f"  could not render the graph: {exc}")
         return os.path.splitext(path)[0] + ".dot"
+
+
+def _char_rnn(out_dir, seed, minutes, progress, out):
+    from models.char_train import CharTrainer
+
+    from .data.text import default_corpus
+
+    out(f"5/5 a char-rnn (1-layer LSTM, 128 units) on Python's own source, {minutes:g} min")
+    trainer = CharTrainer(default_corpus(300_000), layers=1, hidden=128, seq_len=48,
+                          batch_size=32, lr=3e-3, seed=seed)
+    trainer.train(max_minutes=minutes, eval_every=0, sample_every=0,
+                  out=os.path.join(out_dir, "char_rnn.h5"), progress=progress, log=out)
+    out(f"  {trainer.iteration} iterations at {trainer.chars_per_second:.0f} chars/s; "
+        "a sample at temperature 0.8:")
+    out(trainer.model.sample(prime="def ", length=240, temperature=0.8, seed=seed))

@@ -135,3 +135,12 @@ def test_unicode_text_and_default_corpus():
     corpus = default_corpus(50_000)
     assert len(corpus) > 40_000 and "def " in corpus
     assert default_corpus(50_000) == corpus
+
+
+def test_an_exploding_loss_stops_training_with_the_iteration_and_advice():
+    from minigraph.solver import TrainingError
+
+    trainer = CharTrainer(TEXT, layers=1, hidden=16, seq_len=8, batch_size=4, lr=50.0,
+                          update_rule="sgd", clip=None, seed=0)
+    with pytest.raises(TrainingError, match=r"iteration \d+: .*lower --lr"):
+        trainer.train(iterations=200, eval_every=0, progress=False)

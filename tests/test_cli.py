@@ -24,9 +24,10 @@ def test_module_entry_point_prints_version():
 def test_demo_trains_a_captioner_and_writes_its_pictures(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--train-images", "120", "--minutes", "0.1",
-                 "--quiet"]) == 0
+                 "--char-minutes", "0.05", "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "BLEU-4" in text and "attribute accuracy" in text
+    assert "a sample at temperature 0.8:" in text and "chars/s" in text
     for name in ("gallery.png", "captioner_loss.png", "unrolled_graph.svg", "captioner.h5"):
         assert (out / name).stat().st_size > 1000, name
     assert "<svg" in (out / "unrolled_graph.svg").read_text()
