@@ -217,7 +217,9 @@ class Graph:
                 raise GraphError(f"{_where(source)} returned a product gradient {shape} "
                                  f"{grad.left.dtype} for '{node.name}' ({node.shape} "
                                  f"{node.dtype})")
-            node.pending = (node.pending or []) + [grad]
+            if node.pending is None:
+                node.pending = []
+            node.pending.append(grad)
             return
         if isinstance(grad, SubGrad):
             if node.grad is None:
