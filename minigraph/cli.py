@@ -23,7 +23,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
     demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
-    demo.add_argument("--train-images", type=int, default=1500)
+    demo.add_argument("--train-images", type=int, default=3000)
     demo.add_argument("--minutes", type=float, default=1.5, help="captioner training limit")
     demo.add_argument("--char-minutes", type=float, default=0.5, help="char-rnn training limit")
     demo.add_argument("--seed", type=int, default=0)

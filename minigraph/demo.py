@@ -13,7 +13,7 @@ from .data import load_coco_data
 from .data.shapes_dataset import load_objects, make_shapes_dataset
 
 
-def run(out_dir="minigraph-demo", seed=0, train_images=1500, minutes=1.5, progress=True,
+def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
         out=print, char_minutes=0.5):
     from models.caption_commands import train_captioner, write_gallery
     from models.caption_eval import evaluate_split
@@ -25,8 +25,8 @@ def run(out_dir="minigraph-demo", seed=0, train_images=1500, minutes=1.5, progre
                         num_novel=max(20, train_images // 16), seed=seed, progress=progress)
     out(f"2/5 training an LSTM captioner for up to {minutes:g} min")
     model, solver, _ = train_captioner(
-        data_dir, cell="lstm", hidden=192, wordvec=96, epochs=100, batch_size=50, lr=1e-2,
-        lr_decay=0.95, max_minutes=minutes, val_images=100, seed=seed,
+        data_dir, cell="lstm", hidden=256, wordvec=128, epochs=100, batch_size=100, lr=5e-3,
+        lr_decay=0.9, max_minutes=minutes, val_images=100, seed=seed,
         out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out)
     data = load_coco_data(data_dir)
     objects = load_objects(data_dir)
