@@ -1,10 +1,9 @@
 """The blog's last section: a self-contained HTML page showing what single hidden cells of a
 char-rnn respond to, and the model's top-5 guesses for the next character."""
 
-import html
-import json
-
 import numpy as np
+
+from minigraph.draw.html import write_page
 
 
 def structure_signals(text):
@@ -66,11 +65,8 @@ def write_neuron_page(model, text, path):
                   for t in range(len(text))],
         "ranking": ranking,
     }
-    page = PAGE.replace("__DATA__", json.dumps(payload)).replace(
-        "__TITLE__", html.escape(f"char-rnn {model.cell}: {model.num_layers} layers x "
-                                 f"{model.hidden_size} cells"))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
+    write_page(PAGE, path, f"char-rnn {model.cell}: {model.num_layers} layers x "
+               f"{model.hidden_size} cells", payload)
     return ranking
 
 

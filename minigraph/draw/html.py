@@ -40,6 +40,17 @@ def page_data(graph, drawn_ids):
     return {"nodes": nodes, "steps": steps}
 
 
+def write_page(template, path, title, data, **parts):
+    """Fill a self-contained page template: __TITLE__ (escaped), __DATA__ (JSON) and any
+    other __PART__ given verbatim, then write it as UTF-8."""
+    page = template.replace("__TITLE__", html.escape(title))
+    for name, text in parts.items():
+        page = page.replace(f"__{name.upper()}__", text)
+    page = page.replace("__DATA__", json.dumps(data))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+
+
 def write_step_page(graph, path, title=None, **draw_options):
     """Write the page. Run forward and ``backward(retain_graph=True)`` first so values and
     gradients are there to show."""
@@ -49,10 +60,7 @@ def write_step_page(graph, path, title=None, **draw_options):
     drawn = {int(line.split("[", 1)[0].strip()) for line in dot.body
              if line.strip().split("[", 1)[0].strip().isdigit()}
     data = page_data(graph, drawn)
-    page = PAGE.replace("__TITLE__", html.escape(title or graph.name or "graph"))
-    page = page.replace("__SVG__", svg).replace("__DATA__", json.dumps(data))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
+    write_page(PAGE, path, title or graph.name or "graph", data, svg=svg)
     return data
 
 
