@@ -1,5 +1,7 @@
 """Caption metrics: corpus BLEU-1..4 through nltk, the convention in captioning work."""
 
+import warnings
+
 from nltk.translate.bleu_score import corpus_bleu
 
 BLEU_WEIGHTS = {"bleu1": (1.0,), "bleu2": (0.5, 0.5), "bleu3": (1 / 3, 1 / 3, 1 / 3),
@@ -11,5 +13,9 @@ def bleu(references, hypotheses):
     captions of that image); hypotheses: token lists. Returns {'bleu1': ..., 'bleu4': ...}."""
     if len(references) != len(hypotheses):
         raise ValueError(f"{len(references)} reference sets for {len(hypotheses)} hypotheses")
-    return {name: float(corpus_bleu(references, hypotheses, weights=weights))
-            for name, weights in BLEU_WEIGHTS.items()}
+    with warnings.catch_warnings():
+        # nltk warns when no n-gram of some order matches; the score is then 0, correctly
+        warnings.filterwarnings("ignore", message=".*counts of .*-gram overlaps",
+                                category=UserWarning)
+        return {name: float(corpus_bleu(references, hypotheses, weights=weights))
+                for name, weights in BLEU_WEIGHTS.items()}
