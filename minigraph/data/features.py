@@ -47,9 +47,10 @@ def _grid_pool(x, cells):
 
 
 class RandomConvFeatures:
-    def __init__(self, seed=0, filters1=32, filters2=128, dim=512):
+    def __init__(self, seed=0, filters1=32, filters2=128, dim=512, grids2=(1, 2), grids1=(4,)):
         rng = np.random.default_rng(seed)
         self.seed, self.dim = seed, dim
+        self.grids2, self.grids1 = tuple(grids2), tuple(grids1)
         w1 = rng.standard_normal((5, 5, 3, filters1))
         w1 -= w1.mean(axis=(0, 1, 2))  # respond to edges and colour contrasts, not brightness
         self.w1 = (w1 / np.sqrt(5 * 5 * 3)).astype(np.float32)
@@ -60,14 +61,15 @@ class RandomConvFeatures:
         self.mean = self.components = self.scale = None
 
     def raw(self, images, chunk=128):
-        """(N, H, W, 3) uint8 images -> (N, 10 F2 + 32 F1) pooled random-conv responses."""
+        """(N, H, W, 3) uint8 images -> pooled random-conv responses: average and max over
+        each cell of each grid (``grids2`` for layer 2, ``grids1`` for layer 1)."""
         out = []
         for i in range(0, len(images), chunk):
             x = images[i:i + chunk].astype(np.float32) / 255.0 - 0.5
             layer1 = _max_pool2(_conv_relu(x, self.w1, self.b1))
             layer2 = _conv_relu(layer1, self.w2, self.b2)
-            out.append(np.concatenate([_grid_pool(layer2, 1), _grid_pool(layer2, 2),
-                                       _grid_pool(layer1, 4)], axis=1))
+            out.append(np.concatenate([_grid_pool(layer2, c) for c in self.grids2]
+                                      + [_grid_pool(layer1, c) for c in self.grids1], axis=1))
         return np.concatenate(out).astype(np.float32)
 
     def fit(self, raw_train):
@@ -92,6 +94,7 @@ class RandomConvFeatures:
         with h5py.File(path, "w") as f:
             f.attrs["description"] = DESCRIPTION
             f.attrs["seed"] = self.seed
+            f.attrs["grids2"], f.attrs["grids1"] = self.grids2, self.grids1
             for name in ("w1", "b1", "w2", "b2", "mean", "components", "scale"):
                 f.create_dataset(name, data=getattr(self, name))
 
@@ -100,6 +103,8 @@ class RandomConvFeatures:
         with h5py.File(path, "r") as f:
             extractor = cls.__new__(cls)
             extractor.seed = int(f.attrs["seed"])
+            extractor.grids2 = tuple(int(c) for c in f.attrs.get("grids2", (1, 2)))
+            extractor.grids1 = tuple(int(c) for c in f.attrs.get("grids1", (4,)))
             for name in ("w1", "b1", "w2", "b2", "mean", "components", "scale"):
                 setattr(extractor, name, np.asarray(f[name]))
             extractor.dim = extractor.components.shape[0]
