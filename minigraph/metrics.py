@@ -15,7 +15,7 @@ def bleu(references, hypotheses):
         raise ValueError(f"{len(references)} reference sets for {len(hypotheses)} hypotheses")
     with warnings.catch_warnings():
         # nltk warns when no n-gram of some order matches; the score is then 0, correctly
-        warnings.filterwarnings("ignore", message=".*counts of .*-gram overlaps",
+        warnings.filterwarnings("ignore", message=r"\s*The hypothesis contains 0 counts",
                                 category=UserWarning)
         return {name: float(corpus_bleu(references, hypotheses, weights=weights))
                 for name, weights in BLEU_WEIGHTS.items()}
