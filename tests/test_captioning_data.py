@@ -196,3 +196,13 @@ def test_a_failed_write_leaves_the_previous_checkpoint_intact(shapes_dir, tmp_pa
         model.save(tmp_path / "m.h5", state={"not json": object()})
     assert (tmp_path / "m.h5").read_bytes() == before
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+
+
+def test_bleu_of_a_caption_with_no_matching_four_grams_is_zero_and_silent():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = bleu([[["a", "red", "circle", "left", "of", "a", "blue", "square"]]],
+                      [["a", "green", "square", "above", "a", "red", "circle"]])
+    assert scores["bleu4"] < 1e-100 and scores["bleu1"] > 0.5
