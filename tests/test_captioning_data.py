@@ -205,4 +205,4 @@ def test_bleu_of_a_caption_with_no_matching_four_grams_is_zero_and_silent():
         warnings.simplefilter("error")
         scores = bleu([[["a", "red", "circle", "left", "of", "a", "blue", "square"]]],
                       [["a", "green", "square", "above", "a", "red", "circle"]])
-    assert scores["bleu4"] < 1e-100 and scores["bleu1"] > 0.5
+    assert scores["bleu4"] < 1e-50 and scores["bleu1"] > 0.5  # nltk: 0 up to underflow
