@@ -69,6 +69,7 @@ class Graph:
         for n in self.nodes:
             self._by_name.setdefault(n.name, n)
         self._ready_for_backward = False
+        self._last_users = None  # built on the first forward(keep_values=False)
 
     def __len__(self):
         return len(self.nodes)
@@ -104,12 +105,20 @@ class Graph:
                                      f"graph was built for {node.dtype}")
             node.value = array
 
-    def forward(self, feed=None):
-        """Run the graph; returns the first output's value."""
+    def forward(self, feed=None, keep_values=True):
+        """Run the graph; returns the first output's value.
+
+        ``keep_values=False`` drops each intermediate node's value as soon as its last user
+        has run: backward needs only what the ops saved, so an intermediate nobody saved
+        (an input projection whose steps each made their own gate array) is freed at once.
+        Training loops use it; keep the default to inspect or draw values afterwards.
+        """
         if feed:
             self.feed(feed)
         check = modes.anomaly_enabled()
         keep_for_backward = modes.grad_enabled()
+        if not keep_values and self._last_users is None:
+            self._last_users = self._find_last_users()
         for node in self.nodes:
             if node.op is None:
                 if node.value is None:
@@ -128,8 +137,24 @@ class Graph:
                 node.op.release()
             if check:
                 _check_finite(node, value, "value")
+            if not keep_values:
+                for done in self._last_users.get(node, ()):
+                    done.value = None
         self._ready_for_backward = keep_for_backward
         return self.outputs[0].value
+
+    def _find_last_users(self):
+        """{op node: intermediate nodes whose last user it is} (outputs never listed)."""
+        last_user = {}
+        for node in self.op_nodes:
+            for child in node.inputs:
+                if child.op is not None:
+                    last_user[child] = node
+        finished = {}
+        for child, user in last_user.items():
+            if child not in self.outputs:
+                finished.setdefault(user, []).append(child)
+        return finished
 
     def backward(self, grad=None, retain_graph=False):
         """Backpropagate from the outputs.

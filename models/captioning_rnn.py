@@ -115,7 +115,7 @@ class CaptioningRNN:
         graph, feed = self._feed(features, captions)
         for node in self._nodes.values():
             node.grad = None
-        loss = graph.forward(feed)[()]
+        loss = graph.forward(feed, keep_values=retain_graph)[()]
         graph.backward(retain_graph=retain_graph)
         grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
                  for name, node in self._nodes.items()}

@@ -283,3 +283,17 @@ def test_deferred_product_gradients_sum_like_dense_ones(rng):
     np.testing.assert_allclose(deferred, W.grad, rtol=1e-12)
     graph.backward()  # a retained graph: the second backward adds the same again
     np.testing.assert_allclose(W.grad, 2 * deferred, rtol=1e-12)
+
+
+def test_forward_without_keeping_values_frees_intermediates_and_gives_the_same_gradients():
+    graph, Wh = _unrolled_rnn(6)
+    graph.forward()
+    graph.backward()
+    kept = Wh.grad.copy()
+    graph.zero_grad()
+    loss = graph.forward(keep_values=False)
+    assert np.isfinite(loss)
+    intermediates = [n for n in graph.op_nodes if n not in graph.outputs]
+    assert all(n.value is None for n in intermediates)  # backward needs only what ops saved
+    graph.backward()
+    np.testing.assert_allclose(Wh.grad, kept, rtol=1e-14)
