@@ -24,12 +24,7 @@ DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "da
 def full_validation(trainer):
     N, T = trainer.settings["batch_size"], trainer.settings["seq_len"]
     tracks = Tracks(trainer.val_ids, N, T, "validation text")
-    state, losses = None, []
-    for k in range(len(tracks)):
-        x, y = tracks.batch(k)
-        loss, state = trainer.model.evaluate(x, y, state or trainer.model.zero_state(N))
-        losses.append(float(loss))
-    return float(np.mean(losses)), len(tracks) * N * T
+    return trainer.model.evaluate_tracks(tracks)
 
 
 def main(argv=None):

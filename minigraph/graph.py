@@ -63,8 +63,9 @@ class Graph:
         self.name = name
         self.nodes = topological_order(self.outputs)
         self.op_nodes = [n for n in self.nodes if n.op is not None]
-        self.params = [n for n in self.nodes if n.kind == "param"]
-        self.inputs = [n for n in self.nodes if n.kind == "input"]
+        self.leaves = [n for n in self.nodes if n.op is None]
+        self.params = [n for n in self.leaves if n.kind == "param"]
+        self.inputs = [n for n in self.leaves if n.kind == "input"]
         self._by_name = {}
         for n in self.nodes:
             self._by_name.setdefault(n.name, n)
@@ -203,10 +204,10 @@ class Graph:
                 node.grad = None
                 if node not in outputs:
                     node.value = None
-        for leaf in self.nodes:
-            if leaf.op is None and leaf.pending:
+        for leaf in self.leaves:  # deferred terms whose users are all done
+            if leaf.pending:
                 self._settle(leaf)
-            if check and leaf.op is None and leaf.grad is not None:
+            if check and leaf.grad is not None:
                 _check_finite(leaf, leaf.grad, "gradient")
         self._ready_for_backward = retain_graph
 
@@ -276,9 +277,8 @@ class Graph:
 
     def zero_grad(self):
         """Forget the gradients of every leaf (parameters and inputs)."""
-        for node in self.nodes:
-            if node.op is None:
-                node.grad = node.pending = None
+        for node in self.leaves:
+            node.grad = node.pending = None
 
     def train(self, mode=True):
         """Switch ops with a training mode (Dropout) on or off; returns the graph."""

@@ -106,13 +106,8 @@ def run_eval(args):
     ids = vocab.encode(text)
     settings = saved["state"].get("settings", {"batch_size": 32, "seq_len": 64})
     tracks = Tracks(ids, int(settings["batch_size"]), int(settings["seq_len"]), args.text or "text")
-    state, losses = None, []
-    for k in range(len(tracks)):
-        x, y = tracks.batch(k)
-        loss, state = model.evaluate(x, y, state or model.zero_state(x.shape[0]))
-        losses.append(float(loss))
-    mean = sum(losses) / len(losses)
-    print(f"{len(losses) * x.size} characters: {mean:.4f} nats/char = {mean / 0.693147:.4f} "
+    mean, chars = model.evaluate_tracks(tracks)
+    print(f"{chars} characters: {mean:.4f} nats/char = {mean / 0.693147:.4f} "
           "bits/char")
     return 0
 

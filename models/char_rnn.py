@@ -160,6 +160,17 @@ class CharRNN:
         graph.train()
         return loss, self._final_state(graph)
 
+    def evaluate_tracks(self, tracks, max_batches=None):
+        """(mean loss in nats per character, characters scored) over the minibatches of a
+        ``Tracks``, from a zero state carried along the tracks, in eval mode."""
+        count = len(tracks) if max_batches is None else min(max_batches, len(tracks))
+        state, losses = self.zero_state(tracks.batch_size), []
+        for k in range(count):
+            x, y = tracks.batch(k)
+            loss, state = self.evaluate(x, y, state)
+            losses.append(float(loss))
+        return float(np.mean(losses)), count * tracks.batch_size * tracks.seq_len
+
     # ------------------------------------------------------------------ sampling
     def _step_graph(self):
         """(char id, per-layer state) -> (scores, next state) for one row, built once."""

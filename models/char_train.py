@@ -75,12 +75,7 @@ class CharTrainer:
             tracks = Tracks(self.val_ids, N, T, "the validation text (last 10%)")
         except MinigraphError:
             return None
-        state, total = None, []
-        for k in range(min(max_batches, len(tracks))):
-            x, y = tracks.batch(k)
-            loss, state = self.model.evaluate(x, y, state or self.model.zero_state(N))
-            total.append(float(loss))
-        return float(np.mean(total))
+        return self.model.evaluate_tracks(tracks, max_batches)[0]
 
     # ------------------------------------------------------------------ the loop
     def train(self, iterations=None, max_minutes=None, eval_every=200, sample_every=500,
