@@ -1,6 +1,6 @@
 """Run every workload under every implementation, each in its own process, and report.
 
-    python -m benchmarks [--quick] [--repeats 10] [--out benchmarks/results.json]
+    python -m benchmarks [--quick] [--repeats 30] [--warmup 10] [--out benchmarks/results.json]
 
 Per (workload, implementation): median ms per training step after warm-up, characters (or
 tokens) per second, achieved matmul GFLOP/s and its share of this machine's float32
@@ -83,7 +83,7 @@ def available(impl):
         return False
 
 
-def run_suite(quick=False, repeats=10, warmup=3, impls=None, workloads=None, log=print):
+def run_suite(quick=False, repeats=30, warmup=10, impls=None, workloads=None, log=print):
     table = QUICK if quick else WORKLOADS
     impls = impls or list(IMPLEMENTATIONS)
     results = {"machine": {"python": platform.python_version(), "numpy": np.__version__,
@@ -188,14 +188,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny shapes, few repeats (CI)")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="untimed steps first (PyTorch needs ~10 to settle)")
     parser.add_argument("--impl", action="append", help="only these implementations")
     parser.add_argument("--workload", action="append", help="only these workloads")
     parser.add_argument("--out", default="benchmark_results.json")
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
     parser.add_argument("--one", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 10)
+    repeats = args.repeats or (2 if args.quick else 30)
     if args.one:
         print(json.dumps(measure_one(*args.one, repeats, args.warmup if not args.quick else 1,
                                      args.quick)))

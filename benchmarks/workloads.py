@@ -124,7 +124,7 @@ def torch_step(w):
         loss = loss_fn(out(hs).reshape(-1, w["V"]), y)
         loss.backward()
         opt.step()
-        return float(loss)
+        return loss.item()
     return step
 
 

@@ -49,6 +49,7 @@ class Op:
 
     differentiable = True
     saved = None
+    layout = "C"  # memory order of the output; the engine allocates its gradient alike
 
     def infer(self, *inputs):
         """Check the input nodes; return (shape, dtype) of the output."""

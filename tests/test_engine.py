@@ -297,3 +297,26 @@ def test_forward_without_keeping_values_frees_intermediates_and_gives_the_same_g
     assert all(n.value is None for n in intermediates)  # backward needs only what ops saved
     graph.backward()
     np.testing.assert_allclose(Wh.grad, kept, rtol=1e-14)
+
+
+def test_partial_gradients_of_a_transposed_output_land_in_the_right_entries(rng):
+    """The fused LSTM returns an F-ordered state and declares layout "F"; the engine then
+    allocates that node's gradient F-ordered. The h and c halves must still get exactly
+    the gradients a C-ordered computation gives."""
+    N, H = 3, 5
+    x = mg.input("x", value=rng.standard_normal((N, 4 * H)))
+    h0 = mg.input("h0", value=rng.standard_normal((N, H)))
+    c0 = mg.input("c0", value=rng.standard_normal((N, H)))
+    Wh = mg.param(rng.standard_normal((H, 4 * H)) / 3, "Wh")
+    h, c = mg.lstm_step_projected(x, h0, c0, Wh, name="h")
+    dh, dc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    loss = mg.sum(h * mg.constant(dh)) + mg.sum(c * mg.constant(dc))
+    graph = mg.Graph(loss)
+    graph.forward()
+    state = h.inputs[0]
+    assert state.value.flags.f_contiguous and state.op.layout == "F"
+    graph.backward(retain_graph=True)
+    assert state.grad.flags.f_contiguous
+    np.testing.assert_array_equal(state.grad, np.concatenate([dh, dc], axis=1))
+    stacked = mg.Graph(mg.stack([h, c]))
+    assert stacked.forward().flags.c_contiguous

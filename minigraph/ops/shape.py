@@ -103,7 +103,9 @@ class Stack(Op):
         return xs[0].shape[:1] + (len(xs),) + xs[0].shape[1:], dtype
 
     def forward(self, *xs):
-        return np.stack(xs, axis=1)
+        # numpy stacks transposed (F-ordered) steps 8x slower than contiguous ones, and a
+        # small contiguous copy of each step first is cheap
+        return np.stack([np.ascontiguousarray(x) for x in xs], axis=1)
 
     def backward(self, grad):
         return tuple(grad[:, t] for t in range(grad.shape[1]))
