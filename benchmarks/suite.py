@@ -10,6 +10,7 @@ matmul peak measured in the same run, and peak memory. Ratios: minigraph / numpy
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -88,7 +89,7 @@ def run_suite(quick=False, repeats=30, warmup=10, impls=None, workloads=None, lo
     impls = impls or list(IMPLEMENTATIONS)
     results = {"machine": {"python": platform.python_version(), "numpy": np.__version__,
                            "processor": platform.processor() or platform.machine(),
-                           "cores": __import__("os").cpu_count()},
+                           "cores": os.cpu_count()},
                "matmul_peak_gflops": matmul_peak(512 if quick else 2048), "workloads": {}}
     log(f"float32 matmul peak on this machine: {results['matmul_peak_gflops']:.1f} GFLOP/s")
     for name in workloads or table:
@@ -184,6 +185,23 @@ the cells built from primitive ops (the teaching form).
 """
 
 
+HAND_WRITTEN = "<!-- written by hand below: kept when the table above is rewritten -->"
+
+
+def write_markdown(path, results, table):
+    """The table replaces the generated top of ``path``; the analysis written by hand below
+    the HAND_WRITTEN marker is kept."""
+    kept = ""
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        if HAND_WRITTEN in old:
+            kept = old[old.index(HAND_WRITTEN):]
+    text = f"# Performance\n\n{PERFORMANCE_INTRO.format(**results['machine'])}\n{table}\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text + ("\n" + kept if kept else ""))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny shapes, few repeats (CI)")
@@ -208,9 +226,7 @@ def main(argv=None):
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     if args.markdown:
-        m = results["machine"]
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write(f"# Performance\n\n{PERFORMANCE_INTRO.format(**m)}\n{table}\n")
+        write_markdown(args.markdown, results, table)
     print(f"wrote {args.out}")
     return 0
 

@@ -11,13 +11,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_quick_suite_writes_a_table_and_json(tmp_path):
-    out = tmp_path / "results.json"
+def test_quick_suite_writes_a_table_and_json_and_keeps_the_hand_written_notes(tmp_path):
+    from benchmarks.suite import HAND_WRITTEN
+
+    out, page = tmp_path / "results.json", tmp_path / "performance.md"
+    page.write_text(f"# Performance\n\nan old table\n\n{HAND_WRITTEN}\n\n## Profile\nnotes\n")
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--impl", "minigraph",
-                           "--impl", "numpy", "--impl", "minigraph-composed", "--out", str(out)],
+                           "--impl", "numpy", "--impl", "minigraph-composed", "--out", str(out),
+                           "--markdown", str(page)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "| char-lstm-256x2 | minigraph |" in done.stdout
+    text = page.read_text()
+    assert "an old table" not in text and "| char-lstm-256x2 | minigraph |" in text
+    assert text.endswith(f"{HAND_WRITTEN}\n\n## Profile\nnotes\n")
     results = json.loads(out.read_text())
     row = results["workloads"]["char-lstm-256x2"]
     assert row["impls"]["minigraph"]["median_ms"] > 0
