@@ -1,6 +1,8 @@
 """Hand-written numpy training steps, the way a careful person writes them by hand: the
-input projection of all timesteps in one matmul, the recurrence in a Python loop over
-time, weight gradients as one matmul over all timesteps, no per-element Python.
+input projection of all timesteps in one matmul (for a small vocabulary, a lookup in the
+table W_embed Wx + b, as min-char-rnn's one-hot input amounts to), the recurrence in a
+Python loop over time, weight gradients as one matmul over all timesteps, no per-element
+Python.
 
 Same maths as the minigraph models (cs231n gate order i, f, o, g), so the FLOPs match.
 """
@@ -38,16 +40,26 @@ class NumpyRecurrentLM:
         self.t = 0
 
     # ---------------------------------------------------------------- one layer
-    def _layer_forward(self, x, h0, c0, l):
-        """x (N, T, D) -> hs (N, T, H) and the cache for backward."""
-        N, T, _ = x.shape
+    def _uses_table(self, ids):
+        V, D = self.p["W_embed"].shape
+        return V * (ids.size + 2 * D) < 2 * ids.size * D  # same rule as minigraph's
+
+    def _layer_forward(self, x, h0, c0, l, ids=None):
+        """x (N, T, D) -> hs (N, T, H) and the cache for backward. Layer 0 of a small
+        vocabulary gets ids instead and looks its projections up in a table."""
         H, p = self.H, self.p
-        xw = (x.reshape(N * T, -1) @ p[f"Wx{l}"] + p[f"b{l}"]).reshape(N, T, -1)
-        hs = np.empty((N, T, H), x.dtype)
+        if ids is not None:
+            table = p["W_embed"] @ p["Wx0"] + p["b0"]
+            xw, x = table[ids], ids
+        else:
+            xw = (x.reshape(-1, x.shape[2]) @ p[f"Wx{l}"] + p[f"b{l}"]).reshape(
+                *x.shape[:2], -1)
+        N, T = xw.shape[:2]
+        hs = np.empty((N, T, H), xw.dtype)
         h = h0
         if self.cell == "lstm":
-            cs = np.empty((N, T, H), x.dtype)
-            gates = np.empty((N, T, 4 * H), x.dtype)
+            cs = np.empty((N, T, H), xw.dtype)
+            gates = np.empty((N, T, 4 * H), xw.dtype)
             c = c0
             for t in range(T):
                 a = xw[:, t] + h @ p[f"Wh{l}"]
@@ -90,21 +102,29 @@ class NumpyRecurrentLM:
                 da[:, t] = dh * (1 - hs[:, t] * hs[:, t])
                 dh_next = da[:, t] @ p[f"Wh{l}"].T
         flat = da.reshape(N * T, -1)
-        grads[f"Wx{l}"] = x.reshape(N * T, -1).T @ flat
         grads[f"Wh{l}"] = prev_h.reshape(N * T, H).T @ flat
         grads[f"b{l}"] = flat.sum(axis=0)
+        if x.dtype.kind in "iu":  # layer 0 looked up in the table: x holds the ids
+            dtable = np.zeros((p["W_embed"].shape[0], flat.shape[1]), flat.dtype)
+            np.add.at(dtable, x.reshape(-1), flat)
+            grads["Wx0"] = p["W_embed"].T @ dtable
+            grads["W_embed"] = dtable @ p["Wx0"].T
+            return None, dh_next
+        grads[f"Wx{l}"] = x.reshape(N * T, -1).T @ flat
         return (flat @ p[f"Wx{l}"].T).reshape(x.shape), dh_next
 
     # ---------------------------------------------------------------- a training step
     def loss_and_grads(self, ids, targets, features=None):
         p, N, T = self.p, *ids.shape
         dtype = p["W_out"].dtype
-        x = p["W_embed"][ids]
+        table = self._uses_table(ids)
+        x = None if table else p["W_embed"][ids]
         zeros = np.zeros((N, self.H), dtype)
         h0 = features @ p["W_proj"] + p["b_proj"] if features is not None else zeros
         caches, layer_in = [], x
         for l in range(self.layers):
-            layer_in, cache = self._layer_forward(layer_in, h0 if l == 0 else zeros, zeros, l)
+            layer_in, cache = self._layer_forward(layer_in, h0 if l == 0 else zeros, zeros, l,
+                                                  ids=ids if table and l == 0 else None)
             caches.append(cache)
         flat_h = layer_in.reshape(N * T, self.H)
         scores = flat_h @ p["W_out"] + p["b_out"]
@@ -120,9 +140,10 @@ class NumpyRecurrentLM:
         dh0 = None
         for l in reversed(range(self.layers)):
             dx, dh0 = self._layer_backward(dx, caches[l], l, grads)
-        dW_embed = np.zeros_like(p["W_embed"])
-        np.add.at(dW_embed, ids.reshape(-1), dx.reshape(N * T, -1))
-        grads["W_embed"] = dW_embed
+        if not table:
+            dW_embed = np.zeros_like(p["W_embed"])
+            np.add.at(dW_embed, ids.reshape(-1), dx.reshape(N * T, -1))
+            grads["W_embed"] = dW_embed
         if features is not None:
             grads["W_proj"] = features.T @ dh0
             grads["b_proj"] = dh0.sum(axis=0)

@@ -21,6 +21,10 @@ def op_flops(name, in_shapes, out_shape):
         rows = _size(in_shapes[0][:-1])
         d, m = in_shapes[1]
         return 2 * rows * d * m + rows * m
+    if name == "EmbeddingAffine":  # the cheaper of lookup-table and embed-then-multiply
+        positions = _size(in_shapes[0])
+        (vocab, d), (_, m) = in_shapes[1], in_shapes[2]
+        return 2 * min(vocab, positions) * d * m + min(vocab, positions) * m
     if name.startswith(("RNNStep", "LSTMStep", "GRUStep")):
         (n, d), (_, h) = in_shapes[0], in_shapes[1]
         projected = name.endswith("Projected")

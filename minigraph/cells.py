@@ -10,6 +10,8 @@ import numpy as np
 
 from .node import constant, tags
 from .ops import (
+    Embedding,
+    embedding_affine,
     gru_step,
     gru_step_projected,
     lstm_step,
@@ -93,7 +95,7 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
-    xw = temporal_affine(x, Wx, b, name=f"{name}.xw") if fused else None
+    xw = _input_projection(x, Wx, b, name=f"{name}.xw") if fused else None
     h, c, hs = h0, c0, []
     for t in range(x.shape[1]):
         with tags(t=t):
@@ -111,3 +113,12 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
                 h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=step_name)
         hs.append(h)
     return hs, h, c
+
+
+def _input_projection(x, Wx, b, name):
+    """x Wx + b for all timesteps. When x is an embedding lookup W_embed[ids], one
+    EmbeddingAffine node takes its place (cheaper for small vocabularies, same maths)."""
+    if isinstance(x.op, Embedding):
+        ids, W_embed = x.inputs
+        return embedding_affine(ids, W_embed, Wx, b, name=name)
+    return temporal_affine(x, Wx, b, name=name)

@@ -47,7 +47,7 @@ class Node:
     """
 
     __slots__ = ("value", "grad", "op", "inputs", "name", "tags", "kind", "shape", "dtype",
-                 "requires_grad", "id", "grad_owned", "pending")
+                 "requires_grad", "id", "grad_owned", "pending", "spare")
 
     def __init__(self, kind, shape, dtype, *, value=None, op=None, inputs=(), name=None,
                  requires_grad=False, node_tags=None):
@@ -61,6 +61,7 @@ class Node:
         # the engine then adds out of place instead of writing into it.
         self.grad_owned = False
         self.pending = None  # deferred ProductGrad terms, multiplied out before use
+        self.spare = None  # a large gradient array kept for the next backward to reuse
         self.op = op
         self.inputs = tuple(inputs)
         if name is None:

@@ -20,7 +20,9 @@ from .captioning_rnn import CaptioningRNN
 def add_commands(commands):
     shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
     shapes.add_argument("--out", required=True, help="directory to write")
-    shapes.add_argument("--train", type=int, default=8000, help="training images")
+    shapes.add_argument("--train", type=int, default=30000,
+                        help="training images (fewer are faster to make; 8000 let the captioner "
+                        "memorise them: see docs/tutorials/03-captioning.md)")
     shapes.add_argument("--val", type=int, default=1000, help="validation images")
     shapes.add_argument("--novel", type=int, default=500, help="images of unseen pairs")
     shapes.add_argument("--seed", type=int, default=0)

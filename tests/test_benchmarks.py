@@ -38,18 +38,21 @@ def test_numpy_baseline_computes_the_same_loss_and_gradients_as_minigraph():
     from benchmarks.numpy_baseline import NumpyRecurrentLM
     from models.char_rnn import CharRNN
 
-    for cell in ("lstm", "rnn"):
-        model = CharRNN(11, hidden_size=6, num_layers=2, cell=cell, embed_size=5,
+    # vocab 11 over 3 x 7 positions embeds then multiplies; vocab 3 over 4 x 10 positions
+    # takes the lookup-table order in both implementations
+    for cell, V, N, T in (("lstm", 11, 3, 7), ("rnn", 11, 3, 7), ("lstm", 3, 4, 10)):
+        model = CharRNN(V, hidden_size=6, num_layers=2, cell=cell, embed_size=5,
                         dtype=np.float64)
-        base = NumpyRecurrentLM(11, 5, 6, 2, cell, dtype=np.float64)
+        base = NumpyRecurrentLM(V, 5, 6, 2, cell, dtype=np.float64)
+        assert base._uses_table(np.zeros((N, T))) == (V == 3)
         names = {"W_embed": "W_embed", "W_out": "W_out", "b_out": "b_out"}
         for layer in range(2):
             names.update({f"Wx{layer}": f"Wx{layer}", f"Wh{layer}": f"Wh{layer}",
                           f"b{layer}": f"b{layer}"})
         for ours, theirs in names.items():
             base.p[theirs][...] = model.params[ours]
-        ids = np.random.default_rng(0).integers(0, 11, (3, 8))
-        loss, grads, _ = model.loss(ids[:, :-1], ids[:, 1:], model.zero_state(3))
+        ids = np.random.default_rng(0).integers(0, V, (N, T + 1))
+        loss, grads, _ = model.loss(ids[:, :-1], ids[:, 1:], model.zero_state(N))
         base_loss, base_grads = base.loss_and_grads(ids[:, :-1], ids[:, 1:])
         assert abs(float(loss) - float(base_loss)) < 1e-12
         for ours, theirs in names.items():

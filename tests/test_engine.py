@@ -320,3 +320,27 @@ def test_partial_gradients_of_a_transposed_output_land_in_the_right_entries(rng)
     np.testing.assert_array_equal(state.grad, np.concatenate([dh, dc], axis=1))
     stacked = mg.Graph(mg.stack([h, c]))
     assert stacked.forward().flags.c_contiguous
+
+
+def test_large_intermediate_gradients_are_zeroed_and_reused_on_the_next_backward(rng):
+    """A gradient of at least SPARE_MIN_BYTES assembled from timestep slices is kept on its
+    node and zeroed for the next backward (no stale sums); leaves never alias it."""
+    from minigraph.graph import SPARE_MIN_BYTES
+
+    N, T, D = 8, 40, SPARE_MIN_BYTES // (8 * 40 * 8) + 1  # float64: just over the limit
+    x = mg.input("x", value=rng.standard_normal((N, T, D)))
+    W = mg.param(rng.standard_normal((D, D)) / D, "W")
+    xw = mg.temporal_affine(x, W, mg.constant(np.zeros(D)), name="xw")
+    loss = mg.sum(mg.tanh(mg.stack([mg.select_step(xw, t) for t in range(T)])))
+    graph = mg.Graph(loss)
+    grads, buffers = [], []
+    for _ in range(2):
+        graph.forward()
+        graph.backward()
+        assert not np.shares_memory(x.grad, xw.spare)  # the leaf got its own copy
+        grads.append((W.grad.copy(), x.grad.copy()))
+        buffers.append(xw.spare)
+        graph.zero_grad()
+    assert buffers[0] is not None and buffers[0] is buffers[1]
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])

@@ -127,6 +127,17 @@ def test_embedding_with_repeated_ids(n, t, v, d, seed):
     check_op(mg.embedding, [ids, normal(rng, (v, d))], seed)
 
 
+@pytest.mark.parametrize("vocab", [2, 40])  # the lookup-table order, then embed-then-multiply
+@given(n=st.integers(2, 4), t=st.integers(4, 6), d=st.integers(3, 5), m=dims, seed=seeds)
+@PROPERTY
+def test_embedding_affine_in_both_orders(vocab, n, t, d, m, seed):
+    assert mg.EmbeddingAffine.uses_table(vocab, n * t, d) == (vocab == 2)
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, vocab, size=(n, t))
+    check_op(mg.embedding_affine,
+             [ids, normal(rng, (vocab, d)), normal(rng, (d, m)), normal(rng, m)], seed)
+
+
 @given(lead=st.lists(dims, min_size=1, max_size=2), d=dims, m=dims, seed=seeds)
 @PROPERTY
 def test_affine(lead, d, m, seed):

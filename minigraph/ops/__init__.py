@@ -41,11 +41,13 @@ from .nn import (
     Affine,
     Dropout,
     Embedding,
+    EmbeddingAffine,
     MaskedSoftmaxCE,
     TemporalAffine,
     affine,
     dropout,
     embedding,
+    embedding_affine,
     masked_softmax_ce,
     temporal_affine,
 )

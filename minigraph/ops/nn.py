@@ -1,4 +1,4 @@
-"""Layer ops: Embedding, Affine, TemporalAffine, MaskedSoftmaxCE, Dropout."""
+"""Layer ops: Embedding, EmbeddingAffine, Affine, TemporalAffine, MaskedSoftmaxCE, Dropout."""
 
 import numpy as np
 
@@ -24,26 +24,84 @@ class Embedding(Op):
         return ids.shape + W.shape[1:], W.dtype
 
     def forward(self, ids, W):
-        vocab = W.shape[0]
-        if ids.size and (ids.min() < 0 or ids.max() >= vocab):
-            bad = np.argwhere((ids < 0) | (ids >= vocab))[0]
-            raise InputError(f"Embedding '{self.names[1]}': id {ids[tuple(bad)]} at position "
-                             f"{tuple(int(i) for i in bad)} of '{self.names[0]}' is outside "
-                             f"[0, {vocab})")
-        self.saved = (ids, W.shape)
+        check_ids(ids, W.shape[0], self.names, self.label)
+        self.saved = (ids, W.shape[0])
         return W[ids]
 
     def backward(self, grad):
-        ids, w_shape = self.saved
-        flat_ids, flat_grad = ids.reshape(-1), grad.reshape(-1, w_shape[1])
-        if w_shape[0] * flat_ids.size <= ONE_HOT_LIMIT:
-            # one-hot (V, N T) @ grad (N T, D): a matmul, much faster than np.add.at
-            one_hot = np.zeros((w_shape[0], flat_ids.size), dtype=grad.dtype)
-            one_hot[flat_ids, np.arange(flat_ids.size)] = 1
-            return None, one_hot @ flat_grad
-        dW = np.zeros(w_shape, dtype=grad.dtype)
-        np.add.at(dW, flat_ids, flat_grad)
-        return None, dW
+        ids, vocab = self.saved
+        return None, sum_rows_by_id(ids.reshape(-1), grad.reshape(-1, grad.shape[-1]), vocab)
+
+
+def check_ids(ids, vocab, names, label):
+    """One clear error for the first id outside [0, vocab): which id, where, in what."""
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+        bad = np.argwhere((ids < 0) | (ids >= vocab))[0]
+        raise InputError(f"{label} '{names[1]}': id {ids[tuple(bad)]} at position "
+                         f"{tuple(int(i) for i in bad)} of '{names[0]}' is outside [0, {vocab})")
+
+
+def sum_rows_by_id(flat_ids, rows, vocab):
+    """(vocab, M) array whose row v is the sum of the rows whose id is v."""
+    if vocab * flat_ids.size <= ONE_HOT_LIMIT:
+        # one-hot (V, n) @ rows (n, M): a matmul, much faster than np.add.at
+        one_hot = np.zeros((vocab, flat_ids.size), dtype=rows.dtype)
+        one_hot[flat_ids, np.arange(flat_ids.size)] = 1
+        return one_hot @ rows
+    summed = np.zeros((vocab, rows.shape[1]), dtype=rows.dtype)
+    np.add.at(summed, flat_ids, rows)
+    return summed
+
+
+class EmbeddingAffine(Op):
+    """W_embed[ids] @ Wx + b in one node: the input projection of an embedded sequence.
+    Shapes: ids (N, T) integers in [0, V), W_embed (V, D), Wx (D, M), b (M,) -> (N, T, M).
+
+    When the vocabulary is small (a char-rnn: V = 65 against N T = 2048 positions), each
+    row is looked up in the table W_embed @ Wx + b, computed once (V D M multiply-adds
+    instead of N T D M), and backward works on that table's (V, M) gradient instead of
+    N T rows: the same maths, reassociated. Otherwise it embeds, then multiplies.
+    """
+
+    def infer(self, ids, W_embed, Wx, b):
+        inputs = (ids, W_embed, Wx, b)
+        self.integer_input(inputs, ids, "ids")
+        dtype = self.same_float_dtype(inputs[1:])
+        if W_embed.ndim != 2 or Wx.ndim != 2 or Wx.shape[0] != W_embed.shape[1] or (
+                b.shape != Wx.shape[1:]):
+            self.fail(inputs, "needs W_embed (V, D), Wx (D, M), b (M,)")
+        self.names = (ids.name, W_embed.name)
+        return ids.shape + Wx.shape[1:], dtype
+
+    @staticmethod
+    def uses_table(vocab, positions, dim):
+        """The table wins when its one-hot backward (V n M) and two (V, D, M) products cost
+        less than the two (n, D, M) products of the embed-then-multiply order."""
+        return vocab * (positions + 2 * dim) < 2 * positions * dim
+
+    def forward(self, ids, W_embed, Wx, b):
+        check_ids(ids, W_embed.shape[0], self.names, self.label)
+        flat_ids = ids.reshape(-1)
+        if self.uses_table(W_embed.shape[0], flat_ids.size, Wx.shape[0]):
+            table = W_embed @ Wx
+            table += b
+            out, rows = table[flat_ids], None
+        else:
+            rows = W_embed[flat_ids]
+            out = rows @ Wx
+            out += b
+        self.saved = (flat_ids, W_embed, Wx, rows)
+        return out.reshape(ids.shape + Wx.shape[1:])
+
+    def backward(self, grad):
+        flat_ids, W_embed, Wx, rows = self.saved
+        flat_grad = grad.reshape(-1, Wx.shape[1])
+        vocab = W_embed.shape[0]
+        if rows is None:
+            dtable = sum_rows_by_id(flat_ids, flat_grad, vocab)
+            return None, dtable @ Wx.T, W_embed.T @ dtable, dtable.sum(axis=0)
+        dW_embed = sum_rows_by_id(flat_ids, flat_grad @ Wx.T, vocab)
+        return None, dW_embed, rows.T @ flat_grad, flat_grad.sum(axis=0)
 
 
 class Affine(Op):
@@ -172,6 +230,10 @@ class Dropout(Op):
 
 def embedding(ids, W, name=None):
     return apply(Embedding(), ids, W, name=name)
+
+
+def embedding_affine(ids, W_embed, Wx, b, name=None):
+    return apply(EmbeddingAffine(), ids, W_embed, Wx, b, name=name)
 
 
 def affine(x, w, b, name=None):
