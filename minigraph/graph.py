@@ -253,12 +253,13 @@ class Graph:
         # from ops that work transposed (the LSTM), and costs the same otherwise
         left_T = lefts[0] if len(lefts) == 1 else np.concatenate(lefts, axis=1)
         right_T = rights[0] if len(rights) == 1 else np.concatenate(rights, axis=1)
-        # (R L.T).T: OpenBLAS runs this form of the product ~25% faster than L R.T
-        cls._accumulate(node, (right_T @ left_T.T).T, None)
+        # a new array nobody else holds: the engine may keep it as the gradient, uncopied
+        cls._accumulate(node, left_T @ right_T.T, None, owned=True)
 
     @staticmethod
-    def _accumulate(node, grad, source):
-        """node.grad += grad, allocating only when a second gradient arrives."""
+    def _accumulate(node, grad, source, owned=False):
+        """node.grad += grad, allocating only when a second gradient arrives. ``owned``: grad
+        is a fresh array the engine made, which even a leaf may keep without a copy."""
         if isinstance(grad, ProductGrad):
             shape = (grad.left.shape[1], grad.right.shape[1])
             if shape != node.shape or grad.left.dtype != node.dtype:
@@ -288,7 +289,9 @@ class Graph:
         if node.grad is None:
             # A leaf's gradient outlives this backward, so it must not alias an array the
             # engine or an op may reuse; op nodes may borrow until a second gradient arrives.
-            if node.op is None:
+            if owned:
+                node.grad, node.grad_owned = grad, True
+            elif node.op is None:
                 node.grad, node.grad_owned = grad.copy(), True
             else:
                 node.grad, node.grad_owned = grad, False
