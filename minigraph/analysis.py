@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 import networkx as nx
 import numpy as np
 
+from .ops.nn import EmbeddingAffine
+
 
 def _size(shape):
     return int(np.prod(shape)) if shape else 1
@@ -21,10 +23,11 @@ def op_flops(name, in_shapes, out_shape):
         rows = _size(in_shapes[0][:-1])
         d, m = in_shapes[1]
         return 2 * rows * d * m + rows * m
-    if name == "EmbeddingAffine":  # the cheaper of lookup-table and embed-then-multiply
+    if name == "EmbeddingAffine":  # V table rows or N T embedded rows, as the op chooses
         positions = _size(in_shapes[0])
         (vocab, d), (_, m) = in_shapes[1], in_shapes[2]
-        return 2 * min(vocab, positions) * d * m + min(vocab, positions) * m
+        rows = vocab if EmbeddingAffine.uses_table(vocab, positions, d) else positions
+        return 2 * rows * d * m + rows * m
     if name.startswith(("RNNStep", "LSTMStep", "GRUStep")):
         (n, d), (_, h) = in_shapes[0], in_shapes[1]
         projected = name.endswith("Projected")

@@ -108,6 +108,19 @@ def test_stats_against_hand_counts():
     assert s["longest_path_to_loss"]["Wh"] == {0: 4, 1: 3}  # step 0 also flows via h[1]
 
 
+@pytest.mark.parametrize("vocab", [3, 15])
+def test_embedding_affine_flops_count_the_rows_the_op_multiplies(vocab):
+    N, T, D, M = 4, 5, 6, 7  # 20 positions: a table of 3 rows; for 15 (fewer than 20, but
+    # the table would not pay) 20 embedded rows
+    ids = mg.input("ids", value=np.zeros((N, T), np.int64))
+    xw = mg.embedding_affine(ids, mg.param(np.ones((vocab, D)), "W_embed"),
+                             mg.param(np.ones((D, M)), "Wx"), mg.param(np.zeros(M), "b"))
+    assert mg.EmbeddingAffine.uses_table(vocab, N * T, D) == (vocab == 3)
+    rows = vocab if vocab == 3 else N * T
+    assert stats(mg.Graph(mg.sum(xw)))["flops_by_op"]["EmbeddingAffine"] == (
+        2 * rows * D * M + rows * M)
+
+
 def test_saved_memory_grows_linearly_with_T():
     small = stats(example_graph("char", "lstm", steps=10))["saved_bytes"]
     large = stats(example_graph("char", "lstm", steps=20))["saved_bytes"]
