@@ -3,8 +3,8 @@
 ``CaptioningSolver(model, data, update_rule='adam', optim_config={...}, lr_decay=0.95,
 batch_size=25, num_epochs=50, print_every=10, verbose=True).train()`` then read
 ``loss_history``. Beyond the notebook: a tqdm progress bar with smoothed loss, validation
-loss and BLEU after each epoch, anomaly detection, gradient clipping, a loss-curve PNG and
-atomic checkpoints.
+loss and BLEU after each epoch, anomaly detection, gradient clipping, a loss-curve PNG,
+atomic checkpoints, and per-parameter optimizer settings (``param_configs``).
 """
 
 import copy
@@ -27,7 +27,7 @@ class CaptioningSolver:
                  batch_size=100, num_epochs=10, print_every=10, verbose=True, seed=0,
                  progress=True, clip_norm=None, anomaly=True, num_val_images=200,
                  evaluate=None, checkpoint_path=None, plot_path=None, log=None,
-                 max_seconds=None, extra_state=None):
+                 max_seconds=None, extra_state=None, param_configs=None):
         self.model, self.data = model, data
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
@@ -43,6 +43,15 @@ class CaptioningSolver:
         self.epoch = 0
         self.loss_history, self.val_loss_history, self.val_metrics_history = [], [], []
         self.optim_configs = {p: copy.deepcopy(self.optim_config) for p in model.params}
+        # Per-parameter overrides, e.g. {"W_proj": {"learning_rate": 2.5e-4}}: Adam moves each
+        # weight by about the learning rate whatever its gradient, so a weight that sums many
+        # inputs (W_proj: 512 features into every hidden unit) moves its output far more.
+        unknown = sorted(set(param_configs or {}) - set(model.params))
+        if unknown:
+            raise ValueError(f"param_configs names {unknown}, which are not parameters of the "
+                             f"model (it has {sorted(model.params)})")
+        for name, overrides in (param_configs or {}).items():
+            self.optim_configs[name].update(overrides)
 
     def _step(self):
         captions, features, _ = sample_coco_minibatch(self.data, self.batch_size, "train",

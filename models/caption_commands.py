@@ -20,9 +20,9 @@ from .captioning_rnn import CaptioningRNN
 def add_commands(commands):
     shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
     shapes.add_argument("--out", required=True, help="directory to write")
-    shapes.add_argument("--train", type=int, default=30000,
-                        help="training images (fewer are faster to make; 8000 let the captioner "
-                        "memorise them: see docs/tutorials/03-captioning.md)")
+    shapes.add_argument("--train", type=int, default=60000,
+                        help="training images (fewer are faster to make, but the captioner "
+                        "then memorises them: see docs/tutorials/03-captioning.md)")
     shapes.add_argument("--val", type=int, default=1000, help="validation images")
     shapes.add_argument("--novel", type=int, default=500, help="images of unseen pairs")
     shapes.add_argument("--seed", type=int, default=0)
@@ -38,7 +38,10 @@ def add_commands(commands):
     train.add_argument("--epochs", type=int, default=20)
     train.add_argument("--batch-size", type=int, default=100)
     train.add_argument("--lr", type=float, default=5e-3)
-    train.add_argument("--lr-decay", type=float, default=0.9)
+    train.add_argument("--lr-decay", type=float, default=0.85)
+    train.add_argument("--proj-lr", type=float, default=5e-4,
+                       help="learning rate of W_proj, the image-to-h0 projection (cs231n uses "
+                       "--lr for every weight; why not here: docs/tutorials/03-captioning.md)")
     train.add_argument("--max-train", type=int, default=None, help="use this many captions")
     train.add_argument("--max-minutes", type=float, default=None)
     train.add_argument("--val-images", type=int, default=300,
@@ -84,9 +87,10 @@ def _objects(data_dir):
 
 
 def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
-                    lr=5e-3, lr_decay=0.9, max_train=None, max_minutes=None, val_images=300,
-                    seed=0, out="captioner.h5", progress=True, log=print):
-    """Train on a COCO-layout directory; returns (model, solver, data)."""
+                    lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
+                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4):
+    """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
+    W_proj its own learning rate (None: ``lr``)."""
     from minigraph.solver import CaptioningSolver
 
     data = load_coco_data(data_dir, max_train=max_train, seed=seed)
@@ -106,7 +110,9 @@ def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, b
                               print_every=0, progress=progress, seed=seed, evaluate=metrics,
                               checkpoint_path=out, plot_path=plot,
                               max_seconds=None if max_minutes is None else 60 * max_minutes,
-                              extra_state={"data_dir": os.path.abspath(data_dir)}, log=log)
+                              extra_state={"data_dir": os.path.abspath(data_dir)}, log=log,
+                              param_configs=None if proj_lr is None else {
+                                  "W_proj": {"learning_rate": proj_lr}})
     solver.train()
     return model, solver, data
 
@@ -116,7 +122,7 @@ def run_train(args):
     _, solver, _ = train_captioner(args.data, args.cell, args.hidden, args.wordvec, args.epochs,
                                    args.batch_size, args.lr, args.lr_decay, args.max_train,
                                    args.max_minutes, args.val_images, args.seed, args.out,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, proj_lr=args.proj_lr)
     print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
           f" checkpoint {args.out}, loss curve {os.path.splitext(args.out)[0]}_loss.png")
     return 0

@@ -189,3 +189,19 @@ def test_wider_beam_finds_captions_the_model_likes_at_least_as_much_as_greedy(tr
         return -model.evaluate(feats, caption)
     for i in range(len(features)):
         assert log_prob(beam[i]) >= log_prob(greedy[i]) - 1e-4
+
+
+def test_a_parameter_can_have_its_own_learning_rate(shapes_dir):
+    data = load_coco_data(shapes_dir)
+    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=8, hidden_dim=16, cell_type="lstm", seed=0)
+    before = {name: value.copy() for name, value in model.params.items()}
+    solver = CaptioningSolver(model, data, optim_config={"learning_rate": 1e-2}, lr_decay=0.5,
+                              batch_size=50, num_epochs=1, verbose=False, progress=False,
+                              param_configs={"W_proj": {"learning_rate": 0.0}})
+    solver.train()
+    np.testing.assert_array_equal(model.params["W_proj"], before["W_proj"])
+    assert not np.array_equal(model.params["W_vocab"], before["W_vocab"])
+    assert solver.optim_configs["W_vocab"]["learning_rate"] == pytest.approx(5e-3)
+    with pytest.raises(ValueError, match=r"\['W_project'\].*W_proj"):
+        CaptioningSolver(model, data, param_configs={"W_project": {"learning_rate": 1e-3}})

@@ -26,7 +26,7 @@ EXTRACTOR_FILE = "feature_extractor.h5"
 CAPTIONS_PER_IMAGE = 5
 
 
-def make_shapes_dataset(out_dir, num_train=30000, num_val=1000, num_novel=500, seed=0,
+def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, seed=0,
                         image_size=64, progress=True):
     """Render, caption and featurize the three splits; returns the split sizes.
 
