@@ -57,3 +57,21 @@ def test_numpy_baseline_computes_the_same_loss_and_gradients_as_minigraph():
         assert abs(float(loss) - float(base_loss)) < 1e-12
         for ours, theirs in names.items():
             np.testing.assert_allclose(grads[ours], base_grads[theirs], rtol=1e-9, atol=1e-12)
+
+
+def test_feature_probe_scores_a_hand_worked_case():
+    from benchmarks.feature_probe import pair_accuracy
+    truth = np.array([[2, 0, 0], [0, 1, 1]], np.float32)
+    # image 1: two of pair 0; naming pair 0, lowering it to 0.9, still beats 0.8: 2 right.
+    # image 2: pairs 1 and 2, but the guess names pair 0 then pair 2: 1 right of 2.
+    predicted = np.array([[1.9, 0.8, 0.1], [0.9, 0.2, 0.7]])
+    assert pair_accuracy(predicted, truth) == 3 / 4
+
+
+def test_feature_probe_runs_on_a_shapes_set(shapes_dir, tmp_path):
+    from benchmarks.feature_probe import main
+    out = tmp_path / "probe.json"
+    figures = main(["--data", shapes_dir, "--epochs", "30", "--out", str(out)])
+    assert json.loads(out.read_text())["mlp"] == figures["mlp"]
+    # 120 images: both readers fit the training images better than chance (1/16 per object)
+    assert figures["linear"]["train"] > 0.5 and figures["mlp"]["train"] > 0.5
