@@ -84,9 +84,14 @@ class Graph:
         self.leaves = [n for n in self.nodes if n.op is None]
         self.params = [n for n in self.leaves if n.kind == "param"]
         self.inputs = [n for n in self.leaves if n.kind == "input"]
-        self._by_name = {}
+        self._by_name, self._shared_names = {}, set()
         for n in self.nodes:
-            self._by_name.setdefault(n.name, n)
+            if self._by_name.setdefault(n.name, n) is not n:
+                self._shared_names.add(n.name)
+                if n.kind == "input" and self._by_name[n.name].kind == "input":
+                    # feeding by name would set one of them and leave the other stale
+                    raise GraphError(f"two different inputs are named {n.name!r}; give each "
+                                     "input its own name")
         self._ready_for_backward = False
         self._last_users = None  # built on the first forward(keep_values=False)
 
@@ -94,6 +99,9 @@ class Graph:
         return len(self.nodes)
 
     def __getitem__(self, name):
+        if name in self._shared_names:
+            raise KeyError(f"more than one node is named {name!r} in this graph; use the "
+                           "node itself")
         try:
             return self._by_name[name]
         except KeyError:

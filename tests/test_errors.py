@@ -157,3 +157,13 @@ def test_an_op_returning_a_wrongly_shaped_gradient_is_caught_by_the_engine():
 def test_slicing_with_a_step_is_refused_clearly():
     with pytest.raises(mg.GraphError, match="step"):
         f64("x", 2, 6)[..., 0:6:2]
+
+
+def test_two_inputs_with_one_name_are_refused_and_shared_names_are_not_guessed():
+    with pytest.raises(mg.GraphError, match="two different inputs are named 'x'"):
+        mg.Graph(mg.add(f64("x", 2), f64("x", 2)))
+    h = f64("h", 2)
+    graph = mg.Graph(mg.add(mg.tanh(h, name="act"), mg.sigmoid(h, name="act")))
+    with pytest.raises(KeyError, match="more than one node is named 'act'"):
+        graph["act"]
+    assert graph["h"] is h
