@@ -1,6 +1,7 @@
 """`minigraph shapes` and `minigraph caption train|eval|sample|gallery`."""
 
 import os
+import textwrap
 import time
 
 import numpy as np
@@ -180,14 +181,18 @@ def write_gallery(model, data, data_dir, split, count, out):
         first_ref.setdefault(int(image), text)
     columns = 4
     rows = (len(images) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), dpi=80)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 4.6 * rows), dpi=80,
+                             layout="constrained")
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, image, text in zip(np.ravel(axes), images, generated):
         ax.imshow(Image.open(os.path.join(data_dir, data[f"{split}_urls"][image])))
-        ax.set_title(f"GT: {first_ref[image]}\nmodel: {text}", fontsize=8, wrap=True)
-    fig.tight_layout()
-    fig.savefig(out)
+        # matplotlib does not wrap titles to their axes, so long captions ran into the
+        # neighbouring picture: wrap each to about the width of one column
+        lines = textwrap.wrap(f"GT: {first_ref[image]}", 44) + textwrap.wrap(
+            f"model: {text}", 44)
+        ax.set_title("\n".join(lines), fontsize=8, loc="left")
+    fig.savefig(out, bbox_inches="tight", pad_inches=0.15)  # the picture fits its text
     plt.close(fig)
 
 
