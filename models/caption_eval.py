@@ -4,7 +4,7 @@ image, and (for the shapes set) attribute accuracy."""
 import numpy as np
 
 from minigraph.data import decode_captions
-from minigraph.data.shapes import attribute_accuracy
+from minigraph.data.shapes import attribute_accuracy, exact_image_accuracy
 from minigraph.metrics import bleu
 
 
@@ -30,13 +30,16 @@ def caption_images(model, features, method="greedy", beam_size=3, batch_size=500
 
 def evaluate_split(model, data, split="val", max_images=None, method="greedy", beam_size=3,
                    objects=None):
-    """{'bleu1'..'bleu4', 'attribute_accuracy' (when objects are given), 'captions',
-    'images'} for the first ``max_images`` images of the split that have captions."""
+    """{'bleu1'..'bleu4', 'attribute_accuracy' and 'exact_images' (when objects are
+    given), 'captions', 'images'} for the first ``max_images`` images of the split that have
+    captions."""
     refs = references_by_image(data, split)
     images = sorted(refs)[:max_images]
     texts = caption_images(model, data[f"{split}_features"][images], method, beam_size)
     result = bleu([refs[i] for i in images], [t.split() for t in texts])
     if objects is not None:
-        result["attribute_accuracy"] = attribute_accuracy(texts, [objects[i] for i in images])
+        truth = [objects[i] for i in images]
+        result["attribute_accuracy"] = attribute_accuracy(texts, truth)
+        result["exact_images"] = exact_image_accuracy(texts, truth)
     result["captions"], result["images"] = texts, np.asarray(images)
     return result

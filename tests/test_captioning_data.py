@@ -11,7 +11,12 @@ import pytest
 from minigraph.checkpoint import CheckpointError
 from minigraph.data import decode_captions, load_coco_data, sample_coco_minibatch
 from minigraph.data.coco import DataError
-from minigraph.data.shapes import NOVEL_PAIRS, attribute_accuracy, named_pairs
+from minigraph.data.shapes import (
+    NOVEL_PAIRS,
+    attribute_accuracy,
+    exact_image_accuracy,
+    named_pairs,
+)
 from minigraph.data.shapes_dataset import load_objects, make_shapes_dataset
 from minigraph.metrics import bleu
 from minigraph.solver import CaptioningSolver
@@ -141,6 +146,16 @@ def test_attribute_accuracy_counts_each_named_pair_once():
     texts = ["a small red circle to the left of a big green circle", "a large blue square"]
     assert named_pairs(texts[0]) == [("red", "circle"), ("green", "circle")]
     assert attribute_accuracy(texts, objects) == pytest.approx(2 / 3)
+
+
+def test_exact_image_accuracy_counts_invented_and_missed_objects_against_the_image():
+    red, blue = {"colour": "red", "shape": "circle"}, {"colour": "blue", "shape": "square"}
+    texts = ["a large blue square below a small red circle",   # both, in another order
+             "a large blue square below a small purple circle",  # one invented
+             "a small red circle"]                              # the blue square missed
+    objects = [[red, blue], [blue], [red, blue]]
+    assert exact_image_accuracy(texts, objects) == pytest.approx(1 / 3)
+    assert attribute_accuracy(texts, objects) == pytest.approx(4 / 5)
 
 
 def _tiny_model(data, **kw):

@@ -153,3 +153,11 @@ def attribute_accuracy(captions, objects_per_image):
                 named.remove(pair)
                 correct += 1
     return correct / max(1, total)
+
+
+def exact_image_accuracy(captions, objects_per_image):
+    """Share of images whose caption names exactly their objects' colour-shape pairs: none
+    missed and none invented (attribute accuracy forgives invented ones)."""
+    exact = sum(sorted(named_pairs(text)) == sorted((o["colour"], o["shape"]) for o in objects)
+                for text, objects in zip(captions, objects_per_image))
+    return exact / max(1, len(captions))
