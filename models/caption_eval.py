@@ -4,7 +4,11 @@ image, and (for the shapes set) attribute accuracy."""
 import numpy as np
 
 from minigraph.data import decode_captions
-from minigraph.data.shapes import attribute_accuracy, exact_image_accuracy
+from minigraph.data.shapes import (
+    attribute_accuracy,
+    exact_image_accuracy,
+    relation_accuracy,
+)
 from minigraph.metrics import bleu
 
 
@@ -30,9 +34,9 @@ def caption_images(model, features, method="greedy", beam_size=3, batch_size=500
 
 def evaluate_split(model, data, split="val", max_images=None, method="greedy", beam_size=3,
                    objects=None):
-    """{'bleu1'..'bleu4', 'attribute_accuracy' and 'exact_images' (when objects are
-    given), 'captions', 'images'} for the first ``max_images`` images of the split that have
-    captions."""
+    """{'bleu1'..'bleu4', 'attribute_accuracy', 'exact_images' and 'relation_accuracy'
+    (when objects are given), 'captions', 'images'} for the first ``max_images`` images of
+    the split that have captions."""
     refs = references_by_image(data, split)
     images = sorted(refs)[:max_images]
     texts = caption_images(model, data[f"{split}_features"][images], method, beam_size)
@@ -41,5 +45,6 @@ def evaluate_split(model, data, split="val", max_images=None, method="greedy", b
         truth = [objects[i] for i in images]
         result["attribute_accuracy"] = attribute_accuracy(texts, truth)
         result["exact_images"] = exact_image_accuracy(texts, truth)
+        result["relation_accuracy"] = relation_accuracy(texts, truth)
     result["captions"], result["images"] = texts, np.asarray(images)
     return result

@@ -16,6 +16,7 @@ from minigraph.data.shapes import (
     attribute_accuracy,
     exact_image_accuracy,
     named_pairs,
+    relation_accuracy,
 )
 from minigraph.data.shapes_dataset import load_objects, make_shapes_dataset
 from minigraph.metrics import bleu
@@ -80,6 +81,7 @@ def test_every_caption_names_every_object(shapes_dir):
     texts = decode_captions(data["train_captions"], data["idx_to_word"])
     per_image = [[objects[i]] for i in data["train_image_idxs"]]
     assert attribute_accuracy(texts, [p[0] for p in per_image]) == 1.0
+    assert relation_accuracy(texts, [p[0] for p in per_image]) == 1.0
 
 
 def _copy(shapes_dir, tmp_path):
@@ -221,3 +223,19 @@ def test_bleu_of_a_caption_with_no_matching_four_grams_is_zero_and_silent():
         scores = bleu([[["a", "red", "circle", "left", "of", "a", "blue", "square"]]],
                       [["a", "green", "square", "above", "a", "red", "circle"]])
     assert scores["bleu4"] < 1e-50 and scores["bleu1"] > 0.5  # nltk: 0 up to underflow
+
+
+def test_relation_accuracy_needs_the_right_objects_in_the_right_places():
+    def obj(colour, shape, x, y, size="small"):
+        return {"colour": colour, "shape": shape, "x": x, "y": y, "size": size}
+    two = [obj("red", "circle", 10, 30), obj("blue", "square", 50, 32, "large")]
+    three = [obj("green", "circle", 40, 10), obj("green", "circle", 10, 50),
+             obj("red", "square", 25, 30)]
+    texts = ["a small red circle to the left of a large blue square",   # right
+             "a large blue square left of a little red circle",         # reversed
+             "a small red circle to the left of a small blue square",   # wrong size
+             "a small green circle , a small red square and a small green circle",  # right
+             "a small red square , a small green circle and a small green circle",  # order
+             "a small red circle"]                                      # one object: skipped
+    objects = [two, two, two, three, three, [two[0]]]
+    assert relation_accuracy(texts, objects) == pytest.approx(2 / 5)

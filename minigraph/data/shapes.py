@@ -7,6 +7,8 @@ spatial relation. Splits: ``train``; ``val`` (new renders of the same distributi
 ``novel``, whose objects all have colour-shape pairs that never occur in train or val.
 """
 
+import itertools
+
 import numpy as np
 
 SHAPES = ("circle", "square", "triangle", "diamond")
@@ -161,3 +163,46 @@ def exact_image_accuracy(captions, objects_per_image):
     exact = sum(sorted(named_pairs(text)) == sorted((o["colour"], o["shape"]) for o in objects)
                 for text, objects in zip(captions, objects_per_image))
     return exact / max(1, len(captions))
+
+
+def _described_objects(text):
+    """The (size, colour, shape) phrases of a caption in order, and its relation words."""
+    words = text.split()
+    size_of = {word: size for size, choices in SIZE_WORDS.items() for word in choices}
+    phrases, relations = [], []
+    for i, word in enumerate(words):
+        if word in SHAPES and i >= 1 and words[i - 1] in COLOURS:
+            phrases.append((size_of.get(words[i - 2]) if i >= 2 else None, words[i - 1], word))
+        elif word in ("left", "right", "above", "below"):
+            relations.append(word)
+    return phrases, relations
+
+
+def _fits(phrase, obj):
+    size, colour, shape = phrase
+    return obj["colour"] == colour and obj["shape"] == shape and size in (None, obj["size"])
+
+
+def relation_accuracy(captions, objects_per_image):
+    """Share of images with two or three objects whose caption places them right: the
+    phrases must describe the objects (size, colour, shape), and then, for two, the stated
+    relation must hold between them; for three, they must be named left to right."""
+    right = total = 0
+    for text, objects in zip(captions, objects_per_image):
+        if len(objects) < 2:
+            continue
+        total += 1
+        phrases, relations = _described_objects(text)
+        if len(phrases) != len(objects):
+            continue
+        for order in itertools.permutations(objects):  # identical objects: any fitting order
+            if not all(_fits(p, o) for p, o in zip(phrases, order)):
+                continue
+            if len(order) == 2:
+                placed = relations == [_relation(order[0], order[1])]
+            else:
+                placed = [o["x"] for o in order] == sorted(o["x"] for o in order)
+            if placed:
+                right += 1
+                break
+    return right / max(1, total)
