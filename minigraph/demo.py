@@ -34,7 +34,8 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
     for split in ("val", "novel"):
         result = evaluate_split(model, data, split, objects=objects[split])
         out(f"  {split:<5} BLEU-1 {result['bleu1']:.3f}  BLEU-4 {result['bleu4']:.3f}  "
-            f"attribute accuracy {result['attribute_accuracy']:.3f}")
+            f"attribute accuracy {result['attribute_accuracy']:.3f}  exact images "
+            f"{result['exact_images']:.3f}  relations {result['relation_accuracy']:.3f}")
     val = evaluate_split(model, data, "val", max_images=4)
     for image, text in zip(val["images"], val["captions"]):
         out(f"  {data['val_urls'][image]}: {text}")
