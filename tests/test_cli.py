@@ -31,3 +31,26 @@ def test_demo_trains_a_captioner_and_writes_its_pictures(tmp_path, capsys):
     for name in ("gallery.png", "captioner_loss.png", "unrolled_graph.svg", "captioner.h5"):
         assert (out / name).stat().st_size > 1000, name
     assert "<svg" in (out / "unrolled_graph.svg").read_text()
+
+
+def test_caption_train_gives_w_proj_its_own_rate_and_eval_prints_every_metric(
+        shapes_dir, tmp_path, capsys):
+    import numpy as np
+
+    from minigraph.data import load_coco_data
+    from models.captioning_rnn import CaptioningRNN
+    model_path = str(tmp_path / "m.h5")
+    assert main(["caption", "train", "--data", shapes_dir, "--epochs", "1", "--hidden", "16",
+                 "--wordvec", "8", "--proj-lr", "0", "--val-images", "10", "--out",
+                 model_path, "--quiet"]) == 0
+    trained, _ = CaptioningRNN.load(model_path)
+    data = load_coco_data(shapes_dir)
+    fresh = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=8, hidden_dim=16, cell_type="lstm", seed=0)
+    np.testing.assert_array_equal(trained.params["W_proj"], fresh.params["W_proj"])
+    assert not np.array_equal(trained.params["W_vocab"], fresh.params["W_vocab"])
+    capsys.readouterr()
+    assert main(["caption", "eval", "--model", model_path, "--split", "val"]) == 0
+    out = capsys.readouterr().out
+    for metric in ("bleu4", "attribute_accuracy", "exact_images", "relation_accuracy"):
+        assert f"'{metric}'" in out, metric
