@@ -55,28 +55,30 @@ def ridge(train_x, train_y, lam=1.0):
     return np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ train_y)
 
 
-def mlp_reader(dim, hidden, outputs, batch_size, rng):
-    """A minigraph graph: features -> affine -> relu -> affine -> mean squared error."""
-    x = mg.input("features", (batch_size, dim), np.float32)
-    y = mg.input("counts", (batch_size, outputs), np.float32)
-    params = {
-        "W1": mg.param((rng.standard_normal((dim, hidden)) * np.sqrt(2 / dim)).astype(
-            np.float32), "W1"),
-        "b1": mg.param(np.zeros(hidden, np.float32), "b1"),
-        "W2": mg.param((rng.standard_normal((hidden, outputs)) / np.sqrt(hidden)).astype(
-            np.float32), "W2"),
-        "b2": mg.param(np.zeros(outputs, np.float32), "b2"),
-    }
-    hidden_units = mg.relu(mg.affine(x, params["W1"], params["b1"]), name="hidden")
-    predicted = mg.affine(hidden_units, params["W2"], params["b2"], name="predicted")
-    error = mg.sub(predicted, y, name="error")
-    loss = mg.mean(mg.mul(error, error), name="loss")
-    return mg.Graph(loss), params
+def mlp_params(dim, hidden, outputs, rng):
+    """Weights of a one-hidden-layer ReLU network, He-scaled, as minigraph parameters."""
+    def weight(rows, cols, scale):
+        return (rng.standard_normal((rows, cols)) * scale).astype(np.float32)
+    return {"W1": mg.param(weight(dim, hidden, np.sqrt(2 / dim)), "W1"),
+            "b1": mg.param(np.zeros(hidden, np.float32), "b1"),
+            "W2": mg.param(weight(hidden, outputs, 1 / np.sqrt(hidden)), "W2"),
+            "b2": mg.param(np.zeros(outputs, np.float32), "b2")}
+
+
+def mlp_reader(features, params):
+    """features (N, D) -> affine -> relu -> affine -> predicted counts (N, P)."""
+    hidden_units = mg.relu(mg.affine(features, params["W1"], params["b1"]), name="hidden")
+    return mg.affine(hidden_units, params["W2"], params["b2"], name="predicted")
 
 
 def fit_mlp(train_x, train_y, epochs, rng, hidden=512, batch_size=128, lr=1e-3):
+    """Train the reader on squared error with Adam; returns predict(x) -> counts."""
     batch_size = min(batch_size, len(train_x))  # a small set still takes whole steps
-    graph, params = mlp_reader(train_x.shape[1], hidden, train_y.shape[1], batch_size, rng)
+    params = mlp_params(train_x.shape[1], hidden, train_y.shape[1], rng)
+    x = mg.input("features", (batch_size, train_x.shape[1]), np.float32)
+    y = mg.input("counts", (batch_size, train_y.shape[1]), np.float32)
+    error = mg.sub(mlp_reader(x, params), y, name="error")
+    graph = mg.Graph(mg.mean(mg.mul(error, error), name="loss"))
     configs = {name: {"learning_rate": lr} for name in params}
     for _ in range(epochs):
         order = rng.permutation(len(train_x))
@@ -88,10 +90,10 @@ def fit_mlp(train_x, train_y, epochs, rng, hidden=512, batch_size=128, lr=1e-3):
             for name, node in params.items():
                 _, configs[name] = adam(node.value, node.grad, configs[name])
 
-    def predict(x):
-        weights = {name: node.value for name, node in params.items()}
-        hidden_units = np.maximum(x @ weights["W1"] + weights["b1"], 0)
-        return hidden_units @ weights["W2"] + weights["b2"]
+    def predict(features):
+        with mg.no_grad():  # the same parameter nodes, in a graph sized for these rows
+            node = mg.input("features", features.shape, np.float32)
+            return mg.Graph(mlp_reader(node, params)).forward({"features": features})
     return predict
 
 

@@ -137,9 +137,7 @@ def encode(words, word_to_idx):
 def named_pairs(text):
     """(colour, shape) pairs a caption names: a colour word directly before a shape word
     (after an optional size word)."""
-    words = text.split()
-    return [(prev, word) for prev, word in zip(words, words[1:])
-            if word in SHAPES and prev in COLOURS]
+    return [(colour, shape) for _, colour, shape in _described_objects(text)[0]]
 
 
 def attribute_accuracy(captions, objects_per_image):
@@ -165,14 +163,18 @@ def exact_image_accuracy(captions, objects_per_image):
     return exact / max(1, len(captions))
 
 
+_SIZE_OF_WORD = {word: size for size, choices in SIZE_WORDS.items() for word in choices}
+
+
 def _described_objects(text):
-    """The (size, colour, shape) phrases of a caption in order, and its relation words."""
+    """The (size or None, colour, shape) phrases of a caption in order, and its relation
+    words. A phrase is a colour word directly before a shape word."""
     words = text.split()
-    size_of = {word: size for size, choices in SIZE_WORDS.items() for word in choices}
     phrases, relations = [], []
     for i, word in enumerate(words):
         if word in SHAPES and i >= 1 and words[i - 1] in COLOURS:
-            phrases.append((size_of.get(words[i - 2]) if i >= 2 else None, words[i - 1], word))
+            size = _SIZE_OF_WORD.get(words[i - 2]) if i >= 2 else None
+            phrases.append((size, words[i - 1], word))
         elif word in ("left", "right", "above", "below"):
             relations.append(word)
     return phrases, relations
