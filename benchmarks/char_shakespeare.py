@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from minigraph.data.text import Tracks, read_text
-from models.char_train import CharTrainer
+from minigraph.models.char_train import CharTrainer
+from minigraph.models.data.text import Tracks, read_text
 
 DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
                             "tinyshakespeare.txt")

@@ -17,9 +17,9 @@ import json
 import numpy as np
 
 import minigraph as mg
-from minigraph.data import load_coco_data
-from minigraph.data.shapes import COLOURS, SHAPES
-from minigraph.data.shapes_dataset import load_objects
+from minigraph.models.data import load_coco_data
+from minigraph.models.data.shapes import COLOURS, SHAPES
+from minigraph.models.data.shapes_dataset import load_objects
 from minigraph.optim import adam
 
 PAIRS = [(colour, shape) for colour in COLOURS for shape in SHAPES]

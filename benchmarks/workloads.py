@@ -50,7 +50,7 @@ def minigraph_step(w, composed=False):
 
     tokens, features = data(w)
     if w["kind"] == "char":
-        from models.char_rnn import CharRNN
+        from minigraph.models.char_rnn import CharRNN
         model = CharRNN(w["V"], hidden_size=w["H"], num_layers=w["layers"], cell=w["cell"],
                         embed_size=embed_dim(w), fused=not composed)
         x, y = tokens[:, :-1], tokens[:, 1:]
@@ -59,7 +59,7 @@ def minigraph_step(w, composed=False):
         def loss():
             return model.loss(x, y, zeros)[:2]
     else:
-        from models.captioning_rnn import CaptioningRNN
+        from minigraph.models.captioning_rnn import CaptioningRNN
         vocab = {f"w{i}": i for i in range(w["V"])}
         vocab["<NULL>"] = 0
         model = CaptioningRNN(vocab, input_dim=w["D"], wordvec_dim=w["W"], hidden_dim=w["H"],

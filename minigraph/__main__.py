@@ -1,5 +1,7 @@
+"""``python -m minigraph``: the one place the framework calls up into the application."""
+
 import sys
 
-from .cli import main
+from .models.cli import main
 
 sys.exit(main())

@@ -6,16 +6,15 @@ import time
 
 import numpy as np
 
-from minigraph.data import decode_captions, load_coco_data
-from minigraph.data.shapes_dataset import (
+from .caption_eval import caption_images, evaluate_split
+from .captioning_rnn import CaptioningRNN
+from .data import decode_captions, load_coco_data
+from .data.shapes_dataset import (
     EXTRACTOR_FILE,
     OBJECTS_FILE,
     load_objects,
     make_shapes_dataset,
 )
-
-from .caption_eval import caption_images, evaluate_split
-from .captioning_rnn import CaptioningRNN
 
 
 def add_commands(commands):
@@ -92,7 +91,7 @@ def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, b
                     seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``)."""
-    from minigraph.solver import CaptioningSolver
+    from .captioning_solver import CaptioningSolver
 
     data = load_coco_data(data_dir, max_train=max_train, seed=seed)
     objects = _objects(data_dir)
@@ -154,7 +153,7 @@ def run_eval(args):
 def run_sample(args):
     from PIL import Image
 
-    from minigraph.data.features import RandomConvFeatures
+    from .data.features import RandomConvFeatures
 
     model, data_dir = _load(args.model, args.data)
     extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))

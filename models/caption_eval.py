@@ -3,13 +3,13 @@ image, and (for the shapes set) attribute accuracy."""
 
 import numpy as np
 
-from minigraph.data import decode_captions
-from minigraph.data.shapes import (
+from .bleu import bleu
+from .data import decode_captions
+from .data.shapes import (
     attribute_accuracy,
     exact_image_accuracy,
     relation_accuracy,
 )
-from minigraph.metrics import bleu
 
 
 def references_by_image(data, split):

@@ -3,7 +3,7 @@
 import os
 import time
 
-from minigraph.data.text import default_corpus, read_text
+from .data.text import default_corpus, read_text
 
 
 def add_commands(commands):
@@ -96,9 +96,8 @@ def run_sample(args):
 
 
 def run_eval(args):
-    from minigraph.data.text import Tracks, Vocabulary
-
     from .char_rnn import CharRNN
+    from .data.text import Tracks, Vocabulary
 
     model, saved = CharRNN.load(args.model)
     text = load_text(args.text)

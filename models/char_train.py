@@ -10,11 +10,11 @@ from tqdm.auto import tqdm
 
 from minigraph import modes, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.data.text import Tracks, Vocabulary, split_text
 from minigraph.errors import MinigraphError
-from minigraph.solver import TrainingError
 
+from .captioning_solver import TrainingError
 from .char_rnn import CharRNN
+from .data.text import Tracks, Vocabulary, split_text
 
 
 class CharTrainer:
@@ -131,7 +131,7 @@ class CharTrainer:
             f.write(f"==== iteration {self.iteration} ====\n{text}\n\n")
 
     def plot(self, path):
-        from minigraph.plots import plot_losses
+        from .plots import plot_losses
         plot_losses(path, self.history["loss"], self.history["val_loss"] or None,
                     self.history["val_iteration"], title=f"char-rnn ({self.model.cell})",
                     ylabel="nats per character")

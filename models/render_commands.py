@@ -88,6 +88,6 @@ def run_stats(args):
 
 
 def run_bptt(args):
-    from minigraph.bptt import run
+    from .vanishing_gradient import run
     run(T=args.steps, steps=args.train_steps, out=args.out, seed=args.seed)
     return 0

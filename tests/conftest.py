@@ -20,7 +20,7 @@ def _modes_restored():
 @pytest.fixture(scope="session")
 def shapes_dir(tmp_path_factory):
     """A small shapes captioning set in the cs231n layout, made once per test session."""
-    from minigraph.data.shapes_dataset import make_shapes_dataset
+    from minigraph.models.data.shapes_dataset import make_shapes_dataset
 
     path = tmp_path_factory.mktemp("shapes")
     make_shapes_dataset(path, num_train=120, num_val=30, num_novel=20, seed=5,

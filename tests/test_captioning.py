@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from minigraph.data import decode_captions, load_coco_data
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
-from minigraph.solver import CaptioningSolver
-from models.captioning_rnn import CaptioningRNN
+from minigraph.models.captioning_rnn import CaptioningRNN
+from minigraph.models.captioning_solver import CaptioningSolver
+from minigraph.models.data import decode_captions, load_coco_data
 
 
 def test_loss_matches_cs231n_reference():

@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 
 from minigraph.checkpoint import CheckpointError
-from minigraph.data import decode_captions, load_coco_data, sample_coco_minibatch
-from minigraph.data.coco import DataError
-from minigraph.data.shapes import (
+from minigraph.models.bleu import bleu
+from minigraph.models.captioning_rnn import CaptioningRNN
+from minigraph.models.captioning_solver import CaptioningSolver
+from minigraph.models.data import decode_captions, load_coco_data, sample_coco_minibatch
+from minigraph.models.data.coco import DataError
+from minigraph.models.data.shapes import (
     NOVEL_PAIRS,
     attribute_accuracy,
     exact_image_accuracy,
     named_pairs,
     relation_accuracy,
 )
-from minigraph.data.shapes_dataset import load_objects, make_shapes_dataset
-from minigraph.metrics import bleu
-from minigraph.solver import CaptioningSolver
-from models.captioning_rnn import CaptioningRNN
+from minigraph.models.data.shapes_dataset import load_objects, make_shapes_dataset
 
 
 def test_loader_returns_the_notebook_dictionary(shapes_dir):

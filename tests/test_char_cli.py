@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from minigraph.cli import main
+from minigraph.models.cli import main
 
 from . import browser
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from minigraph.checkpoint import CheckpointError
-from minigraph.data.coco import DataError
-from minigraph.data.text import Tracks, Vocabulary, default_corpus, read_text
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
-from models.char_rnn import CharRNN
-from models.char_train import CharTrainer
+from minigraph.models.char_rnn import CharRNN
+from minigraph.models.char_train import CharTrainer
+from minigraph.models.data.coco import DataError
+from minigraph.models.data.text import Tracks, Vocabulary, default_corpus, read_text
 
 EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
@@ -138,7 +138,7 @@ def test_unicode_text_and_default_corpus():
 
 
 def test_an_exploding_loss_stops_training_with_the_iteration_and_advice():
-    from minigraph.solver import TrainingError
+    from minigraph.models.captioning_solver import TrainingError
 
     trainer = CharTrainer(TEXT, layers=1, hidden=16, seq_len=8, batch_size=4, lr=50.0,
                           update_rule="sgd", clip=None, seed=0)

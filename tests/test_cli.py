@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from minigraph.cli import main
+from minigraph.models.cli import main
 
 
 def test_engine_tour_builds_runs_and_learns(capsys):
@@ -37,8 +37,8 @@ def test_caption_train_gives_w_proj_its_own_rate_and_eval_prints_every_metric(
         shapes_dir, tmp_path, capsys):
     import numpy as np
 
-    from minigraph.data import load_coco_data
-    from models.captioning_rnn import CaptioningRNN
+    from minigraph.models.captioning_rnn import CaptioningRNN
+    from minigraph.models.data import load_coco_data
     model_path = str(tmp_path / "m.h5")
     assert main(["caption", "train", "--data", shapes_dir, "--epochs", "1", "--hidden", "16",
                  "--wordvec", "8", "--proj-lr", "0", "--val-images", "10", "--out",

@@ -10,7 +10,7 @@ import pytest
 import minigraph as mg
 from minigraph.analysis import stats
 from minigraph.draw import draw, find_renderer, to_dot, write_step_page
-from models.render_commands import example_graph
+from minigraph.models.render_commands import example_graph
 
 from . import browser
 
@@ -128,7 +128,7 @@ def test_saved_memory_grows_linearly_with_T():
 
 
 def test_lstm_gradient_reaches_orders_of_magnitude_further_than_rnn():
-    from minigraph.bptt import experiment
+    from minigraph.models.vanishing_gradient import experiment
     results = experiment(T=60, steps=300, cells=("rnn", "lstm"))  # `minigraph bptt` defaults
     rnn, lstm = results["rnn"]["reach_trained"], results["lstm"]["reach_trained"]
     assert lstm / rnn > 100, (lstm, rnn)

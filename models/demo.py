@@ -15,8 +15,8 @@ from .data.shapes_dataset import load_objects, make_shapes_dataset
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
         out=print, char_minutes=0.5):
-    from models.caption_commands import train_captioner, write_gallery
-    from models.caption_eval import evaluate_split
+    from .caption_commands import train_captioner, write_gallery
+    from .caption_eval import evaluate_split
 
     started = time.monotonic()
     data_dir = os.path.join(out_dir, "shapes")
@@ -50,8 +50,8 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
 
 
 def _draw_one_minibatch(model, out_dir, out):
-    from .draw import draw
-    from .draw.render import RenderError
+    from minigraph.draw import draw
+    from minigraph.draw.render import RenderError
 
     graph = model.build_graph(2, 5)
     drawing = draw(graph, title="captioning LSTM, one minibatch (N=2, T=5) unrolled")
@@ -64,8 +64,7 @@ def _draw_one_minibatch(model, out_dir, out):
 
 
 def _char_rnn(out_dir, seed, minutes, progress, out):
-    from models.char_train import CharTrainer
-
+    from .char_train import CharTrainer
     from .data.text import default_corpus
 
     out(f"5/5 a char-rnn (1-layer LSTM, 128 units) on Python's own source, {minutes:g} min")

@@ -9,11 +9,11 @@ initialisation and after training each cell for the same number of steps.
 
 import numpy as np
 
-from . import optim
-from .cells import GATES, unroll
-from .graph import Graph
-from .node import input, param
-from .ops import affine, masked_softmax_ce, reshape
+from minigraph import optim
+from minigraph.cells import GATES, unroll
+from minigraph.graph import Graph
+from minigraph.node import input, param
+from minigraph.ops import affine, masked_softmax_ce, reshape
 
 FORGET_BIAS = 1.0
 

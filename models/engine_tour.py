@@ -8,9 +8,16 @@ graph (built once, run again each step).
 
 import numpy as np
 
-from .graph import Graph
-from .node import input, param, tags
-from .ops import embedding, masked_softmax_ce, rnn_step, select_step, stack, temporal_affine
+from minigraph.graph import Graph
+from minigraph.node import input, param, tags
+from minigraph.ops import (
+    embedding,
+    masked_softmax_ce,
+    rnn_step,
+    select_step,
+    stack,
+    temporal_affine,
+)
 
 
 def build_rnn_lm(params, N, T):

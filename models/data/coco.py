@@ -14,7 +14,7 @@ import os
 import h5py
 import numpy as np
 
-from ..errors import MinigraphError
+from minigraph.errors import MinigraphError
 
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"

@@ -13,9 +13,10 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import modes, optim
+from minigraph import modes, optim
+from minigraph.errors import MinigraphError
+
 from .data import sample_coco_minibatch
-from .errors import MinigraphError
 
 
 class TrainingError(MinigraphError, RuntimeError):

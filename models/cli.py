@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import __version__
+from minigraph import __version__
 
 
 def _demo(args):
@@ -31,11 +31,11 @@ def build_parser():
     demo.add_argument("--engine", action="store_true",
                       help="instead: a tour of the engine on a tiny RNN (seconds)")
     demo.set_defaults(handler=_demo)
-    from models.caption_commands import add_commands as add_caption_commands
+    from .caption_commands import add_commands as add_caption_commands
     add_caption_commands(commands)
-    from models.char_commands import add_commands as add_char_commands
+    from .char_commands import add_commands as add_char_commands
     add_char_commands(commands)
-    from models.render_commands import add_commands as add_render_commands
+    from .render_commands import add_commands as add_render_commands
     add_render_commands(commands)
     return parser
 
