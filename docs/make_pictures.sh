@@ -7,3 +7,4 @@ minigraph render --model captioning --cell lstm --steps 3 --out "$out/captioning
 minigraph render --model char --cell rnn --steps 4 --grads --out "$out/char_rnn_gradients.svg"
 minigraph render --model char --cell lstm --steps 5 --view rolled --out "$out/char_lstm_rolled.svg"
 minigraph bptt --steps 60 --train-steps 300 --out "$out/bptt.png"
+dot -Tsvg docs/img/layers.dot -o "$out/layers.svg"   # the layers picture in design.md

@@ -1,7 +1,8 @@
 """``python -m minigraph``: the one place the framework calls up into the application."""
 
-import sys
+if __name__ == "__main__":
+    import sys
 
-from .models.cli import main
+    from .models.cli import main
 
-sys.exit(main())
+    sys.exit(main())
