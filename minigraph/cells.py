@@ -65,7 +65,8 @@ def gru_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
     H = prev_h.shape[1]
     Wh_rz, Wh_n = split(Wh, (2 * H, H))
     x_rz, x_n = split(matmul(x, Wx) + b, (2 * H, H))
-    r, z = split(sigmoid(x_rz + matmul(prev_h, Wh_rz)), (H, H))
+    r, z = split(sigmoid(x_rz + matmul(prev_h, Wh_rz)), (H, H),
+                 names=(_name(name, "r"), _name(name, "z")))
     n = tanh(x_n + matmul(r * prev_h, Wh_n), name=_name(name, "n"))
     next_h = (1 - z) * n + z * prev_h
     next_h.name = name or next_h.name

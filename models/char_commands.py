@@ -51,6 +51,8 @@ def add_commands(commands):
     neurons.add_argument("--model", required=True)
     neurons.add_argument("--text", default=None)
     neurons.add_argument("--chars", type=int, default=2000, help="how much text to show")
+    neurons.add_argument("--k", type=int, default=50,
+                         help="how many characters back the gradient strip reaches")
     neurons.add_argument("--out", default="neurons.html")
     neurons.set_defaults(handler=run_neurons)
 
@@ -113,11 +115,11 @@ def run_eval(args):
 
 def run_neurons(args):
     from .char_rnn import CharRNN
-    from .neurons import write_neuron_page
+    from .neurons import check_vocabulary, validation_stretch, write_neuron_page
 
     model, _ = CharRNN.load(args.model)
-    text = load_text(args.text)
-    stretch = text[int(len(text) * 0.9):][:args.chars]  # validation text
-    write_neuron_page(model, stretch, args.out)
-    print(f"wrote {args.out}")
+    check_vocabulary(model.chars, args.model)
+    stretch = validation_stretch(load_text(args.text), args.chars)
+    write_neuron_page(model, stretch, args.out, k=args.k)
+    print(f"wrote {args.out}: {len(stretch)} characters of the last 10% of the text")
     return 0

@@ -1,141 +1,130 @@
-"""The blog's last section: a self-contained HTML page showing what single hidden cells of a
-char-rnn respond to, and the model's top-5 guesses for the next character."""
+"""The neuron page: one self-contained HTML file showing what single cells of a char-rnn
+respond to (Karpathy, Johnson and Fei-Fei 2015; LSTMVis), and how far back each
+prediction looked (the gradient of its loss with respect to earlier hidden states).
+
+The analysis lives in ``neuron_record`` (running the graph) and ``neuron_signals``
+(features of the text and correlations); the page itself in ``neurons_page``.
+"""
+
+import base64
+import html
+import json
+import os
+import tempfile
 
 import numpy as np
 
-from minigraph.draw.html import write_page
+from minigraph.checkpoint import CheckpointError
+
+from .data.text import Vocabulary
+from .neuron_record import GATES, QUANTITIES, gate_saturation, gradient_strips, record
+from .neuron_signals import rank_cells, text_signals
+from .neurons_page import PAGE
+
+STATES = ("h", "c")  # the quantities ranked against the text's signals
 
 
-def structure_signals(text):
-    """Per-character indicators of simple structure: inside double quotes, inside brackets
-    (any of ( [ {), and position in the line (0 at line start, 1 at 80 columns)."""
-    quote, depth, column = [], [], []
-    inside, level, col = False, 0, 0
-    for ch in text:
-        if ch == '"':
-            inside = not inside
-        if ch in "([{":
-            level += 1
-        elif ch in ")]}":
-            level = max(0, level - 1)
-        quote.append(float(inside))
-        depth.append(float(level > 0))
-        column.append(min(col, 80) / 80)
-        col = 0 if ch == "\n" else col + 1
-    return {"inside quotes": np.array(quote), "inside brackets": np.array(depth),
-            "position in line": np.array(column)}
+def check_vocabulary(chars, source):
+    """A loaded vocabulary must be distinct single characters; anything else (a multi-
+    character entry, a number) is refused with the entry named."""
+    if not isinstance(chars, (list, tuple)) or not chars:
+        raise CheckpointError(f"{source}: the vocabulary must be a non-empty list of "
+                              f"characters, found {type(chars).__name__}")
+    seen = set()
+    for i, entry in enumerate(chars):
+        if not isinstance(entry, str) or len(entry) != 1:
+            raise CheckpointError(f"{source}: vocabulary entry {i} is {entry!r}; a char-rnn "
+                                  "vocabulary holds single characters")
+        if entry in seen:
+            raise CheckpointError(f"{source}: vocabulary entry {i} {entry!r} appears twice; "
+                                  "the characters must be distinct")
+        seen.add(entry)
 
 
-def activations(model, text):
-    """Last layer's hidden state after each character (T, H) and next-character
-    probabilities (T, V), running the model one step at a time from a zero state."""
-    index = {c: i for i, c in enumerate(model.chars)}
-    state = model.zero_state(1)
-    hidden, probs = [], []
-    for ch in text:
-        scores, state = model.step(index.get(ch, 0), state)
-        scores = scores.astype(np.float64)
-        p = np.exp(scores - scores.max())
-        probs.append(p / p.sum())
-        hidden.append(state[-1][0][0].astype(np.float64))
-    return np.array(hidden), np.array(probs)
+def script_json(data):
+    """JSON that is safe inside <script>: no '<', '>' or '&' can end the element or open
+    a comment, whatever strings the data holds (the user's text, a vocabulary)."""
+    text = json.dumps(data, ensure_ascii=False)
+    for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
 
 
-def rank_cells(hidden, signals, top=8):
-    """For each signal, the cells whose activation correlates most (|Pearson r|) with it."""
-    ranking = {}
-    centred = hidden - hidden.mean(axis=0)
-    for name, signal in signals.items():
-        s = signal - signal.mean()
-        denom = np.sqrt((centred ** 2).sum(axis=0) * (s ** 2).sum()) + 1e-12
-        r = (centred * s[:, None]).sum(axis=0) / denom
-        order = np.argsort(-np.abs(r))[:top]
-        ranking[name] = [{"cell": int(i), "r": round(float(r[i]), 3)} for i in order]
-    return ranking
+def _base64(array):
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def write_neuron_page(model, text, path):
-    hidden, probs = activations(model, text)
-    ranking = rank_cells(hidden, structure_signals(text))
-    top5 = np.argsort(-probs, axis=1)[:, :5]
-    payload = {
-        "text": text,
-        "act": np.round(hidden.T, 3).tolist(),  # per cell, per character
-        "guess": [[[model.chars[j], round(float(probs[t, j]), 3)] for j in top5[t]]
-                  for t in range(len(text))],
-        "ranking": ranking,
+def _quantised(values):
+    """(L, T, H) -> per layer: int8 codes laid out unit by unit (H, T), base64, and the
+    per-unit scale (max |value|): code = round(127 value / scale)."""
+    scale = np.abs(values).max(axis=1)  # (L, H)
+    scale = np.where(scale > 0, scale, 1.0)
+    codes = np.rint(values / scale[:, None, :] * 127).astype(np.int8)
+    return {"scale": np.round(scale, 5).tolist(),
+            "codes": [_base64(codes[layer].T) for layer in range(values.shape[0])]}
+
+
+def page_data(model, text, k=50):
+    """Everything the page shows, computed from the model's graph on ``text``."""
+    ids = Vocabulary(model.chars).encode(text)
+    if len(ids) < 2:
+        raise ValueError(f"the neuron page needs at least 2 characters of text, got {len(ids)}")
+    cell, L, H = model.cell, model.num_layers, model.hidden_size
+    recorded = record(model, ids)
+    values, probs = recorded["values"], recorded["probs"]
+    signals, dropped = text_signals(text)
+    kinds = [q for q in STATES if q in values]
+    activations = np.concatenate([values[q][layer] for layer in range(L) for q in kinds],
+                                 axis=1)
+    labels = [{"layer": layer, "kind": q, "unit": u}
+              for layer in range(L) for q in kinds for u in range(H)]
+    ranking = rank_cells(signals, activations, labels)
+    best = ranking[0] if ranking else None
+    opening = ({**best["cells"][0]["cell"], "signal": best["signal"], "r": best["cells"][0]["r"]}
+               if best else {"layer": L - 1, "kind": "h", "unit": 0, "signal": None, "r": 0})
+    strips = gradient_strips(model, ids, values, k=k)
+    top = np.argsort(-probs, axis=1, kind="stable")[:, :5]
+    saturation = gate_saturation(values, cell)
+    return {
+        "cell": cell, "layers": L, "hidden": H, "text": text, "vocab": list(model.chars),
+        "quantities": list(QUANTITIES[cell]), "gates": list(GATES[cell]),
+        "acts": {q: _quantised(values[q]) for q in values},
+        "guess": top.tolist(),
+        "guess_p": np.round(np.take_along_axis(probs, top, axis=1), 3).tolist(),
+        "actual_p": [None] + np.round(probs[np.arange(len(ids) - 1), ids[1:]], 4).tolist(),
+        "signals": ranking, "dropped": dropped, "start": opening,
+        "saturation": {g: np.round(s, 4).tolist() for g, s in saturation.items()},
+        "strips": {"k": int(strips.shape[2]), "data": _base64(strips.astype("<f4"))},
     }
-    write_page(PAGE, path, f"char-rnn {model.cell}: {model.num_layers} layers x "
-               f"{model.hidden_size} cells", payload)
-    return ranking
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>__TITLE__</title>
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 20px; color: #222; }
-#text { font-family: monospace; line-height: 1.2; }
-.ch { display: inline-block; text-align: center; vertical-align: top; margin: 0 0 6px 0; }
-.ch .c { display: block; min-width: 0.7em; white-space: pre; font-size: 15px; }
-.ch .g { display: block; font-size: 9px; line-height: 10px; }
-.nl { display: block; height: 0; }
-#side { margin-bottom: 12px; }
-table { border-collapse: collapse; font-size: 13px; margin-right: 24px; }
-td, th { padding: 2px 8px; border-bottom: 1px solid #eee; cursor: pointer; }
-.tables { display: flex; flex-wrap: wrap; }
-</style></head>
-<body>
-<h2>__TITLE__</h2>
-<p>Each character is coloured by the selected cell's activation after reading it
-(<span style="background:#d73027;color:white">&nbsp;+1&nbsp;</span> to
-<span style="background:#4575b4;color:white">&nbsp;-1&nbsp;</span>). Under it: the model's
-five likeliest next characters, darker when more probable.</p>
-<div id="side">Cell: <select id="cell"></select> <span id="info"></span></div>
-<div class="tables" id="tables"></div>
-<div id="text"></div>
-<script>
-const DATA = __DATA__;
-function colour(v) {
-  const a = Math.min(1, Math.abs(v));
-  return v >= 0 ? `rgba(215,48,39,${a})` : `rgba(69,117,180,${a})`;
-}
-function shown(ch) { return ch === "\\n" ? "\\u21b5" : (ch === " " ? "\\u2423" : ch); }
-const select = document.getElementById("cell");
-const ranked = [];
-for (const [signal, rows] of Object.entries(DATA.ranking)) {
-  const table = document.createElement("table");
-  table.innerHTML = `<tr><th colspan=2>tracks ${signal}</th></tr>` + rows.map(
-    r => `<tr data-cell="${r.cell}"><td>cell ${r.cell}</td><td>r = ${r.r}</td></tr>`).join("");
-  document.getElementById("tables").appendChild(table);
-  rows.forEach(r => ranked.push(r.cell));
-}
-const order = [...new Set(ranked)];
-for (let i = 0; i < DATA.act.length; i++) if (!order.includes(i)) order.push(i);
-order.forEach(i => { const o = document.createElement("option"); o.value = i;
-  o.textContent = "cell " + i; select.appendChild(o); });
-const box = document.getElementById("text");
-const spans = [];
-[...DATA.text].forEach((ch, t) => {
-  const cell = document.createElement("span"); cell.className = "ch";
-  const c = document.createElement("span"); c.className = "c"; c.textContent = shown(ch);
-  cell.appendChild(c);
-  DATA.guess[t].forEach(([g, p]) => { const s = document.createElement("span");
-    s.className = "g"; s.textContent = shown(g);
-    s.style.background = `rgba(0,0,0,${(0.1 + 0.8 * p).toFixed(2)})`;
-    s.style.color = p > 0.4 ? "white" : "black"; cell.appendChild(s); });
-  box.appendChild(cell); spans.push(c);
-  if (ch === "\\n") { const br = document.createElement("span"); br.className = "nl";
-    box.appendChild(br); }
-});
-function show(i) {
-  select.value = i;
-  DATA.act[i].forEach((v, t) => { spans[t].style.background = colour(v); });
-  document.getElementById("info").textContent = `showing cell ${i}`;
-  document.body.dataset.cell = i;
-}
-select.addEventListener("change", () => show(+select.value));
-document.querySelectorAll("tr[data-cell]").forEach(
-  tr => tr.addEventListener("click", () => show(+tr.dataset.cell)));
-show(order[0]);
-</script></body></html>
-"""
+def write_neuron_page(model, text, path, k=50):
+    """Analyse ``text`` with ``model`` and write the page to ``path`` (atomically).
+    Returns the data embedded in the page."""
+    data = page_data(model, text, k=k)
+    title = (f"char-rnn neurons: {model.cell.upper()}, {model.num_layers} layers x "
+             f"{model.hidden_size} cells, {len(text)} characters")
+    page = PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", script_json(data))
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a page is for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return data
+
+
+def validation_stretch(text, chars):
+    """``chars`` characters of the last 10% of ``text`` (held out from training), starting
+    at a line start so the page opens on a whole line."""
+    tail = text[int(len(text) * 0.9):]
+    newline = tail.find("\n")
+    if 0 <= newline < len(tail) - 1:
+        tail = tail[newline + 1:]
+    return tail[:chars]
