@@ -173,12 +173,14 @@ function drawStrip(p) {
 document.addEventListener("mouseup", () => {
   const sel = window.getSelection();
   if (!sel || sel.isCollapsed || !$("text").contains(sel.anchorNode)) return;
+  const range = sel.getRangeAt(0);
   const at = node => { const e = node.nodeType === 3 ? node.parentElement : node;
     return e && e.dataset && e.dataset.t !== undefined ? +e.dataset.t : null; };
-  let a = at(sel.anchorNode), b = at(sel.focusNode);
+  let a = at(range.startContainer), b = at(range.endContainer);
   if (a === null || b === null) return;
-  if (a > b) [a, b] = [b, a];
-  if (sel.focusNode.nodeType === 3 && sel.focusOffset === 0 && b > a) b -= 1;
+  // a range starting at the end of a character, or ending at the start of one, leaves it out
+  if (range.startContainer.nodeType === 3 && range.startOffset >= range.startContainer.length && a < b) a += 1;
+  if (range.endContainer.nodeType === 3 && range.endOffset === 0 && b > a) b -= 1;
   span = [a, b]; listSpan();
 });
 function listSpan() {
@@ -193,10 +195,11 @@ function listSpan() {
     rows.push({u, z: sd > 0 ? (mIn - mean) / sd : 0, mIn, mean});
   }
   rows.sort((x, y) => y.z - x.z);
-  const quote = [...D.text.slice(a, b + 1)].map(shown).join("");
-  $("span-title").textContent = `Cells most on inside "${quote.length > 40 ? quote.slice(0, 40) + "\u2026" : quote}"`;
+  const quote = D.text.slice(a, b + 1).replaceAll("\n", "\u21b5");
+  $("span-title").textContent = `Cells most on inside: ${quote.length > 40 ? quote.slice(0, 40) + "\u2026" : quote}`;
   $("span-hint").textContent = `layer ${l + 1}, ${NAMES[q]}; characters ${a}\u2013${b}. Mean inside vs over the whole text:`;
   const table = $("span-cells"); table.textContent = "";
+  Object.assign(table.dataset, {from: a, to: b});
   rows.slice(0, 8).forEach(r => {
     const tr = el("tr", undefined, "pick"); tr.dataset.unit = r.u; tr.dataset.z = r.z;
     tr.appendChild(el("td", `cell ${r.u}`));

@@ -60,11 +60,12 @@ def test_neuron_page_is_self_contained(trained):
     folder, text, model = trained
     page = folder / "neurons.html"
     assert main(["char", "neurons", "--model", str(model), "--text", str(text), "--chars",
-                 "300", "--out", str(page)]) == 0
+                 "300", "--k", "10", "--out", str(page)]) == 0
     source = page.read_text(encoding="utf-8")
-    assert "http://" not in source and "https://" not in source
+    assert "http://" not in source.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in source and "src=" not in source and "<link" not in source
     assert "tracks inside brackets" not in source  # built by the script, not static HTML
-    assert '"inside brackets"' in source and "<select" in source
+    assert '"inside brackets"' in source and '"inside quotes"' in source
 
 
 @pytest.mark.skipif(browser.chromium() is None, reason="no Chromium installed")
@@ -72,10 +73,10 @@ def test_neuron_page_renders_in_headless_chromium(trained, tmp_path):
     folder, text, model = trained
     page = folder / "neurons.html"
     main(["char", "neurons", "--model", str(model), "--text", str(text), "--chars", "300",
-          "--out", str(page)])
+          "--k", "10", "--out", str(page)])
     dom = browser.dump_dom(page, tmp_path / "profile")
-    assert dom.count('class="ch"') == 300  # every character drawn by the page's script
-    assert dom.count("<option") == 24  # one per hidden cell
-    assert "tracks inside brackets" in dom and "showing cell" in dom
-    png = browser.screenshot(page, tmp_path / "profile", tmp_path / "shot.png")
+    assert len(re.findall(r'class="ch[ "]', dom)) == 300  # every character, drawn by script
+    assert dom.count('class="gbar"') == 10  # the opening gradient strip, k bars
+    assert 'class="chip now"' in dom and "tracks" in dom
+    png = browser.screenshot(page, tmp_path / "profile", tmp_path / "shot.png", "1400,900")
     assert png.stat().st_size > 10_000
