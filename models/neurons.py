@@ -57,11 +57,14 @@ def _base64(array):
 
 def _quantised(values):
     """(L, T, H) -> per layer: int8 codes laid out unit by unit (H, T), base64, and the
-    per-unit scale (max |value|): code = round(127 value / scale)."""
+    per-unit scale (max |value|): code = round(127 value / scale); and the colour span, the
+    98th percentile of |value|."""
     scale = np.abs(values).max(axis=1)  # (L, H)
     scale = np.where(scale > 0, scale, 1.0)
     codes = np.rint(values / scale[:, None, :] * 127).astype(np.int8)
-    return {"scale": np.round(scale, 5).tolist(),
+    span = np.percentile(np.abs(values), 98, axis=1)  # colour scale: a few peaks saturate
+    span = np.where(span > 0, span, scale)
+    return {"scale": np.round(scale, 5).tolist(), "span": np.round(span, 3).tolist(),
             "codes": [_base64(codes[layer].T) for layer in range(values.shape[0])]}
 
 

@@ -37,7 +37,7 @@ function svg(tag, attrs, text) {
 const isGate = q => D.gates.includes(q);
 function colour(q, l, u, v) {  // gates 0..1 white->purple; h, c diverging around 0
   if (isGate(q)) return `rgba(118,42,131,${(0.85 * v).toFixed(3)})`;
-  const a = Math.min(1, Math.abs(v) / (q === "h" ? 1 : D.acts[q].scale[l][u]));
+  const a = Math.min(1, Math.abs(v) / (q === "h" ? 1 : D.acts[q].span[l][u]));
   return v >= 0 ? `rgba(215,48,39,${(0.85 * a).toFixed(3)})` : `rgba(49,104,174,${(0.85 * a).toFixed(3)})`;
 }
 const cur = {layer: D.start.layer, kind: D.start.kind, unit: D.start.unit};
@@ -82,7 +82,7 @@ function show(l, q, u) {
   const why = tracked(l, q, u);
   $("now").textContent = `layer ${l + 1}, ${NAMES[q]}, cell ${u}` +
     (why ? ` \u2014 tracks "${why[0]}" (r = ${why[1].toFixed(2)})` : "");
-  const top = isGate(q) ? 1 : (q === "h" ? 1 : D.acts[q].scale[l][u]);
+  const top = isGate(q) || q === "h" ? 1 : D.acts[q].span[l][u];  // c: 98% of |c| below
   $("lo").textContent = isGate(q) ? "0" : (-top).toFixed(2);
   $("hi").textContent = "+" + top.toFixed(2);
   $("bar").style.background = isGate(q) ? "linear-gradient(to right, white, rgba(118,42,131,.85))"
@@ -143,7 +143,11 @@ function drawStrip(p) {
   for (let d = n - 1; d >= 0; d--) norms.push(strips[(l * T + p) * K + d]);
   for (let d = 0; d < n; d++) spans[p - 1 - d].classList.add("win");
   $("strip-title").textContent = `How far back did the prediction of '${shown(D.text[p])}' (character ${p}) look?`;
-  $("strip-hint").textContent = `Norm of the gradient of its loss, \u2212log P('${shown(D.text[p])}') = ` +
+  let m = 0;  // the oldest steps whose gradient is below 1/100 of the nearest step's
+  while (m < n && norms[m] < norms[n - 1] / 100) m++;
+  const reach = m === 0 ? `Its gradient stays above 1/100 of the nearest step's as far back as shown. `
+    : `From ${n - m + 1} characters back on, its gradient stays below 1/100 of the nearest step's. `;
+  $("strip-hint").textContent = reach + `Norm of the gradient of its loss, \u2212log P('${shown(D.text[p])}') = ` +
     `${(-Math.log(D.actual_p[p])).toFixed(2)} nats, with respect to layer ${l + 1}'s hidden state h after each ` +
     `of the ${n} characters before it (log scale; computed by minigraph's backward through the model's graph).`;
   const w = 15, left = 52, height = 90, top = 8, width = left + n * w + 10;
