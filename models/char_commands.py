@@ -53,6 +53,9 @@ def add_commands(commands):
     neurons.add_argument("--chars", type=int, default=2000, help="how much text to show")
     neurons.add_argument("--k", type=int, default=50,
                          help="how many characters back the gradient strip reaches")
+    neurons.add_argument("--compare", nargs="+", default=[], metavar="MODEL",
+                         help="other checkpoints (an RNN, a GRU) whose gradient strips are "
+                              "drawn beside this model's")
     neurons.add_argument("--out", default="neurons.html")
     neurons.set_defaults(handler=run_neurons)
 
@@ -119,7 +122,12 @@ def run_neurons(args):
 
     model, _ = CharRNN.load(args.model)
     check_vocabulary(model.chars, args.model)
+    compare = []
+    for path in args.compare:
+        other, _ = CharRNN.load(path)
+        check_vocabulary(other.chars, path)
+        compare.append((f"{other.cell.upper()} {os.path.basename(path)}", other))
     stretch = validation_stretch(load_text(args.text), args.chars)
-    write_neuron_page(model, stretch, args.out, k=args.k)
+    write_neuron_page(model, stretch, args.out, k=args.k, compare=compare)
     print(f"wrote {args.out}: {len(stretch)} characters of the last 10% of the text")
     return 0

@@ -68,8 +68,9 @@ def _quantised(values):
             "codes": [_base64(codes[layer].T) for layer in range(values.shape[0])]}
 
 
-def page_data(model, text, k=50):
-    """Everything the page shows, computed from the model's graph on ``text``."""
+def page_data(model, text, k=50, compare=()):
+    """Everything the page shows, computed from the model's graph on ``text``. ``compare``:
+    (label, model) pairs whose last layer's gradient strips are drawn beside this one's."""
     ids = Vocabulary(model.chars).encode(text)
     if len(ids) < 2:
         raise ValueError(f"the neuron page needs at least 2 characters of text, got {len(ids)}")
@@ -99,13 +100,21 @@ def page_data(model, text, k=50):
         "signals": ranking, "dropped": dropped, "start": opening,
         "saturation": {g: np.round(s, 4).tolist() for g, s in saturation.items()},
         "strips": {"k": int(strips.shape[2]), "data": _base64(strips.astype("<f4"))},
+        "compare": [_other_strips(label, other, text, k) for label, other in compare],
     }
 
 
-def write_neuron_page(model, text, path, k=50):
+def _other_strips(label, model, text, k):
+    ids = Vocabulary(model.chars).encode(text)
+    strips = gradient_strips(model, ids, record(model, ids)["values"], k=k)
+    return {"label": label, "cell": model.cell, "layers": model.num_layers,
+            "strip": _base64(strips[-1].astype("<f4"))}
+
+
+def write_neuron_page(model, text, path, k=50, compare=()):
     """Analyse ``text`` with ``model`` and write the page to ``path`` (atomically).
     Returns the data embedded in the page."""
-    data = page_data(model, text, k=k)
+    data = page_data(model, text, k=k, compare=compare)
     title = (f"char-rnn neurons: {model.cell.upper()}, {model.num_layers} layers x "
              f"{model.hidden_size} cells, {len(text)} characters")
     page = PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", script_json(data))

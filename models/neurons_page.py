@@ -74,7 +74,7 @@ with the mouse to list the cells most on inside it.</p>
     <div class="panel"><div id="info" class="hint">Hover a character.</div></div>
     <div class="panel"><h3>Signals in this text and the cells that track them</h3>
       <div class="hint">Pearson r between a cell's value and a per-character feature;
-      click a cell to show it (L2 c17: layer 2, cell state c, cell 17).</div>
+      click a cell to show it (L2 h17: layer 2, hidden state h, cell 17).</div>
       <table id="signals"></table>
       <div class="hint" id="dropped"></div></div>
     <div class="panel" id="span"><h3 id="span-title">Cells most on inside a selection</h3>

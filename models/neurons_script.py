@@ -20,6 +20,8 @@ function bytes(b64) {
 const codes = {};  // codes[kind][layer]: Int8Array (H, T), value = code * scale / 127
 for (const [q, a] of Object.entries(D.acts)) codes[q] = a.codes.map(b => new Int8Array(bytes(b).buffer));
 const strips = new Float32Array(bytes(D.strips.data).buffer);  // (L, T, K), NaN = before text
+const OTHER_COLOUR = ["#1f5fa8", "#2a9d3a", "#8e44ad", "#c0392b"];
+const others = D.compare.map(c => ({...c, values: new Float32Array(bytes(c.strip).buffer)}));  // (T, K)
 function value(q, l, u, t) { return codes[q][l][u * T + t] * D.acts[q].scale[l][u] / 127; }
 function shown(ch) { return ch === "\n" ? "\u21b5" : (ch === " " ? "\u2423" : ch); }
 function el(tag, text, cls) {
@@ -150,12 +152,14 @@ function drawStrip(p) {
   $("strip-hint").textContent = reach + `Norm of the gradient of its loss, \u2212log P('${shown(D.text[p])}') = ` +
     `${(-Math.log(D.actual_p[p])).toFixed(2)} nats, with respect to layer ${l + 1}'s hidden state h after each ` +
     `of the ${n} characters before it (log scale; computed by minigraph's backward through the model's graph).`;
+  const rows = others.map(o => { const a = []; for (let d = n - 1; d >= 0; d--) a.push(o.values[p * K + d]); return a; });
   const w = 15, left = 52, height = 90, top = 8, width = left + n * w + 10;
-  const pos = norms.filter(v => v > 0), hi = Math.log10(Math.max(...pos, 1e-30));
+  const pos = norms.concat(...rows).filter(v => v > 0), hi = Math.log10(Math.max(...pos, 1e-30));
   const lo = Math.min(Math.floor(Math.log10(Math.min(...pos, 1e30))), Math.ceil(hi) - 1);
   const ceil = Math.ceil(hi), y = v => top + height * (ceil - Math.log10(Math.max(v, 10 ** lo))) / (ceil - lo);
   const s = svg("svg", {width, height: top + height + 34, id: "strip-svg"});
-  for (let e = lo; e <= ceil; e++) {
+  const every = Math.max(1, Math.ceil((ceil - lo) / 5));  // at most six labelled decades
+  for (let e = ceil; e >= lo; e -= every) {
     s.appendChild(svg("line", {x1: left - 4, x2: width - 8, y1: y(10 ** e), y2: y(10 ** e), stroke: "#e2e2e2"}));
     s.appendChild(svg("text", {x: left - 7, y: y(10 ** e) + 4, "text-anchor": "end", "font-size": 10}, `1e${e}`));
   }
@@ -168,6 +172,21 @@ function drawStrip(p) {
     s.appendChild(svg("text", {x: left + j * w + w / 2, y: top + height + 13, "text-anchor": "middle",
       "font-size": 12}, shown(D.text[p - n + j])));
   });
+  rows.forEach((row, i) => {
+    const colour = OTHER_COLOUR[i % OTHER_COLOUR.length];
+    s.appendChild(svg("polyline", {fill: "none", stroke: colour, "stroke-width": 2,
+      points: row.map((v, j) => `${left + j * w + w / 2},${y(v)}`).join(" ")}));
+    row.forEach((v, j) => { const dot = svg("circle", {cx: left + j * w + w / 2, cy: y(v), r: 2.5, fill: colour, class: "cbar"});
+      dot.dataset.model = i; dot.dataset.norm = String(v); s.appendChild(dot); });
+  });
+  if (others.length) {
+    const key = el("div", undefined, "hint");
+    const mine = el("span", `▮ this ${D.cell.toUpperCase()}, layer ${l + 1} h   `); mine.style.color = "#e67e22";
+    key.appendChild(mine);
+    others.forEach((o, i) => { const k = el("span", `— ${o.label}, layer ${o.layers} h   `);
+      k.style.color = OTHER_COLOUR[i % OTHER_COLOUR.length]; key.appendChild(k); });
+    plot.appendChild(key);
+  }
   s.appendChild(svg("text", {x: left, y: top + height + 30, "font-size": 11, fill: "#555"},
     `\u2190 ${n} characters back`));
   s.appendChild(svg("text", {x: width - 8, y: top + height + 30, "font-size": 11, fill: "#555",

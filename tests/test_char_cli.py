@@ -60,12 +60,13 @@ def test_neuron_page_is_self_contained(trained):
     folder, text, model = trained
     page = folder / "neurons.html"
     assert main(["char", "neurons", "--model", str(model), "--text", str(text), "--chars",
-                 "300", "--k", "10", "--out", str(page)]) == 0
+                 "300", "--k", "10", "--compare", str(model), "--out", str(page)]) == 0
     source = page.read_text(encoding="utf-8")
     assert "http://" not in source.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in source and "src=" not in source and "<link" not in source
     assert "tracks inside brackets" not in source  # built by the script, not static HTML
     assert '"inside brackets"' in source and '"inside quotes"' in source
+    assert '"label": "LSTM m.h5"' in source  # the compared model's strips
 
 
 @pytest.mark.skipif(browser.chromium() is None, reason="no Chromium installed")

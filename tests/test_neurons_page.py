@@ -46,9 +46,10 @@ def driver():
 def page(tmp_path_factory):
     folder = tmp_path_factory.mktemp("neurons")
     model = CharRNN(len(set(PLAY)), hidden_size=12, num_layers=2, chars=sorted(set(PLAY)))
-    data = write_neuron_page(model, PLAY, folder / "n.html", k=K)
+    rnn = CharRNN(len(set(PLAY)), hidden_size=9, num_layers=1, cell="rnn", chars=sorted(set(PLAY)))
+    data = write_neuron_page(model, PLAY, folder / "n.html", k=K, compare=[("RNN r.h5", rnn)])
     ids = np.array([model.chars.index(c) for c in PLAY])
-    return folder / "n.html", model, ids, record(model, ids)["values"], data
+    return folder / "n.html", model, ids, record(model, ids)["values"], data, rnn
 
 
 def by(css):
@@ -57,7 +58,7 @@ def by(css):
 
 
 def test_page_opens_on_the_cell_with_the_strongest_correlation(driver, page):
-    path, _, _, _, data = page
+    path, _, _, _, data, _ = page
     driver.get(path.as_uri())
     body = driver.find_element(*by("body"))
     strongest = max((row["cells"][0] for row in data["signals"]), key=lambda c: abs(c["r"]))
@@ -79,7 +80,7 @@ def hover_value(driver, t):
 
 
 def test_layer_and_gate_buttons_switch_what_colours_the_text(driver, page):
-    path, _, _, values, _ = page
+    path, _, _, values, _, _ = page
     driver.get(path.as_uri())
     before = driver.find_elements(*by("#text .ch"))[30].value_of_css_property("background-color")
     driver.find_element(*by('#layers button[data-layer="0"]')).click()
@@ -100,7 +101,7 @@ def test_layer_and_gate_buttons_switch_what_colours_the_text(driver, page):
 
 def test_selecting_a_span_lists_the_cells_most_on_inside_it(driver, page):
     from selenium.webdriver.common.action_chains import ActionChains
-    path, _, _, values, _ = page
+    path, _, _, values, _, _ = page
     driver.get(path.as_uri())
     driver.find_element(*by('#layers button[data-layer="1"]')).click()
     driver.find_element(*by('#kinds button[data-kind="h"]')).click()
@@ -123,7 +124,7 @@ def test_selecting_a_span_lists_the_cells_most_on_inside_it(driver, page):
 
 
 def test_clicking_a_character_shows_k_gradient_norms_from_the_engine(driver, page):
-    path, model, ids, values, _ = page
+    path, model, ids, values, _, rnn = page
     driver.get(path.as_uri())
     for layer in (1, 0):
         driver.find_element(*by(f'#layers button[data-layer="{layer}"]')).click()
@@ -136,6 +137,13 @@ def test_clicking_a_character_shows_k_gradient_norms_from_the_engine(driver, pag
         np.testing.assert_allclose(shown, expected, rtol=1e-4)
         assert len(driver.find_elements(*by("#text .win"))) == K
         assert "'J'" in driver.find_element(*by("#strip-title")).text
+    # the compared RNN: a line over the same k characters, from its own graph
+    dots = driver.find_elements(*by("#strip .cbar"))
+    shown = np.array([float(d.get_attribute("data-norm")) for d in dots])
+    rnn_values = record(rnn, ids)["values"]
+    expected = single_window_norms(rnn, ids, p, K, rnn_values, 0)[::-1]
+    np.testing.assert_allclose(shown, expected, rtol=1e-4)
+    assert "RNN r.h5" in driver.find_element(*by("#strip-plot")).text
 
 
 def assert_shown_not_run(driver, path, hostile):
