@@ -5,7 +5,7 @@ Build nodes with ``param``, ``input`` and the op functions, wrap the outputs in 
 """
 
 from . import ops
-from .cells import GATES, cell_step, gru_cell, lstm_cell, rnn_cell, unroll
+from .cells import GATES, cell_step, gru_cell, lstm_cell, rnn_cell, unroll, unroll_projected
 from .errors import (
     AnomalyError,
     DTypeError,

@@ -10,8 +10,6 @@ import numpy as np
 
 from .node import constant, tags
 from .ops import (
-    Embedding,
-    embedding_affine,
     gru_step,
     gru_step_projected,
     lstm_step,
@@ -89,37 +87,47 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
     None). Returns (hs, h_T, c_T): the T hidden-state nodes, tagged t = 0..T-1, and the
     final state. The weights are the same nodes at every step: their gradients sum.
 
-    Fused, the input projection x Wx + b of all timesteps is one TemporalAffine node and
-    each step is one ``...StepProjected`` node; composed, each step is built from
-    primitive ops. Both give the same numbers."""
+    Fused, the input projection x Wx + b of all timesteps is one TemporalAffine node named
+    ``{name}.xw`` and each step is one ``...StepProjected`` node (see ``unroll_projected``);
+    composed, each step is built from primitive ops. Both give the same numbers. The graph
+    holds x itself either way: when x is an embedding lookup and you want the cheaper
+    EmbeddingAffine, build it yourself and call ``unroll_projected``."""
     if cell not in GATES:
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+    if fused:
+        xw = temporal_affine(x, Wx, b, name=f"{name}.xw")
+        return unroll_projected(cell, xw, h0, Wh, c0=c0, name=name)
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
-    xw = _input_projection(x, Wx, b, name=f"{name}.xw") if fused else None
     h, c, hs = h0, c0, []
     for t in range(x.shape[1]):
         with tags(t=t):
-            step_name = f"{name}[{t}]"
-            if fused:
-                xw_t = select_step(xw, t, name=f"xw[{t}]")
-                if cell == "lstm":
-                    h, c = lstm_step_projected(xw_t, h, c, Wh, name=step_name)
-                elif cell == "gru":
-                    h = gru_step_projected(xw_t, h, Wh, name=step_name)
-                else:
-                    h = rnn_step_projected(xw_t, h, Wh, name=step_name)
-            else:
-                x_t = select_step(x, t, name=f"x[{t}]")
-                h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=step_name)
+            x_t = select_step(x, t, name=f"x[{t}]")
+            h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=f"{name}[{t}]")
         hs.append(h)
     return hs, h, c
 
 
-def _input_projection(x, Wx, b, name):
-    """x Wx + b for all timesteps. When x is an embedding lookup W_embed[ids], one
-    EmbeddingAffine node takes its place (cheaper for small vocabularies, same maths)."""
-    if isinstance(x.op, Embedding):
-        ids, W_embed = x.inputs
-        return embedding_affine(ids, W_embed, Wx, b, name=name)
-    return temporal_affine(x, Wx, b, name=name)
+def unroll_projected(cell, xw, h0, Wh, c0=None, name="h"):
+    """Run a fused ``cell`` over the input projections xw (N, T, kH) = x Wx + b of every
+    timestep, already computed (a TemporalAffine, or one EmbeddingAffine node
+    ``embedding_affine(ids, W_embed, Wx, b)`` when x is an embedding lookup). Each step is
+    one ``...StepProjected`` node fed the slice ``xw[t]``. Returns (hs, h_T, c_T) like
+    ``unroll``."""
+    if cell not in GATES:
+        raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+    if cell == "lstm" and c0 is None:
+        c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    h, c, hs = h0, c0, []
+    for t in range(xw.shape[1]):
+        with tags(t=t):
+            xw_t = select_step(xw, t, name=f"xw[{t}]")
+            step_name = f"{name}[{t}]"
+            if cell == "lstm":
+                h, c = lstm_step_projected(xw_t, h, c, Wh, name=step_name)
+            elif cell == "gru":
+                h = gru_step_projected(xw_t, h, Wh, name=step_name)
+            else:
+                h = rnn_step_projected(xw_t, h, Wh, name=step_name)
+        hs.append(h)
+    return hs, h, c

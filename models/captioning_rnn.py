@@ -16,19 +16,25 @@ minibatch of that shape.
 import numpy as np
 
 import minigraph as mg
-from minigraph import checkpoint
 
 from .decoding import beam_search, pick_next_word
+from .model import Model
 
 
-class CaptioningRNN:
+class CaptioningRNN(Model):
+    """The cs231n captioner. ``fused=True`` (the default) builds the fast graph: the word
+    embedding and the cell's input projection are one EmbeddingAffine node named ``xw``
+    (W_embed[captions_in] Wx + b, read from the table W_embed Wx + b) and each step is one
+    fused node; ``fused=False`` builds what the formula above writes: an Embedding node
+    ``x`` and every step composed from MatMul, Add, Sigmoid, Tanh and Mul. Same numbers."""
+
     def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
                  cell_type="rnn", dtype=np.float32, fused=True, seed=0):
         if cell_type not in mg.GATES:
             raise ValueError(f"invalid cell_type {cell_type!r}; choose one of {sorted(mg.GATES)}")
         if "<NULL>" not in word_to_idx:
             raise ValueError("word_to_idx must contain '<NULL>' (the padding token)")
-        self.cell_type, self.dtype, self.fused = cell_type, np.dtype(dtype), fused
+        self.cell_type, self.fused = cell_type, fused
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}
         self._null = word_to_idx["<NULL>"]
@@ -36,10 +42,10 @@ class CaptioningRNN:
         self._end = word_to_idx.get("<END>")
         self.config = {"input_dim": input_dim, "wordvec_dim": wordvec_dim,
                        "hidden_dim": hidden_dim, "cell_type": cell_type,
-                       "dtype": self.dtype.name, "fused": fused, "seed": seed}
+                       "dtype": np.dtype(dtype).name, "fused": fused, "seed": seed}
         V, D, W, H, k = len(word_to_idx), input_dim, wordvec_dim, hidden_dim, mg.GATES[cell_type]
         rng = np.random.default_rng(seed)
-        params = {  # cs231n's initialisation scales
+        super().__init__({  # cs231n's initialisation scales
             "W_embed": rng.standard_normal((V, W)) / 100,
             "W_proj": rng.standard_normal((D, H)) / np.sqrt(D),
             "b_proj": np.zeros(H),
@@ -48,43 +54,24 @@ class CaptioningRNN:
             "b": np.zeros(k * H),
             "W_vocab": rng.standard_normal((H, V)) / np.sqrt(H),
             "b_vocab": np.zeros(V),
-        }
-        self.params = {name: value.astype(self.dtype) for name, value in params.items()}
-        self._nodes = {name: mg.param(value, name) for name, value in self.params.items()}
-        self._graphs = {}
-        self._samplers = {}
-
-    # ------------------------------------------------------------------ parameters
-    def param_nodes(self):
-        """The parameter nodes, pointed at the arrays now in ``self.params`` (code written for
-        cs231n may replace an array rather than update it in place)."""
-        for name, node in self._nodes.items():
-            value = self.params[name]
-            if value.shape != node.shape or value.dtype != node.dtype:
-                raise mg.ShapeError(f"CaptioningRNN: params['{name}'] is {value.shape} "
-                                    f"{value.dtype}; the model was built with {node.shape} "
-                                    f"{node.dtype}")
-            node.value = value
-        return self._nodes
+        }, dtype)
 
     # ------------------------------------------------------------------ training graph
-    def build_graph(self, N, T):
-        """The unrolled graph for N captions of T + 1 tokens (T timesteps); cached."""
-        key = (N, T)
-        if key not in self._graphs:
-            self._graphs[key] = self._build(N, T)
-        return self._graphs[key]
-
     def _build(self, N, T):
-        p = self.param_nodes()
+        """The unrolled graph for N captions of T + 1 tokens (T timesteps)."""
+        p = self.parameters()
         features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype,
                             requires_grad=False)
         words_in = mg.input("captions_in", (N, T), np.int64)
         words_out = mg.input("captions_out", (N, T), np.int64)
         mask = mg.input("mask", (N, T), np.bool_)
         h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
-        x = mg.embedding(words_in, p["W_embed"], name="x")
-        hs, _, _ = mg.unroll(self.cell_type, x, h0, p["Wx"], p["Wh"], p["b"], fused=self.fused)
+        if self.fused:  # the fast path: x_t Wx + b for every t read from one V-row table
+            xw = mg.embedding_affine(words_in, p["W_embed"], p["Wx"], p["b"], name="xw")
+            hs, _, _ = mg.unroll_projected(self.cell_type, xw, h0, p["Wh"])
+        else:
+            x = mg.embedding(words_in, p["W_embed"], name="x")
+            hs, _, _ = mg.unroll(self.cell_type, x, h0, p["Wx"], p["Wh"], p["b"], fused=False)
         scores = mg.temporal_affine(mg.stack(hs, name="h"), p["W_vocab"], p["b_vocab"],
                                     name="scores")
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
@@ -101,7 +88,6 @@ class CaptioningRNN:
         if features.dtype.kind != "f":
             raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
         graph = self.build_graph(*captions[:, 1:].shape)
-        self.param_nodes()
         words_out = captions[:, 1:]
         feed = {"features": features.astype(self.dtype, copy=False),  # the model's own dtype
                 "captions_in": captions[:, :-1], "captions_out": words_out,
@@ -113,13 +99,7 @@ class CaptioningRNN:
         scalar of the model's dtype (so an extended-precision model keeps its precision).
         ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(features, captions)
-        for node in self._nodes.values():
-            node.grad = None
-        loss = graph.forward(feed, keep_values=retain_graph)[()]
-        graph.backward(retain_graph=retain_graph)
-        grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
-                 for name, node in self._nodes.items()}
-        return loss, grads
+        return self._forward_backward(graph, feed, retain_graph)
 
     def evaluate(self, features, captions):
         """The loss alone, with nothing kept for backward."""
@@ -129,26 +109,25 @@ class CaptioningRNN:
 
     # ------------------------------------------------------------------ sampling
     def _sampler(self, N):
-        """One-step graphs for N rows, built under no_grad: features -> h0, and
+        """One-step graphs for N rows, built once under no_grad: features -> h0, and
         (word, h, c) -> (scores, next h, next c)."""
-        if N not in self._samplers:
-            p = self.param_nodes()
-            H = p["Wh"].shape[0]
-            with mg.no_grad():
-                features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype)
-                start = mg.Graph(mg.affine(features, p["W_proj"], p["b_proj"], name="h0"))
-                word = mg.input("word", (N,), np.int64)
-                h = mg.input("h", (N, H), self.dtype)
-                c = mg.input("c", (N, H), self.dtype)
-                x = mg.embedding(word, p["W_embed"], name="x")
-                next_h, next_c = mg.cell_step(self.cell_type, x, h, c, p["Wx"], p["Wh"], p["b"],
-                                              fused=self.fused, name="next_h")
-                scores = mg.affine(next_h, p["W_vocab"], p["b_vocab"], name="scores")
-                outputs = [scores, next_h] + ([next_c] if next_c is not None else [])
-                step = mg.Graph(outputs)
-            self._samplers[N] = (start, step)
-        start, step = self._samplers[N]
-        self.param_nodes()
+        return self.cached(("sampler", N), lambda: self._build_sampler(N))
+
+    def _build_sampler(self, N):
+        p = self.parameters()
+        H = p["Wh"].shape[0]
+        with mg.no_grad():
+            features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype)
+            start = mg.Graph(mg.affine(features, p["W_proj"], p["b_proj"], name="h0"))
+            word = mg.input("word", (N,), np.int64)
+            h = mg.input("h", (N, H), self.dtype)
+            c = mg.input("c", (N, H), self.dtype)
+            x = mg.embedding(word, p["W_embed"], name="x")
+            next_h, next_c = mg.cell_step(self.cell_type, x, h, c, p["Wx"], p["Wh"], p["b"],
+                                          fused=self.fused, name="next_h")
+            scores = mg.affine(next_h, p["W_vocab"], p["b_vocab"], name="scores")
+            outputs = [scores, next_h] + ([next_c] if next_c is not None else [])
+            step = mg.Graph(outputs)
         return start, step
 
     def _run_step(self, step, word, h, c):
@@ -212,29 +191,10 @@ class CaptioningRNN:
         return row
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path, optim_configs=None, history=None, state=None):
-        """Atomic HDF5 checkpoint: parameters, config, vocabulary, optimizer state, history."""
-        checkpoint.save(path, kind="CaptioningRNN", params=self.params, config=self.config,
-                        vocab=self.word_to_idx, optim_configs=optim_configs, history=history,
-                        state=state)
+    @property
+    def checkpoint_vocab(self):
+        return self.word_to_idx
 
     @classmethod
-    def load(cls, path):
-        """(model, checkpoint dict) from a file written by ``save``."""
-        saved = checkpoint.load(path, kind="CaptioningRNN")
-        model = cls(saved["vocab"], **saved["config"])
-        model.load_params(path, saved)
-        return model, saved
-
-    def load_params(self, path, saved=None):
-        """Copy a checkpoint's parameters into this model after checking that its vocabulary,
-        shapes and dtypes match; returns the checkpoint dict."""
-        saved = saved or checkpoint.load(path, kind="CaptioningRNN")
-        if saved["vocab"] != self.word_to_idx:
-            theirs, ours = saved["vocab"], self.word_to_idx
-            differ = sorted(set(theirs.items()) ^ set(ours.items()))[:5]
-            raise checkpoint.CheckpointError(
-                f"{path!r} was trained with a different vocabulary ({len(theirs)} words, this "
-                f"model has {len(ours)}); first differences: {differ}")
-        checkpoint.restore_params(path, self.params, saved["params"])
-        return saved
+    def _from_checkpoint(cls, saved):
+        return cls(saved["vocab"], **saved["config"])

@@ -8,8 +8,16 @@ For a minibatch of ids x (N, T) and next-character targets y (N, T):
     s_t         = drop(h^L_t) W_out + b_out
     loss        = mean over n, t of CE(s_t, y_t)                  (nats per character)
 
-Each layer starts from the state carried in from the previous minibatch, fed as an input
-(so gradients stop at the window boundary: truncated BPTT). One graph is built per (N, T).
+``loss`` and ``evaluate`` are pure: each layer starts from the state the caller passes
+(zeros when None, as in ``torch.nn.LSTM``) and the final state is returned; the caller
+carries it to the next window of the same tracks (``CharTrainer`` does). The state enters
+the graph as an input, so gradients stop at the window boundary: truncated BPTT. One graph
+is built per (N, T).
+
+With ``fused=True`` (the default) layer 0's embedding and input projection are one
+EmbeddingAffine node ``h0.xw`` (a lookup in the V-row table W_embed Wx0 + b0) and each
+step one fused node; ``fused=False`` builds the Embedding node ``embed`` and every step
+composed from primitive ops. Same numbers.
 """
 
 import warnings
@@ -17,9 +25,9 @@ import warnings
 import numpy as np
 
 import minigraph as mg
-from minigraph import checkpoint
 
 from .decoding import pick_next_word
+from .model import Model
 
 
 def _rng_streams(seed):
@@ -30,20 +38,19 @@ def _rng_streams(seed):
             np.random.default_rng(dropout), np.random.default_rng(sampling))
 
 
-class CharRNN:
+class CharRNN(Model):
     def __init__(self, vocab_size, hidden_size=256, num_layers=2, cell="lstm", dropout=0.0,
                  dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None):
         if cell not in mg.GATES:
             raise ValueError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
         if chars is not None and len(chars) != vocab_size:
             raise ValueError(f"{len(chars)} characters given for vocab_size {vocab_size}")
-        self.cell, self.num_layers, self.dropout = cell, num_layers, dropout
-        self.dtype, self.fused = np.dtype(dtype), fused
+        self.cell, self.num_layers, self.dropout, self.fused = cell, num_layers, dropout, fused
         self.chars = list(chars) if chars is not None else None
         embed_size = embed_size or hidden_size
         self.config = {"vocab_size": vocab_size, "hidden_size": hidden_size,
                        "num_layers": num_layers, "cell": cell, "dropout": dropout,
-                       "dtype": self.dtype.name, "seed": seed, "embed_size": embed_size,
+                       "dtype": np.dtype(dtype).name, "seed": seed, "embed_size": embed_size,
                        "fused": fused}
         init, self.batch_rng, self.dropout_rng, self.sample_rng = _rng_streams(seed)
         k, H = mg.GATES[cell], hidden_size
@@ -58,41 +65,25 @@ class CharRNN:
             params[f"b{layer}"] = b
         params["W_out"] = init.standard_normal((H, vocab_size)) / np.sqrt(H)
         params["b_out"] = np.zeros(vocab_size)
-        self.params = {name: value.astype(self.dtype) for name, value in params.items()}
-        self._nodes = {name: mg.param(value, name) for name, value in self.params.items()}
-        self._graphs, self._samplers = {}, {}
-        self.state = None
+        super().__init__(params, dtype)
 
     @property
     def hidden_size(self):
         return self.config["hidden_size"]
 
-    def param_nodes(self):
-        for name, node in self._nodes.items():
-            node.value = self.params[name]
-        return self._nodes
-
     def zero_state(self, N):
+        """Per-layer (h, c) of zeros for N rows (c None except for lstm)."""
         zeros = np.zeros((N, self.hidden_size), self.dtype)
         return [(zeros, zeros if self.cell == "lstm" else None) for _ in range(self.num_layers)]
 
-    def reset_state(self):
-        """Forget the carried state: the next minibatch starts from zeros."""
-        self.state = None
-
     # ------------------------------------------------------------------ the graph
-    def build_graph(self, N, T):
-        if (N, T) not in self._graphs:
-            self._graphs[(N, T)] = self._build(N, T)
-        return self._graphs[(N, T)]
-
     def _build(self, N, T):
-        p = self.param_nodes()
+        p = self.parameters()
         H = self.hidden_size
         ids = mg.input("x", (N, T), np.int64)
         targets = mg.input("y", (N, T), np.int64)
         mask = mg.constant(np.ones((N, T), bool), name="mask")
-        layer_input = mg.embedding(ids, p["W_embed"], name="embed")
+        layer_input = None if self.fused else mg.embedding(ids, p["W_embed"], name="embed")
         finals = []
         for layer in range(self.num_layers):
             with mg.tags(layer=layer):
@@ -103,9 +94,14 @@ class CharRNN:
                               role="carried")
                 c0 = (mg.input(f"c_in[{layer}]", (N, H), self.dtype, requires_grad=False,
                                role="carried") if self.cell == "lstm" else None)
-                hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, p[f"Wx{layer}"],
-                                               p[f"Wh{layer}"], p[f"b{layer}"], c0=c0,
-                                               fused=self.fused, name=f"h{layer}")
+                Wx, Wh, b = p[f"Wx{layer}"], p[f"Wh{layer}"], p[f"b{layer}"]
+                if self.fused and layer == 0:  # the fast path: rows of W_embed Wx0 + b0
+                    xw = mg.embedding_affine(ids, p["W_embed"], Wx, b, name="h0.xw")
+                    hs, h_last, c_last = mg.unroll_projected(self.cell, xw, h0, Wh, c0=c0,
+                                                             name="h0")
+                else:
+                    hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, Wx, Wh, b,
+                                                   c0=c0, fused=self.fused, name=f"h{layer}")
                 layer_input = mg.stack(hs, name=f"h{layer}")
             finals += [h_last] + ([c_last] if c_last is not None else [])
         if self.dropout > 0:
@@ -119,8 +115,8 @@ class CharRNN:
         if x.ndim != 2 or x.shape != y.shape:
             raise mg.ShapeError(f"x {x.shape} and y {y.shape} must both be (N, T)")
         graph = self.build_graph(*x.shape)
-        self.param_nodes()
-        state = state if state is not None else (self.state or self.zero_state(x.shape[0]))
+        state = self.zero_state(x.shape[0]) if state is None else state
+        self._check_state(state, x.shape[0])
         feed = {"x": x, "y": y}
         for layer, (h, c) in enumerate(state):
             feed[f"h_in[{layer}]"] = h
@@ -134,25 +130,35 @@ class CharRNN:
             return [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
         return [(v, None) for v in values]
 
+    def _check_state(self, state, N):
+        want = (N, self.hidden_size)
+        if len(state) != self.num_layers:
+            raise mg.ShapeError(f"state has {len(state)} layers; this CharRNN has "
+                                f"{self.num_layers} (pass None to start from zeros)")
+        for layer, (h, c) in enumerate(state):
+            for what, value in (("h", h), ("c", c)) if self.cell == "lstm" else (("h", h),):
+                if value is None or np.shape(value) != want:
+                    raise mg.ShapeError(f"state[{layer}] {what} is "
+                                        f"{None if value is None else np.shape(value)}; a "
+                                        f"minibatch of {N} rows needs {want} (pass None to "
+                                        "start from zeros)")
+
     def loss(self, x, y, state=None, retain_graph=False):
         """(loss in nats per character, grads keyed like params, final per-layer state).
 
-        ``state``: per-layer (h, c) to start from; default the state carried from the previous
-        call (zeros after ``reset_state``). The final state becomes the carried state.
-        ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
+        Pure: the same arguments give the same result (with dropout, the mask is the next
+        draw of the model's dropout stream). ``state`` is the per-layer (h, c)
+        to start from, None for zeros; pass the returned final state with the next window
+        of the same tracks to carry it (truncated BPTT). ``retain_graph`` keeps every value
+        and gradient in the graph (for drawing)."""
         graph, feed = self._feed(x, y, state)
-        for node in self._nodes.values():
-            node.grad = None
         graph.train()
-        loss = graph.forward(feed, keep_values=retain_graph)[()]
-        graph.backward(retain_graph=retain_graph)
-        grads = {name: node.grad if node.grad is not None else np.zeros_like(node.value)
-                 for name, node in self._nodes.items()}
-        self.state = self._final_state(graph)
-        return loss, grads, self.state
+        loss, grads = self._forward_backward(graph, feed, retain_graph)
+        return loss, grads, self._final_state(graph)
 
     def evaluate(self, x, y, state=None):
-        """(loss, final state) in eval mode (no dropout), with nothing kept for backward."""
+        """(loss, final state) in eval mode (no dropout), with nothing kept for backward;
+        ``state`` as in ``loss``."""
         graph, feed = self._feed(x, y, state)
         graph.eval()
         with mg.no_grad():
@@ -174,24 +180,24 @@ class CharRNN:
     # ------------------------------------------------------------------ sampling
     def _step_graph(self):
         """(char id, per-layer state) -> (scores, next state) for one row, built once."""
-        if 1 not in self._samplers:
-            p = self.param_nodes()
-            H = self.hidden_size
-            with mg.no_grad():
-                char = mg.input("char", (1,), np.int64)
-                layer_input = mg.embedding(char, p["W_embed"])
-                outputs = []
-                for layer in range(self.num_layers):
-                    h = mg.input(f"h[{layer}]", (1, H), self.dtype)
-                    c = mg.input(f"c[{layer}]", (1, H), self.dtype) if self.cell == "lstm" else None
-                    h, c = mg.cell_step(self.cell, layer_input, h, c, p[f"Wx{layer}"],
-                                        p[f"Wh{layer}"], p[f"b{layer}"], fused=self.fused)
-                    outputs += [h] + ([c] if c is not None else [])
-                    layer_input = h
-                scores = mg.affine(layer_input, p["W_out"], p["b_out"], name="scores")
-                self._samplers[1] = mg.Graph([scores, *outputs], name="char step")
-        self.param_nodes()
-        return self._samplers[1]
+        return self.cached("step", self._build_step)
+
+    def _build_step(self):
+        p = self.parameters()
+        H = self.hidden_size
+        with mg.no_grad():
+            char = mg.input("char", (1,), np.int64)
+            layer_input = mg.embedding(char, p["W_embed"])
+            outputs = []
+            for layer in range(self.num_layers):
+                h = mg.input(f"h[{layer}]", (1, H), self.dtype)
+                c = mg.input(f"c[{layer}]", (1, H), self.dtype) if self.cell == "lstm" else None
+                h, c = mg.cell_step(self.cell, layer_input, h, c, p[f"Wx{layer}"],
+                                    p[f"Wh{layer}"], p[f"b{layer}"], fused=self.fused)
+                outputs += [h] + ([c] if c is not None else [])
+                layer_input = h
+            scores = mg.affine(layer_input, p["W_out"], p["b_out"], name="scores")
+            return mg.Graph([scores, *outputs], name="char step")
 
     def step(self, char_id, state):
         """One character in, (scores (V,), next state) out; no grad."""
@@ -243,14 +249,10 @@ class CharRNN:
         return "".join(out)
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path, optim_configs=None, history=None, state=None):
-        checkpoint.save(path, kind="CharRNN", params=self.params, config=self.config,
-                        vocab=self.chars, optim_configs=optim_configs, history=history,
-                        state=state)
+    @property
+    def checkpoint_vocab(self):
+        return self.chars
 
     @classmethod
-    def load(cls, path):
-        saved = checkpoint.load(path, kind="CharRNN")
-        model = cls(chars=saved["vocab"], **saved["config"])
-        checkpoint.restore_params(path, model.params, saved["params"])
-        return model, saved
+    def _from_checkpoint(cls, saved):
+        return cls(chars=saved["vocab"], **saved["config"])

@@ -18,8 +18,9 @@ from .data.text import Tracks, Vocabulary, split_text
 
 
 class CharTrainer:
-    """Owns the model, the optimizer state, the data position and every random stream, so
-    that a checkpoint holds everything needed to continue exactly."""
+    """Owns the model, the optimizer state, the data position, the hidden state carried
+    from one window of the tracks to the next (``state``) and every random stream, so that
+    a checkpoint holds everything needed to continue exactly."""
 
     def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
                  dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
@@ -38,19 +39,20 @@ class CharTrainer:
         self.rule = optim.get_rule(update_rule)
         self.optim_configs = {p: {"learning_rate": lr} for p in self.model.params}
         self.iteration = 0
+        self.state = None  # per-layer (h, c) at the end of the last window; None = zeros
         self.history = {"loss": [], "val_iteration": [], "val_loss": []}
 
     # ------------------------------------------------------------------ one step
     def step(self):
         x, y, wrapped = self.train_tracks.next()
         if wrapped:
-            self.model.reset_state()  # a new pass over the text: nothing to carry
+            self.state = None  # a new pass over the text: nothing to carry
             if self.iteration:
                 for config in self.optim_configs.values():
                     config["learning_rate"] *= self.settings["lr_decay"]
         with modes.detect_anomaly():
             try:
-                loss, grads, _ = self.model.loss(x, y)
+                loss, grads, self.state = self.model.loss(x, y, self.state)
             except MinigraphError as exc:
                 if "non-finite" not in str(exc):
                     raise
@@ -143,7 +145,7 @@ class CharTrainer:
                  "dropout_rng": self.model.dropout_rng.bit_generator.state,
                  "sample_rng": self.model.sample_rng.bit_generator.state,
                  "carried": {}}
-        for layer, (h, c) in enumerate(self.model.state or []):
+        for layer, (h, c) in enumerate(self.state or []):
             state["carried"][f"h{layer}"] = h
             if c is not None:
                 state["carried"][f"c{layer}"] = c
@@ -174,8 +176,8 @@ class CharTrainer:
         model.sample_rng.bit_generator.state = state["sample_rng"]
         carried = state.get("carried") or {}
         if carried:
-            model.state = [(carried[f"h{i}"], carried.get(f"c{i}"))
-                           for i in range(model.num_layers)]
+            trainer.state = [(carried[f"h{i}"], carried.get(f"c{i}"))
+                             for i in range(model.num_layers)]
         trainer.history = {k: list(v) for k, v in saved["history"].items()}
         for key in ("loss", "val_iteration", "val_loss"):
             trainer.history.setdefault(key, [])

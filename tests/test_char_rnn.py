@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minigraph.checkpoint import CheckpointError
+from minigraph.errors import ShapeError
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
 from minigraph.models.char_rnn import CharRNN
 from minigraph.models.char_train import CharTrainer
@@ -62,15 +63,79 @@ def test_tracks_continue_exactly_from_one_minibatch_to_the_next():
     assert len({int(row[0]) for row in x0}) == 4
 
 
-def test_truncated_bptt_stops_gradients_at_the_window_boundary():
-    model = CharRNN(vocab_size=5, hidden_size=4, num_layers=1, cell="rnn", dtype=np.float64)
-    graph = model.build_graph(2, 3)
-    carried = graph["h_in[0]"]
-    assert carried.tags["role"] == "carried" and not carried.requires_grad
-    x = np.zeros((2, 3), int)
-    model.loss(x, x)
-    model.loss(x, x)  # second window starts from the first one's final state
-    assert carried.grad is None
+def test_loss_is_pure_and_takes_any_batch_size():
+    model = CharRNN(vocab_size=6, hidden_size=5, num_layers=2, cell="lstm", dtype=np.float64)
+    ids = np.random.default_rng(2).integers(0, 6, (3, 9))
+    x, y = ids[:, :-1], ids[:, 1:]
+    first, grads, state = model.loss(x, y)
+    second, again, _ = model.loss(x, y)
+    assert first == second  # nothing carried behind the caller's back
+    for name in grads:
+        np.testing.assert_array_equal(grads[name], again[name])
+    assert model.loss(x, y, model.zero_state(3))[0] == first  # None means zeros
+    assert model.evaluate(x, y)[0] == model.evaluate(x, y)[0] == pytest.approx(first, rel=1e-12)
+    carried, _, _ = model.loss(x, y, state)
+    assert carried != first
+    smaller, _, small_state = model.loss(x[:1], y[:1])  # a new batch size after the old one
+    assert small_state[0][0].shape == (1, 5)
+    with pytest.raises(ShapeError, match=r"state\[0\] h is \(3, 5\); a minibatch of 1 rows"):
+        model.loss(x[:1], y[:1], state)
+
+
+def test_truncated_bptt_gradients_hold_the_carried_state_fixed():
+    """The gradient of a window's loss treats the state carried in as a constant: it is
+    the derivative of that window alone, not of the windows that made the state."""
+    model = CharRNN(vocab_size=5, hidden_size=4, num_layers=1, cell="rnn", dtype=np.float64,
+                    seed=3)
+    ids = np.random.default_rng(4).integers(0, 5, (2, 7))
+    x1, y1, x2, y2 = ids[:, :3], ids[:, 1:4], ids[:, 3:6], ids[:, 4:7]
+    _, state = model.evaluate(x1, y1)
+    _, grads, _ = model.loss(x2, y2, state)
+
+    def window_alone(_):
+        return model.evaluate(x2, y2, state)[0]
+
+    def both_windows(_):  # the state recomputed from the perturbed parameters
+        return model.evaluate(x2, y2, model.evaluate(x1, y1)[1])[0]
+
+    for name in ("Wh0", "Wx0", "W_embed"):
+        truncated = eval_numerical_gradient(window_alone, model.params[name], verbose=False)
+        full = eval_numerical_gradient(both_windows, model.params[name], verbose=False)
+        assert rel_error(grads[name], truncated) < 1e-7
+        assert rel_error(grads[name], full) > 1e-3
+
+
+def block_stream(blocks, rng, keys="abcd"):
+    """Blocks of 4 characters '|', k_{i-1}, k_i, k_i with random keys k_i: a window of 4
+    aligned on the blocks reads '|', k_{i-1}, k_i, k_i and must predict k_{i-1}, k_i, k_i, '|'.
+    Its first target repeats the last character of the previous window: only a model that
+    carries its state across the window boundary can know it."""
+    picks = rng.integers(0, len(keys), blocks + 1)
+    return "".join(f"|{keys[a]}{keys[b]}{keys[b]}" for a, b in zip(picks[:-1], picks[1:]))
+
+
+def test_the_trainer_carries_the_state_from_one_window_to_the_next():
+    T, N = 4, 8
+    text = block_stream(800, np.random.default_rng(0))
+    assert int(len(text) * 0.9) % (N * T) == 0  # every track starts on a block
+    settings = dict(cell="lstm", layers=1, hidden=16, seq_len=T, batch_size=N, lr=1e-2,
+                    seed=0)
+
+    class ForgetfulTrainer(CharTrainer):  # the mutant: every window starts from zeros
+        def step(self):
+            self.state = None
+            return super().step()
+
+    carrying = CharTrainer(text, **settings).train(iterations=300, eval_every=0,
+                                                   progress=False)
+    forgetful = ForgetfulTrainer(text, **settings).train(iterations=300, eval_every=0,
+                                                         progress=False)
+    # Per window: one random key (log 4 nats) in 4 characters. Without the carried state
+    # the first target is a second random key: at best 2 log 4 / 4 = 0.69 nats/char.
+    best_with, best_without = np.log(4) / 4, np.log(4) / 2
+    assert np.mean(carrying.history["loss"][-50:]) < best_with + 0.1
+    assert np.mean(forgetful.history["loss"][-50:]) > best_without - 0.05
+    assert carrying.validate() < best_with + 0.1  # validation carries along its tracks too
 
 
 def test_resume_continues_exactly(tmp_path):

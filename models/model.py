@@ -1,0 +1,176 @@
+"""Model: what CaptioningRNN and CharRNN share, in the spirit of micrograd's ``Module``.
+
+A model owns named parameters and builds graphs over them:
+
+- ``model.params`` is a ``{name: array}`` mapping, as in cs231n. Each array is held by one
+  ``mg.param`` node, made once; every graph the model builds uses those nodes. An
+  optimizer may update an array in place, or (cs231n style) put a new array in its place:
+  ``model.params[name] = next_w`` re-points that one node (after checking its shape and
+  dtype), so every graph already built sees the new value.
+- ``build_graph(N, T)`` builds the training graph for one minibatch shape the first time it
+  is asked for and returns the same graph afterwards; ``cached(key, build)`` does the same
+  for a model's other graphs (one-step samplers).
+- ``save`` / ``load`` / ``load_params`` go through ``minigraph.checkpoint`` (HDF5, atomic,
+  no pickle), checking names, shapes, dtypes and the vocabulary.
+
+A subclass sets ``self.config`` (its constructor arguments, JSON-able), defines
+``_build(N, T)``, ``checkpoint_vocab`` and ``_from_checkpoint(saved)``.
+"""
+
+from collections.abc import MutableMapping
+
+import numpy as np
+
+import minigraph as mg
+from minigraph import checkpoint
+
+
+class Params(MutableMapping):
+    """{name: array} backed by parameter nodes: reading gives the node's array, assigning a
+    new array re-points the node. Names are fixed when the model is built."""
+
+    def __init__(self, owner, nodes):
+        self._owner, self._nodes = owner, nodes
+
+    def __getitem__(self, name):
+        return self._nodes[name].value
+
+    def __setitem__(self, name, value):
+        node = self._nodes.get(name)
+        if node is None:
+            raise KeyError(f"{self._owner} has no parameter {name!r}; its parameters are "
+                           f"{sorted(self._nodes)}")
+        value = np.asarray(value)
+        if value.shape != node.shape:
+            raise mg.ShapeError(f"{self._owner}: params['{name}'] must keep shape {node.shape}, "
+                                f"got {value.shape}")
+        if value.dtype != node.dtype:
+            raise mg.DTypeError(f"{self._owner}: params['{name}'] must stay {node.dtype}, got "
+                                f"{value.dtype} (convert it with .astype)")
+        node.value = value
+
+    def __delitem__(self, name):
+        raise TypeError(f"{self._owner}: parameters cannot be removed ({name!r})")
+
+    def __iter__(self):
+        return iter(self._nodes)
+
+    def __len__(self):
+        return len(self._nodes)
+
+    def __repr__(self):
+        shapes = ", ".join(f"{name}: {node.shape}" for name, node in self._nodes.items())
+        return f"Params({shapes})"
+
+
+class Model:
+    """Base of the models: parameter nodes, graph caches, gradients, checkpoints."""
+
+    def __init__(self, params, dtype):
+        """``params``: {name: initial array}, stored in ``dtype``."""
+        self.dtype = np.dtype(dtype)
+        nodes = {name: mg.param(np.asarray(value).astype(self.dtype), name)
+                 for name, value in params.items()}
+        self._params = Params(type(self).__name__, nodes)
+        self._graphs = {}  # training graphs by minibatch shape (N, T)
+        self._other_graphs = {}  # samplers and the like, by the subclass's own keys
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def params(self):
+        return self._params
+
+    @params.setter
+    def params(self, values):
+        """``model.params = {...}`` replaces every array (same names, shapes, dtypes)."""
+        if set(values) != set(self._params):
+            raise KeyError(f"{type(self).__name__}: params must have exactly the names "
+                           f"{sorted(self._params)}")
+        for name, value in values.items():
+            self._params[name] = value
+
+    def parameters(self):
+        """{name: parameter node}, the nodes every graph of this model is built from."""
+        return self._params._nodes
+
+    def zero_grad(self):
+        for node in self.parameters().values():
+            node.grad = node.pending = None
+
+    def gradients(self):
+        """{name: gradient array} after a backward; zeros for a parameter the graph did not
+        reach."""
+        return {name: node.grad if node.grad is not None else np.zeros_like(node.value)
+                for name, node in self.parameters().items()}
+
+    # ------------------------------------------------------------------ graphs
+    def build_graph(self, N, T):
+        """The training graph for minibatches of N sequences of T steps: built the first
+        time, the same graph afterwards."""
+        key = (int(N), int(T))
+        if key not in self._graphs:
+            self._graphs[key] = self._build(*key)
+        return self._graphs[key]
+
+    def cached(self, key, build):
+        """Another graph (or tuple of graphs) of this model, built by ``build()`` once."""
+        if key not in self._other_graphs:
+            self._other_graphs[key] = build()
+        return self._other_graphs[key]
+
+    def _build(self, N, T):
+        raise NotImplementedError
+
+    def _forward_backward(self, graph, feed, retain_graph):
+        """Run ``graph`` forward on ``feed`` and backward from its first output; returns
+        (loss, grads keyed like params)."""
+        self.zero_grad()
+        loss = graph.forward(feed, keep_values=retain_graph)[()]
+        graph.backward(retain_graph=retain_graph)
+        return loss, self.gradients()
+
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_vocab(self):
+        """The vocabulary saved with the model (JSON-able)."""
+        raise NotImplementedError
+
+    @classmethod
+    def _from_checkpoint(cls, saved):
+        """A freshly initialised model built from a checkpoint's config and vocabulary."""
+        raise NotImplementedError
+
+    def save(self, path, optim_configs=None, history=None, state=None):
+        """Atomic HDF5 checkpoint: parameters, config, vocabulary, optimizer state, history
+        and whatever else training needs to resume (``state``)."""
+        checkpoint.save(path, kind=type(self).__name__, params=dict(self.params),
+                        config=self.config, vocab=self.checkpoint_vocab,
+                        optim_configs=optim_configs, history=history, state=state)
+
+    @classmethod
+    def load(cls, path):
+        """(model, checkpoint dict) from a file written by ``save``."""
+        saved = checkpoint.load(path, kind=cls.__name__)
+        model = cls._from_checkpoint(saved)
+        model.load_params(path, saved)
+        return model, saved
+
+    def load_params(self, path, saved=None):
+        """Copy a checkpoint's parameters into this model, in place, after checking its
+        vocabulary and the parameters' names, shapes and dtypes; returns the checkpoint."""
+        saved = saved or checkpoint.load(path, kind=type(self).__name__)
+        theirs, ours = _as_index(saved["vocab"]), _as_index(self.checkpoint_vocab)
+        if theirs != ours:
+            differ = sorted(set(theirs.items()) ^ set(ours.items()))[:5]
+            raise checkpoint.CheckpointError(
+                f"{path!r} was trained with a different vocabulary ({len(theirs)} tokens, this "
+                f"model has {len(ours)}); first differences: {differ}")
+        checkpoint.restore_params(path, self.params, saved["params"])
+        return saved
+
+
+def _as_index(vocab):
+    """{token: id} from a {token: id} dict or a list of tokens in id order."""
+    if vocab is None:
+        return {}
+    return dict(vocab) if isinstance(vocab, dict) else {t: i for i, t in enumerate(vocab)}
