@@ -74,10 +74,14 @@ def test_the_graph_is_built_once_per_minibatch_shape():
     rng = np.random.default_rng(0)
     word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2, "a": 3}
     model = CaptioningRNN(word_to_idx, input_dim=3, wordvec_dim=4, hidden_dim=5)
+    graph = model.build_graph(2, 4)
     for _ in range(3):
-        model.loss(rng.standard_normal((2, 3)), rng.integers(0, 4, size=(2, 5)))
+        captions = rng.integers(0, 4, size=(2, 5))
+        model.loss(rng.standard_normal((2, 3)), captions)
+        assert model.build_graph(2, 4) is graph  # the same graph, run on the new minibatch
+        np.testing.assert_array_equal(graph["captions_in"].value, captions[:, :-1])
     model.loss(rng.standard_normal((3, 3)), rng.integers(0, 4, size=(3, 5)))
-    assert sorted(model._graphs) == [(2, 4), (3, 4)]
+    assert model.build_graph(3, 4) is not graph and model.build_graph(2, 4) is graph
 
 
 OVERFIT_RUNS = {}
@@ -147,12 +151,15 @@ def test_greedy_sampling_stops_at_end_and_pads_with_null(trained_tiny):
     captions = model.sample(data["val_features"][:8], max_length=20)
     assert captions.shape == (8, 20) and captions.dtype == np.int64
     null, end = model.word_to_idx["<NULL>"], model.word_to_idx["<END>"]
-    for row in captions:
-        ends = np.flatnonzero(row == end)
-        if ends.size:
-            assert (row[ends[0] + 1:] == null).all()
-            assert (row[:ends[0]] != null).all()
+    ends = [np.flatnonzero(row == end) for row in captions]
+    assert all(e.size for e in ends)  # 20 words is room enough for every shapes caption
+    for row, e in zip(captions, ends):
+        assert (row[e[0] + 1:] == null).all()
+        assert (row[:e[0]] != null).all() and e[0] > 0
     np.testing.assert_array_equal(captions, model.sample(data["val_features"][:8], 20))
+    cut = model.sample(data["val_features"][:8], max_length=3)  # too short to reach <END>
+    assert (cut != null).all() and (cut != end).all()
+    np.testing.assert_array_equal(cut, captions[:, :3])
 
 
 def test_temperature_sampling_is_seeded_and_zero_temperature_is_greedy(trained_tiny):

@@ -133,9 +133,10 @@ def test_the_trainer_carries_the_state_from_one_window_to_the_next():
     # Per window: one random key (log 4 nats) in 4 characters. Without the carried state
     # the first target is a second random key: at best 2 log 4 / 4 = 0.69 nats/char.
     best_with, best_without = np.log(4) / 4, np.log(4) / 2
-    assert np.mean(carrying.history["loss"][-50:]) < best_with + 0.1
+    midway = (best_with + best_without) / 2
+    assert np.mean(carrying.history["loss"][-50:]) < midway
     assert np.mean(forgetful.history["loss"][-50:]) > best_without - 0.05
-    assert carrying.validate() < best_with + 0.1  # validation carries along its tracks too
+    assert carrying.validate() < midway  # validation carries along its tracks too
 
 
 def test_resume_continues_exactly(tmp_path):
