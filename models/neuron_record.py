@@ -10,6 +10,8 @@ the norm of the gradient of the loss of predicting it with respect to the hidden
 each of the k characters before it, from one backward pass of the model's graph.
 """
 
+import weakref
+
 import numpy as np
 
 import minigraph as mg
@@ -18,6 +20,7 @@ import minigraph as mg
 SUFFIX = {"h": "", "c": ".c", "i": ".i", "f": ".f", "o": ".o", "r": ".r", "z": ".z"}
 QUANTITIES = {"lstm": ("h", "c", "i", "f", "o"), "gru": ("h", "r", "z"), "rnn": ("h",)}
 GATES = {"lstm": ("i", "f", "o"), "gru": ("r", "z"), "rnn": ()}
+_STRIP_GRAPHS = weakref.WeakKeyDictionary()  # model -> {(N, W): Graph}, built once
 
 
 def composed_twin(model):
@@ -134,7 +137,7 @@ def gradient_strips(model, ids, values, k=50, rows=128):
 def _strip_graph(model, N, W):
     """The model's graph for (N, W) with a loss of its own on top of the scores: a mask
     input chooses which steps count (the model's own loss counts every step)."""
-    cache = model.__dict__.setdefault("_strip_graphs", {})
+    cache = _STRIP_GRAPHS.setdefault(model, {})
     if (N, W) not in cache:
         scores = model.build_graph(N, W)["scores"]
         targets = mg.input("strip_targets", (N, W), np.int64)

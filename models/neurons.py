@@ -15,6 +15,7 @@ import tempfile
 import numpy as np
 
 from minigraph.checkpoint import CheckpointError
+from minigraph.errors import InputError
 
 from .data.text import Vocabulary
 from .neuron_record import GATES, QUANTITIES, gate_saturation, gradient_strips, record
@@ -71,9 +72,12 @@ def _quantised(values):
 def page_data(model, text, k=50, compare=()):
     """Everything the page shows, computed from the model's graph on ``text``. ``compare``:
     (label, model) pairs whose last layer's gradient strips are drawn beside this one's."""
+    if k < 1:
+        raise InputError(f"neuron page: k (--k) must be at least 1, got {k}")
     ids = Vocabulary(model.chars).encode(text)
     if len(ids) < 2:
-        raise ValueError(f"the neuron page needs at least 2 characters of text, got {len(ids)}")
+        raise InputError(f"neuron page: needs at least 2 characters of text (--chars), got "
+                         f"{len(ids)}")
     cell, L, H = model.cell, model.num_layers, model.hidden_size
     recorded = record(model, ids)
     values, probs = recorded["values"], recorded["probs"]

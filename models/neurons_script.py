@@ -23,7 +23,7 @@ const strips = new Float32Array(bytes(D.strips.data).buffer);  // (L, T, K), NaN
 const OTHER_COLOUR = ["#1f5fa8", "#2a9d3a", "#8e44ad", "#c0392b"];
 const others = D.compare.map(c => ({...c, values: new Float32Array(bytes(c.strip).buffer)}));  // (T, K)
 function value(q, l, u, t) { return codes[q][l][u * T + t] * D.acts[q].scale[l][u] / 127; }
-function shown(ch) { return ch === "\n" ? "\u21b5" : (ch === " " ? "\u2423" : ch); }
+function shown(ch) { return {"\n": "\u21b5", " ": "\u2423", "\r": "\u240d", "\t": "\u21e5"}[ch] || ch; }
 function el(tag, text, cls) {
   const e = document.createElement(tag);
   if (text !== undefined) e.textContent = text;

@@ -13,7 +13,7 @@ from minigraph.models.char_rnn import CharRNN
 from minigraph.models.cli import main
 from minigraph.models.neuron_record import gradient_strips, record
 from minigraph.models.neuron_signals import character_features, rank_cells, text_signals
-from minigraph.models.neurons import check_vocabulary, script_json
+from minigraph.models.neurons import check_vocabulary, page_data, script_json
 
 PLAY = ("ROMEO:\nBut soft, what light?\n\nJULIET:\nAy me.\n") * 6
 
@@ -142,3 +142,9 @@ def test_embedded_json_cannot_end_the_script_element():
     embedded = script_json(data)
     assert not set("<>&") & set(embedded) and "\u2028" not in embedded
     assert json.loads(embedded) == data
+
+
+@pytest.mark.parametrize("text, k, flag", [(PLAY, 0, "--k"), ("R", 5, "--chars")])
+def test_page_refuses_an_empty_strip_or_too_little_text(text, k, flag):
+    with pytest.raises(mg.InputError, match=flag):
+        page_data(make_model(PLAY), text, k=k)
