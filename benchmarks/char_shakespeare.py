@@ -1,7 +1,8 @@
 """Quality benchmark: a 2-layer LSTM char-rnn on tiny Shakespeare for a fixed wall time.
 
-    python -m benchmarks.char_shakespeare [--minutes 10] [--text ../shared/data/tinyshakespeare.txt]
+    python -m benchmarks.char_shakespeare [--minutes 10] [--text shakespeare|FILE]
 
+The text is the tiny Shakespeare that ships with the package unless --text names a file.
 First 90% of the text trains, last 10% validates (the whole validation text is scored at
 the end). Prints the validation loss in nats and bits per character, the iterations and
 the characters per second, and a sample; writes the figures as JSON.
@@ -9,16 +10,13 @@ the characters per second, and a sample; writes the figures as JSON.
 
 import argparse
 import json
-import os
 import time
 
 import numpy as np
 
+from minigraph.errors import MinigraphError
 from minigraph.models.char_train import CharTrainer
-from minigraph.models.data.text import Tracks, read_text
-
-DEFAULT_TEXT = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
-                            "tinyshakespeare.txt")
+from minigraph.models.data.text import Tracks, load_text
 
 
 def full_validation(trainer):
@@ -29,7 +27,8 @@ def full_validation(trainer):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--text", default=DEFAULT_TEXT)
+    parser.add_argument("--text", default="shakespeare",
+                        help="'shakespeare' (packaged, the default) or a UTF-8 text file")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2)
@@ -39,10 +38,10 @@ def main(argv=None):
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--out", default="char_shakespeare.json")
     args = parser.parse_args(argv)
-    if not os.path.exists(args.text):
-        raise SystemExit(f"{args.text} not found: pass --text (tiny Shakespeare lives in "
-                         "shared/data beside the repository)")
-    text = read_text(args.text)
+    try:
+        text = load_text(args.text)
+    except MinigraphError as exc:
+        raise SystemExit(f"error: {exc}") from None
     trainer = CharTrainer(text, cell="lstm", layers=args.layers, hidden=args.hidden,
                           seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
                           dropout=args.dropout, seed=0)

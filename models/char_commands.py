@@ -3,14 +3,17 @@
 import os
 import time
 
-from .data.text import default_corpus, read_text
+from .data.text import load_text
+
+TEXT_HELP = ("UTF-8 text file, or 'shakespeare' for the packaged tiny Shakespeare "
+             "(default: about 1 MB of Python's own source)")
 
 
 def add_commands(commands):
     char = commands.add_parser("char", help="character-level RNN language model (char-rnn)")
     sub = char.add_subparsers(dest="char_command", required=True)
     train = sub.add_parser("train", help="train on a text file (default: Python's own source)")
-    train.add_argument("--text", default=None, help="UTF-8 text file")
+    train.add_argument("--text", default=None, help=TEXT_HELP)
     train.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
     train.add_argument("--layers", type=int, default=2)
     train.add_argument("--hidden", type=int, default=256)
@@ -44,12 +47,12 @@ def add_commands(commands):
 
     evaluate = sub.add_parser("eval", help="loss of a model on a text, in nats and bits/char")
     evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--text", default=None)
+    evaluate.add_argument("--text", default=None, help=TEXT_HELP)
     evaluate.set_defaults(handler=run_eval)
 
     neurons = sub.add_parser("neurons", help="HTML page of hidden-cell activations")
     neurons.add_argument("--model", required=True)
-    neurons.add_argument("--text", default=None)
+    neurons.add_argument("--text", default=None, help=TEXT_HELP)
     neurons.add_argument("--chars", type=int, default=2000, help="how much text to show")
     neurons.add_argument("--k", type=int, default=50,
                          help="how many characters back the gradient strip reaches")
@@ -58,10 +61,6 @@ def add_commands(commands):
                               "drawn beside this model's")
     neurons.add_argument("--out", default="neurons.html")
     neurons.set_defaults(handler=run_neurons)
-
-
-def load_text(path):
-    return read_text(path) if path else default_corpus()
 
 
 def run_train(args):

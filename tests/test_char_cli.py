@@ -81,3 +81,13 @@ def test_neuron_page_renders_in_headless_chromium(trained, tmp_path):
     assert 'class="chip now"' in dom and "tracks" in dom
     png = browser.screenshot(page, tmp_path / "profile", tmp_path / "shot.png", "1400,900")
     assert png.stat().st_size > 10_000
+
+
+def test_train_on_the_packaged_shakespeare(tmp_path, capsys):
+    model = tmp_path / "bard.h5"
+    assert main(["char", "train", "--text", "shakespeare", "--iterations", "3", "--hidden", "8",
+                 "--layers", "1", "--seq-len", "8", "--batch-size", "4", "--eval-every", "0",
+                 "--sample-every", "0", "--out", str(model), "--quiet"]) == 0
+    assert re.search(r"3 iterations, .* validation \d+\.\d+ nats/char", capsys.readouterr().out)
+    from minigraph.models.char_rnn import CharRNN
+    assert len(CharRNN.load(model)[0].chars) == 65  # the plays' 65 characters

@@ -9,7 +9,14 @@ from minigraph.gradient_check import eval_numerical_gradient, rel_error
 from minigraph.models.char_rnn import CharRNN
 from minigraph.models.char_train import CharTrainer
 from minigraph.models.data.coco import DataError
-from minigraph.models.data.text import Tracks, Vocabulary, default_corpus, read_text
+from minigraph.models.data.text import (
+    Tracks,
+    Vocabulary,
+    default_corpus,
+    load_text,
+    read_text,
+    tiny_shakespeare,
+)
 
 EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
@@ -210,3 +217,15 @@ def test_an_exploding_loss_stops_training_with_the_iteration_and_advice():
                           update_rule="sgd", clip=None, seed=0)
     with pytest.raises(TrainingError, match=r"iteration \d+: .*lower --lr"):
         trainer.train(iterations=200, eval_every=0, progress=False)
+
+
+def test_tiny_shakespeare_ships_with_the_package(tmp_path, monkeypatch):
+    text = tiny_shakespeare()
+    assert len(text) == 1_115_394 and len(set(text)) == 65
+    assert text.startswith("First Citizen:\nBefore we proceed any further, hear me speak.")
+    assert load_text("shakespeare") == text
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shakespeare").write_text("my own", encoding="utf-8")
+    assert load_text("./shakespeare") == "my own"  # a file of that name, written as a path
+    with pytest.raises(DataError, match="cannot read text file shakespeare.txt"):
+        load_text("shakespeare.txt")

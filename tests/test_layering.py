@@ -131,4 +131,5 @@ def test_built_wheel_installs_the_application_as_minigraph_models(tmp_path):
         tops = {name.split("/")[0] for name in archive.namelist() if name.endswith(".py")}
         names = set(archive.namelist())
     assert tops == {"minigraph"}
-    assert {"minigraph/models/cli.py", "minigraph/models/data/coco.py"} <= names
+    assert {"minigraph/models/cli.py", "minigraph/models/data/coco.py",
+            "minigraph/models/data/tinyshakespeare.txt.gz"} <= names  # package data too

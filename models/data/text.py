@@ -1,5 +1,6 @@
 """Text for character-level models: reading, the vocabulary, and contiguous-track batches."""
 
+import gzip
 import os
 import sysconfig
 
@@ -8,6 +9,7 @@ import numpy as np
 from .coco import DataError
 
 DEFAULT_CORPUS_BYTES = 1_000_000
+SHAKESPEARE_FILE = os.path.join(os.path.dirname(__file__), "tinyshakespeare.txt.gz")
 
 
 def read_text(path):
@@ -50,6 +52,34 @@ def default_corpus(limit=DEFAULT_CORPUS_BYTES):
     if not pieces:
         raise DataError(f"no Python source found under {root} for the default corpus")
     return "\n".join(pieces)
+
+
+def tiny_shakespeare():
+    """Tiny Shakespeare, the text of Karpathy's char-rnn experiments: 1,115,394 characters
+    (65 distinct) of the plays, public domain. It ships inside the package gzip-compressed,
+    so ``minigraph char train --text shakespeare`` and the quality benchmark work on any
+    machine."""
+    try:
+        with gzip.open(SHAKESPEARE_FILE, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise DataError(f"cannot read the packaged tiny Shakespeare {SHAKESPEARE_FILE}: "
+                        f"{exc}") from None
+    return raw.decode("utf-8")
+
+
+BUILTIN_TEXTS = {"shakespeare": tiny_shakespeare}
+
+
+def load_text(name=None):
+    """The text a ``--text`` flag names: None for the default corpus (Python's own source),
+    ``"shakespeare"`` for the packaged tiny Shakespeare, anything else a UTF-8 file (write
+    ``./shakespeare`` for a file of that name)."""
+    if name is None:
+        return default_corpus()
+    if name in BUILTIN_TEXTS:
+        return BUILTIN_TEXTS[name]()
+    return read_text(name)
 
 
 class Vocabulary:
