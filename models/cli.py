@@ -37,6 +37,8 @@ def build_parser():
     add_char_commands(commands)
     from .render_commands import add_commands as add_render_commands
     add_render_commands(commands)
+    from .exercises.commands import add_commands as add_exercise_commands
+    add_exercise_commands(commands)
     return parser
 
 

@@ -159,3 +159,51 @@ def test_engine_and_numerical_references_agree(name):
         np.testing.assert_allclose(value, output, rtol=1e-12, atol=1e-14)
     for name in exercise.inputs:
         assert grad_error(engine[name], numeric[name]) < 1e-9, name
+
+
+# ------------------------------------------------------------------ broken files
+def test_syntax_error_names_the_file_and_line(tmp_path):
+    path = write(tmp_path, "rnn", fill("rnn", "dx = (dh[:, 0]\n"))
+    with pytest.raises(ExerciseError) as caught:
+        check_file(path)
+    message = str(caught.value)
+    line = fill("rnn", "dx = (dh[:, 0]\n").splitlines().index("    dx = (dh[:, 0]") + 1
+    assert message.startswith(f"{path}:") and "SyntaxError" in message
+    assert abs(int(message.split(":")[1]) - line) <= 1  # Python may point at the next line
+
+
+def test_exception_in_the_backward_names_the_file_line_and_function(tmp_path):
+    text = fill("matmul", "x, W = cache\ndx = dout.dot(W)\ndW = x.T.dot(dout)")
+    path = write(tmp_path, "matmul", text)
+    with pytest.raises(ExerciseError) as caught:
+        check_file(path)
+    line = text.splitlines().index("    dx = dout.dot(W)") + 1
+    assert str(caught.value).startswith(f"{path}:{line} in matmul_backward: ValueError: ")
+
+
+def test_changed_forward_is_refused(tmp_path):
+    text = BY_NAME["tanh"].skeleton_text().replace("out = np.tanh(x)", "out = np.tanh(2 * x)")
+    path = write(tmp_path, "tanh", fill("tanh", RIGHT["tanh"]).replace(
+        "out = np.tanh(x)", "out = np.tanh(2 * x)"))
+    assert text != BY_NAME["tanh"].skeleton_text()
+    with pytest.raises(ExerciseError, match="no longer computes the exercise's forward"):
+        check_file(path)
+
+
+def test_wrong_number_of_gradients_is_one_line(tmp_path):
+    text = fill("matmul", RIGHT["matmul"]).replace("return dx, dW", "return dx")
+    with pytest.raises(ExerciseError, match=r"must return \(dx, dW\), got ndarray"):
+        check_file(write(tmp_path, "matmul", text))
+
+
+def test_partly_filled_backward_fails_only_the_missing_gradient(tmp_path):
+    text = fill("matmul", "x, W = cache\ndx = dout.dot(W.T)")
+    result = check_file(write(tmp_path, "matmul", text))
+    assert result.wrong_inputs == ["W"] and result.rows[1].problem == "returned None"
+
+
+def test_a_wrongly_shaped_gradient_is_named(tmp_path):
+    text = fill("matmul", RIGHT["matmul"].replace("dW = x.T.dot(dout)", "dW = dout.T.dot(x)"))
+    result = check_file(write(tmp_path, "matmul", text))
+    assert result.wrong_inputs == ["W"]
+    assert result.rows[1].problem == "has shape (3, 5), expected (5, 3)"

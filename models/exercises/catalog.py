@@ -86,8 +86,18 @@ def _rnn_step(v):
                         name="next_h")]
 
 
-def _rnn(v):
-    hs, _, _ = mg.unroll("rnn", v["x"], v["h0"], v["Wx"], v["Wh"], v["b"], fused=False)
+def _rnn(v, window=None):
+    """One fused RNNStep node per timestep (the step itself was exercise 4), so the picture
+    shows the loop over time; with ``window``, a detach node where each window starts: no
+    gradient crosses it (truncated BPTT)."""
+    h, hs = v["h0"], []
+    for t in range(v["x"].shape[1]):
+        with mg.tags(t=t):
+            if window and t > 0 and t % window == 0:
+                h = mg.detach(h, name=f"detach h[{t - 1}]")
+            x_t = mg.select_step(v["x"], t, name=f"x[{t}]")
+            h = mg.rnn_cell(x_t, h, v["Wx"], v["Wh"], v["b"], name=f"h[{t}]")
+        hs.append(h)
     return [mg.stack(hs, name="h")]
 
 
@@ -100,17 +110,8 @@ def _lstm_step(v):
 WINDOW = 3
 
 
-def _truncated_bptt(v, window=WINDOW):
-    """The RNN with a detach node where each window starts: no gradient crosses it."""
-    h, hs = v["h0"], []
-    for t in range(v["x"].shape[1]):
-        with mg.tags(t=t):
-            if t > 0 and t % window == 0:
-                h = mg.detach(h, name=f"detach h[{t - 1}]")
-            x_t = mg.select_step(v["x"], t, name=f"x[{t}]")
-            h = mg.rnn_cell(x_t, h, v["Wx"], v["Wh"], v["b"], fused=False, name=f"h[{t}]")
-        hs.append(h)
-    return [mg.stack(hs, name="h")]
+def _truncated_bptt(v):
+    return _rnn(v, window=WINDOW)
 
 
 def _windows_from_fixed_starts(forward, arrays, window=WINDOW):
