@@ -8,3 +8,4 @@ minigraph render --model char --cell rnn --steps 4 --grads --out "$out/char_rnn_
 minigraph render --model char --cell lstm --steps 5 --view rolled --out "$out/char_lstm_rolled.svg"
 minigraph bptt --steps 60 --train-steps 300 --out "$out/bptt.png"
 dot -Tsvg docs/img/layers.dot -o "$out/layers.svg"   # the layers picture in design.md
+python docs/make_exercise_pictures.py "$out"

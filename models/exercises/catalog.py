@@ -107,7 +107,7 @@ def _lstm_step(v):
     return [next_h, next_c]
 
 
-WINDOW = 3
+WINDOW = 2  # two windows of two steps: one boundary to stop at
 
 
 def _truncated_bptt(v):
@@ -153,7 +153,7 @@ LADDER = (
              hints={"b": "b is added to every row: db sums over the batch"}),
     Exercise("rnn", "backpropagation through time: the loop over T",
              ("x", "h0", "Wx", "Wh", "b"), ("h",),
-             {"x": (2, 4, 3), "h0": (2, 5), "Wx": (3, 5), "Wh": (5, 5), "b": (5,)}, _rnn,
+             {"x": (2, 3, 3), "h0": (2, 5), "Wx": (3, 5), "Wh": (5, 5), "b": (5,)}, _rnn,
              scales={"Wx": 0.5, "Wh": 0.5},
              hints={"Wx": _SHARED, "Wh": _SHARED, "b": _SHARED,
                     "x": "h_t's gradient is dh[:, t] plus what step t + 1 sent back",
@@ -166,7 +166,7 @@ LADDER = (
                     "prev_h": "the gate blocks go side by side in the order i, f, o, g"}),
     Exercise("truncated_bptt", "truncated BPTT: the gradient stops at the window boundary",
              ("x", "h0", "Wx", "Wh", "b"), ("h",),
-             {"x": (2, 6, 3), "h0": (2, 4), "Wx": (3, 4), "Wh": (4, 4), "b": (4,)},
+             {"x": (2, 4, 3), "h0": (2, 4), "Wx": (3, 4), "Wh": (4, 4), "b": (4,)},
              _truncated_bptt, scales={"Wx": 0.5, "Wh": 0.5}, options={"window": WINDOW},
              numeric_target=_windows_from_fixed_starts,
              hints={"h0": "only window 0 reaches h0: no gradient crosses a window boundary",

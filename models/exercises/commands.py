@@ -2,10 +2,10 @@
 
 import os
 import sys
-import tempfile
 
 from .catalog import BY_NAME, LADDER, TOLERANCE
 from .checking import ExerciseError, check_file
+from .files import write_file
 
 
 def add_commands(commands):
@@ -62,16 +62,7 @@ def _start(name, folder, force):
                             "replace it with a fresh skeleton, or give another DIR")
     try:
         os.makedirs(folder, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".py")
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(exercise.skeleton_text())
-        if force:
-            os.replace(temporary, path)
-        else:
-            try:  # a link fails if the name appeared meanwhile: never replace silently
-                os.link(temporary, path)
-            finally:
-                os.unlink(temporary)
+        write_file(path, exercise.skeleton_text().encode("utf-8"), overwrite=force)
     except FileExistsError:
         raise ExerciseError(f"{path} already exists; pass --force to replace it") from None
     except OSError as exc:

@@ -2,15 +2,13 @@
 with its gradient's result, and the edges out of every input whose gradient is wrong in
 red, so a student sees at a glance where the backward went wrong."""
 
-import os
 import re
-import tempfile
-
-import graphviz
 
 from minigraph.draw import to_dot
 from minigraph.draw.render import render_bytes
 from minigraph.draw.style import STYLES
+
+from .files import write_file
 
 WRONG = "#e0201b"  # brighter and thicker than anything else minigraph draws
 WRONG_FILL = "#ffd9d6"
@@ -36,8 +34,8 @@ def check_dot(result):
     wrong = [row.grad for row in result.rows if not row.passed]
     verdict = (f"wrong: {', '.join(wrong)} (red edges)" if wrong
                else "every gradient right")
-    dot = to_dot(result.graph, legend=False,
-                 title=f"exercise {exercise.name}: {exercise.backward_name}, {verdict}")
+    title = f"exercise {exercise.name}: {exercise.backward_name}, {verdict}"
+    dot = to_dot(result.graph, legend=False, title=title)
     # newrank: rank the whole graph at once, so the steps' clusters line up left to right
     # in time instead of stacking when a composed step's chain is short.
     dot.graph_attr["newrank"] = "true"
@@ -69,7 +67,7 @@ def check_dot(result):
         body.append(line)
     dot.body[:] = body
     _keep_steps_in_time_order(dot, result.graph)
-    _add_legend(dot)
+    _add_legend(dot, title)
     return dot
 
 
@@ -89,43 +87,33 @@ def _keep_steps_in_time_order(dot, graph):
             dot.edge(str(last[t - 1].id), str(node.id), style="invis")
 
 
-def _add_legend(dot):
-    legend = graphviz.Digraph(name="cluster_legend", graph_attr={
-        "label": "legend", "style": "rounded", "color": "#dddddd", "fontsize": "10"})
-    rows = [
-        ("l_param", "parameter", STYLES["param"]),
-        ("l_input", "fed input", STYLES["input"]),
-        ("l_op", "op", STYLES["op"]),
-        ("l_out", "output (gets dout)", {**STYLES["op"], "peripheries": "2"}),
-        ("l_right", "input whose gradient\nis right (PASS)",
-         {"shape": "box", "color": RIGHT, "fontcolor": RIGHT}),
-        ("l_wrong", "input whose gradient\nis wrong (FAIL)",
-         {"shape": "box", "style": "filled", "fillcolor": WRONG_FILL, "color": WRONG,
-          "penwidth": "2.5", "fontcolor": "#8b0000"}),
-    ]
-    for name, label, attrs in rows:
-        legend.node(name, label, fontsize="9", **attrs)
-    for (a, *_), (b, *_) in zip(rows, rows[1:]):
-        legend.edge(a, b, style="invis")
-    legend.node("l_edge_a", "", shape="point", width="0.05", color=WRONG)
-    legend.node("l_edge_b", "red edge: where the\nwrong gradient goes", shape="plaintext",
-                fontsize="9", fontcolor=WRONG)
-    legend.edge("l_wrong", "l_edge_a", style="invis")
-    legend.edge("l_edge_a", "l_edge_b", color=WRONG, penwidth="3")
-    dot.subgraph(legend)
+def _cell(text, fill="#ffffff", border="#555555", ink="#000000", width=1):
+    return (f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{width}">'
+            f'<FONT COLOR="{ink}">{text}</FONT></TD>')
+
+
+def _add_legend(dot, title):
+    """The title with a small legend table under it, as the graph's label: a label takes
+    no part in the layout, so the legend never stretches the graph."""
+    param, fed = STYLES["param"], STYLES["input"]
+    row1 = (_cell("parameter", param["fillcolor"], param["color"])
+            + _cell("fed input", fed["fillcolor"], fed["color"])
+            + _cell("op / output (gets dout)"))
+    row2 = (_cell("gradient right: PASS", border=RIGHT, ink=RIGHT)
+            + _cell("gradient wrong: FAIL", WRONG_FILL, WRONG, "#8b0000", 2)
+            + _cell("red edge \u2192 where a wrong gradient goes", border=WRONG, ink=WRONG,
+                    width=2))
+    dot.graph_attr["label"] = (
+        f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
+        f'<TR><TD COLSPAN="3"><FONT POINT-SIZE="14">{_escape(title)}</FONT></TD></TR>'
+        f'<TR>{row1}</TR><TR>{row2}</TR></TABLE>>')
+    dot.graph_attr["fontsize"] = "10"
+
+
+def _escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_check_svg(result, path):
-    """Render the picture to ``path`` (svg), replacing it atomically."""
-    data = render_bytes(check_dot(result).source, "svg")
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".check-", suffix=".svg")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path
+    """Render the picture to ``path`` (svg), replacing it whole."""
+    return write_file(path, render_bytes(check_dot(result).source, "svg"), overwrite=True)
