@@ -6,43 +6,9 @@ from collections import Counter, defaultdict
 import networkx as nx
 import numpy as np
 
-from .ops.nn import EmbeddingAffine
-
 
 def _size(shape):
     return int(np.prod(shape)) if shape else 1
-
-
-def op_flops(name, in_shapes, out_shape):
-    """Floating-point operations of one op's forward (a multiply-add counts as 2)."""
-    out = _size(out_shape)
-    if name == "MatMul":
-        (n, k), (_, m) = in_shapes[0], in_shapes[1]
-        return 2 * n * k * m
-    if name in ("Affine", "TemporalAffine"):
-        rows = _size(in_shapes[0][:-1])
-        d, m = in_shapes[1]
-        return 2 * rows * d * m + rows * m
-    if name == "EmbeddingAffine":  # V table rows or N T embedded rows, as the op chooses
-        positions = _size(in_shapes[0])
-        (vocab, d), (_, m) = in_shapes[1], in_shapes[2]
-        rows = vocab if EmbeddingAffine.uses_table(vocab, positions, d) else positions
-        return 2 * rows * d * m + rows * m
-    if name.startswith(("RNNStep", "LSTMStep", "GRUStep")):
-        (n, d), (_, h) = in_shapes[0], in_shapes[1]
-        projected = name.endswith("Projected")
-        k = in_shapes[-1][-1] // h
-        elementwise = {"RNN": 4, "LST": 12, "GRU": 10}[name[:3]] * n * h
-        if projected:  # the input projection is a TemporalAffine node of its own
-            return 2 * n * h * k * h + elementwise
-        return 2 * n * (d + h) * k * h + n * k * h + elementwise
-    if name == "MaskedSoftmaxCE":
-        return 5 * _size(in_shapes[0])
-    if name in ("Embedding", "SelectStep", "SliceLast", "Stack", "Concat", "Reshape", "Detach"):
-        return 0
-    if name in ("Sum", "Mean"):
-        return _size(in_shapes[0])
-    return out  # elementwise: one operation per output entry (tanh, sigmoid count as one)
 
 
 def _arrays(saved):
@@ -80,7 +46,8 @@ def saved_memory(graph):
 
 
 def stats(graph):
-    """A dict of: nodes and edges by op type, parameter count, FLOPs per op type and total,
+    """A dict of: nodes and edges by op type, parameter count, FLOPs (as each op's
+    ``flops`` counts them; a multiply-add is 2) per op type, per op category and total,
     bytes kept for backward (``saved_memory``: total and per timestep), and for each
     parameter and timestep the shortest and the longest path from its use to the loss (the
     longest is how many ops backpropagation through time passes on the way)."""
@@ -88,10 +55,11 @@ def stats(graph):
     by_id = {n.id: n for n in graph.nodes}
     nodes_by_op = Counter(attrs["op"] or attrs["kind"] for _, attrs in g.nodes(data=True))
     edges_by_op = Counter(g.nodes[v]["op"] for _, v in g.edges())
-    flops = Counter()
-    for node in graph.op_nodes:
-        name = type(node.op).__name__
-        flops[name] += op_flops(name, [i.shape for i in node.inputs], node.shape)
+    flops, flops_by_category = Counter(), Counter()
+    for node in graph.op_nodes:  # each op counts its own (Op.flops), a user's op included
+        count = int(node.op.flops(node))
+        flops[type(node.op).__name__] += count
+        flops_by_category[node.op.category] += count
     kept_total, kept_by_step = saved_memory(graph)
     loss = graph.outputs[0].id
     shortest = dict(nx.single_target_shortest_path_length(g, loss))
@@ -113,7 +81,8 @@ def stats(graph):
         "nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
         "nodes_by_op": dict(nodes_by_op), "edges_by_op": dict(edges_by_op),
         "parameters": sum(_size(p.shape) for p in graph.params),
-        "flops_by_op": dict(flops), "flops": sum(flops.values()),
+        "flops_by_op": dict(flops), "flops_by_category": dict(flops_by_category),
+        "flops": sum(flops.values()),
         "saved_bytes": kept_total, "saved_bytes_by_step": kept_by_step,
         "path_to_loss": distances["shortest"], "longest_path_to_loss": distances["longest"],
     }

@@ -5,6 +5,10 @@ returns the output's shape and dtype; ``forward`` maps arrays to an array, savin
 ``self.saved`` only what ``backward`` needs; ``backward`` maps the upstream gradient to a
 tuple aligned with the inputs (None where an input takes no gradient). Ops never
 accumulate gradients and never write into the upstream gradient: the engine does both.
+
+An op also says what drawings and statistics need to know about it, so a user's own op
+draws and counts like a built-in one: ``category`` (one of ``CATEGORIES``) and
+``flops(node)``, the floating-point operations of one forward.
 """
 
 import numpy as np
@@ -44,10 +48,26 @@ class ProductGrad:
         self.right = right
 
 
+# What kind of work an op does; drawings style nodes by it and statistics group by it.
+CATEGORIES = {
+    "elementwise": "one operation per output entry: arithmetic, activations, dropout",
+    "reduction": "sums and means over axes",
+    "softmax": "softmax and log-softmax over an axis",
+    "matmul": "matrix products: matmul, affine layers",
+    "lookup": "rows picked from a table by integer ids: embedding",
+    "shape": "values moved without arithmetic: reshape, slice, concat, stack, transpose",
+    "recurrent": "a whole recurrent cell step in one node (a fused cell)",
+    "loss": "a scalar loss",
+}
+
+
 class Op:
-    """Base class of all ops. Subclasses set ``differentiable = False`` to stop gradients."""
+    """Base class of all ops. Subclasses set ``differentiable = False`` to stop gradients,
+    ``category`` to one of ``CATEGORIES``, and override ``flops`` unless the op costs one
+    operation per output entry."""
 
     differentiable = True
+    category = "elementwise"
     saved = None
     layout = "C"  # memory order of the output; the engine allocates its gradient alike
 
@@ -60,6 +80,11 @@ class Op:
 
     def backward(self, grad):
         raise NotImplementedError
+
+    def flops(self, node):
+        """Floating-point operations of one forward of ``node`` (this op's node; its
+        ``inputs`` and ``shape`` give the sizes). A multiply-add counts as 2."""
+        return node.size
 
     def release(self):
         """Drop what forward saved for backward."""

@@ -74,3 +74,45 @@ def test_lstm_gate_order_is_i_f_o_g():
     graph.forward()
     np.testing.assert_allclose(c.value, c0.value, atol=1e-12)
     np.testing.assert_allclose(h.value, 0.5 * np.tanh(c0.value), atol=1e-12)  # o = sigmoid(0)
+
+
+def _saturated_step(cell, fused, dtype, span):
+    """One step whose gate pre-activations are exactly the biases, spread over [-span, span]
+    (x = 0, and the weights that feed the sigmoid gates are 0): every gate saturates."""
+    rng = np.random.default_rng(3)
+    k, n, h_ = mg.GATES[cell], 2, 5
+    b = rng.permutation(np.linspace(-span, span, k * h_)).astype(dtype)
+    Wh = (rng.standard_normal((h_, k * h_)) * 0.5).astype(dtype)
+    Wh[:, :(k - 1) * h_] = 0  # the sigmoid gates' columns (lstm i, f, o; gru r, z)
+    if cell == "lstm":
+        Wh[:] = 0
+    x = mg.input("x", value=np.zeros((n, 3), dtype))
+    h0 = mg.input("h0", value=rng.standard_normal((n, h_)).astype(dtype))
+    c0 = mg.input("c0", value=rng.standard_normal((n, h_)).astype(dtype))
+    Wx = mg.param((rng.standard_normal((3, k * h_)) * 0.5).astype(dtype), "Wx")
+    Wh, b = mg.param(Wh, "Wh"), mg.param(b, "b")
+    if cell == "lstm":
+        out = mg.concat(mg.lstm_cell(x, h0, c0, Wx, Wh, b, fused=fused))
+    else:
+        out = mg.gru_cell(x, h0, Wx, Wh, b, fused=fused)
+    graph = mg.Graph(out)
+    value = graph.forward().copy()
+    graph.backward(np.random.default_rng(4).standard_normal(out.shape).astype(dtype))
+    return value, b.grad.copy(), [n.grad.copy() for n in (h0, Wx, Wh)]
+
+
+@pytest.mark.parametrize("dtype, span, rtol", [(np.float64, 40.0, 1e-9),
+                                               (np.float32, 20.0, 1e-4)])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_fused_cell_matches_composed_cell_with_saturated_gates(cell, dtype, span, rtol):
+    """sigmoid(-40) = 4.2e-18: the fused gates must keep its digits, as the composed
+    Sigmoid does, and so must the gate gradients s (1 - s) (compared entry by entry,
+    relative to each entry, not to the largest)."""
+    fused_value, fused_db, fused_grads = _saturated_step(cell, True, dtype, span)
+    composed_value, composed_db, composed_grads = _saturated_step(cell, False, dtype, span)
+    assert fused_value.dtype == dtype and fused_db.dtype == dtype
+    np.testing.assert_allclose(fused_value, composed_value, rtol=rtol, atol=0)
+    np.testing.assert_allclose(fused_db, composed_db, rtol=rtol, atol=0)
+    assert np.min(np.abs(fused_db[fused_db != 0])) < 1e-7  # saturated gates were exercised
+    for fused_grad, composed_grad in zip(fused_grads, composed_grads, strict=True):
+        assert rel_error(fused_grad, composed_grad) < rtol

@@ -6,7 +6,7 @@ import warnings
 import graphviz
 import numpy as np
 
-from .style import FUSED_OPS, STYLES, grad_colour, legend_rows, text_colour
+from .style import STYLES, grad_colour, is_fused, legend_rows, text_colour
 
 NODE_BUDGET = 300
 
@@ -24,7 +24,7 @@ def _kind(node, loss_ids):
         return "loss"
     if node.op is None:
         return node.kind
-    return "fused" if type(node.op).__name__ in FUSED_OPS else "op"
+    return "fused" if is_fused(node.op) else "op"
 
 
 def _label(node, labels, grads, users):
@@ -137,7 +137,7 @@ def _add_loop(dot, graph, shown_steps, T):
     in_step = [n for n in graph.nodes if n.tags.get("t") == t and n.op is not None]
     users = {child.id for n in graph.nodes if n.tags.get("t") == t + 1 for child in n.inputs}
     carried = [n for n in in_step if n.id in users] or in_step[-1:]
-    first = next((n for n in in_step if type(n.op).__name__ in FUSED_OPS), in_step[0])
+    first = next((n for n in in_step if is_fused(n.op)), in_step[0])
     for node in carried:
         dot.edge(str(node.id), str(first.id), label=f"x {T}", color="#a33", penwidth="2",
                  constraint="false")

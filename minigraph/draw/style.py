@@ -13,8 +13,14 @@ STYLES = {
     "loss": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#f9d5d3",
              "color": "#a33"},
 }
-FUSED_OPS = {"RNNStep", "LSTMStep", "GRUStep", "RNNStepProjected", "LSTMStepProjected",
-             "GRUStepProjected"}
+
+
+def is_fused(op):
+    """Ops of category 'recurrent' (a whole cell step in one node, a user's own included)
+    draw in the fused style."""
+    return op is not None and op.category == "recurrent"
+
+
 # log10 |grad| from 1e-8 (pale) to 1e2 (dark red): one colour per decade.
 GRAD_SCALE = (-8, 2)
 _PALETTE = ["#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f",

@@ -65,6 +65,8 @@ class Mul(_Broadcasting):
 class MatMul(Op):
     """a @ b. Shapes: a (N, K), b (K, M) -> (N, M)."""
 
+    category = "matmul"
+
     def infer(self, a, b):
         dtype = self.same_float_dtype((a, b))
         if a.ndim != 2 or b.ndim != 2:
@@ -80,6 +82,10 @@ class MatMul(Op):
     def backward(self, grad):
         a, b = self.saved
         return grad @ b.T, a.T @ grad
+
+    def flops(self, node):
+        (n, k), m = node.inputs[0].shape, node.shape[1]
+        return 2 * n * k * m
 
 
 class _Elementwise(Op):
@@ -143,6 +149,8 @@ def _normalize_axes(axis, ndim):
 class Sum(Op):
     """Sum over ``axis`` (None: all axes), optionally keeping reduced axes as size 1."""
 
+    category = "reduction"
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
@@ -169,6 +177,9 @@ class Sum(Op):
         if self.scale() != 1:
             g = g * np.asarray(self.scale(), dtype=grad.dtype)
         return (np.broadcast_to(g, self.in_shape),)
+
+    def flops(self, node):
+        return node.inputs[0].size
 
 
 class Mean(Sum):

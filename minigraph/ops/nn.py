@@ -15,6 +15,11 @@ class Embedding(Op):
     (the same word twice in a caption) sum, as they must.
     """
 
+    category = "lookup"
+
+    def flops(self, node):
+        return 0
+
     def infer(self, ids, W):
         self.integer_input((ids, W), ids, "ids")
         self.same_float_dtype((W,))
@@ -63,6 +68,8 @@ class EmbeddingAffine(Op):
     N T rows: the same maths, reassociated. Otherwise it embeds, then multiplies.
     """
 
+    category = "matmul"
+
     def infer(self, ids, W_embed, Wx, b):
         inputs = (ids, W_embed, Wx, b)
         self.integer_input(inputs, ids, "ids")
@@ -103,9 +110,18 @@ class EmbeddingAffine(Op):
         dW_embed = sum_rows_by_id(flat_ids, flat_grad @ Wx.T, vocab)
         return None, dW_embed, rows.T @ flat_grad, flat_grad.sum(axis=0)
 
+    def flops(self, node):
+        """Multiplies V table rows or N T embedded rows, as forward chooses."""
+        ids, W_embed, Wx, _ = node.inputs
+        (vocab, d), m = W_embed.shape, Wx.shape[1]
+        rows = vocab if self.uses_table(vocab, ids.size, d) else ids.size
+        return 2 * rows * d * m + rows * m
+
 
 class Affine(Op):
     """x @ w + b over the last axis. Shapes: x (..., D), w (D, M), b (M,) -> (..., M)."""
+
+    category = "matmul"
 
     min_ndim = 1
 
@@ -130,6 +146,11 @@ class Affine(Op):
         flat_g = grad.reshape(-1, grad.shape[-1])
         return (flat_g @ w.T).reshape(x.shape), flat_x.T @ flat_g, flat_g.sum(axis=0)
 
+    def flops(self, node):
+        x, w, _ = node.inputs
+        rows, (d, m) = int(np.prod(x.shape[:-1])), w.shape
+        return 2 * rows * d * m + rows * m
+
 
 class TemporalAffine(Affine):
     """Affine at every timestep. Shapes: x (N, T, D), w (D, M), b (M,) -> (N, T, M)."""
@@ -150,6 +171,8 @@ class MaskedSoftmaxCE(Op):
     (``average='batch'``, cs231n) or by the number of unmasked steps (``'token'``, nats per
     character). Softmax goes through log-sum-exp, so scores of 1e4 stay finite.
     """
+
+    category = "loss"
 
     def __init__(self, average="batch"):
         if average not in ("batch", "token"):
@@ -194,6 +217,9 @@ class MaskedSoftmaxCE(Op):
         dscores[np.arange(y.size), y] -= 1
         dscores *= (weight * grad)[:, None]
         return dscores.reshape(shape), None, None
+
+    def flops(self, node):
+        return 5 * node.inputs[0].size  # shift, exp, sum, log, subtract per score
 
 
 class Dropout(Op):

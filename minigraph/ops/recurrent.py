@@ -18,12 +18,19 @@ from .shape import split
 
 
 def sigmoid_(x):
-    """sigmoid(x) computed in place as (1 + tanh(x / 2)) / 2: stable for any x, no
-    temporaries, the dtype kept."""
-    x *= 0.5
-    np.tanh(x, out=x)
-    x *= 0.5
-    x += 0.5
+    """sigmoid(x) = 1 / (1 + e^-x) computed in place: no temporaries, the dtype kept.
+
+    Exact to a few ulps in both tails: for x << 0, e^-x is large but exact to rounding and
+    so is its reciprocal (sigmoid(-40) = 4.2e-18 keeps its digits, where the old form
+    (1 + tanh(x / 2)) / 2 rounded it to 0); for x >> 0 it rounds to 1. When e^-x
+    overflows (x < -88 in float32, -709 in float64) the result is 0, which is the true
+    value rounded to the dtype's normal range, so the overflow warning is silenced.
+    """
+    np.negative(x, out=x)
+    with np.errstate(over="ignore"):
+        np.exp(x, out=x)
+    x += 1
+    np.reciprocal(x, out=x)
     return x
 
 
@@ -32,6 +39,7 @@ class _Core:
 
     gates = 1  # columns of Wx, Wh and b per hidden unit
     states = 1  # (N, H) state inputs
+    elementwise = 4  # operations per hidden unit and example besides the matmuls
 
 
 class _RNNCore(_Core):
@@ -54,6 +62,7 @@ class _LSTMCore(_Core):
     the engine to allocate its gradient the same way."""
 
     gates, states = 4, 2
+    elementwise = 12
     layout = "F"
 
     def core_forward(self, xw, prev_h, prev_c, Wh):
@@ -95,6 +104,7 @@ class _GRUCore(_Core):
     """r = sigmoid(.), z = sigmoid(.), n = tanh(xw_n + (r * h) Wh_n), next_h = (1-z) n + z h."""
 
     gates = 3
+    elementwise = 10
 
     def core_forward(self, xw, prev_h, Wh):
         H = prev_h.shape[1]
@@ -131,6 +141,8 @@ class _GRUCore(_Core):
 class _Step(Op):
     """The cs231n form: inputs (x, *states, Wx, Wh, b)."""
 
+    category = "recurrent"
+
     def infer(self, x, *rest):
         states, (Wx, Wh, b) = rest[:self.states], rest[self.states:]
         inputs = (x, *states, Wx, Wh, b)
@@ -156,9 +168,16 @@ class _Step(Op):
         da, dstates, dWh = self.core_backward(grad, core)
         return (da @ Wx.T, *dstates, x.T @ da, dWh, da.sum(axis=0))
 
+    def flops(self, node):
+        (n, d), h = node.inputs[0].shape, node.inputs[1].shape[1]
+        kh = self.gates * h
+        return 2 * n * (d + h) * kh + n * kh + self.elementwise * n * h
+
 
 class _Projected(Op):
     """The projected form: inputs (xw, *states, Wh) with xw = x Wx + b given."""
+
+    category = "recurrent"
 
     def infer(self, xw, *rest):
         states, Wh = rest[:self.states], rest[self.states]
@@ -178,6 +197,11 @@ class _Projected(Op):
     def backward(self, grad):
         da, dstates, dWh = self.core_backward(grad, self.saved)
         return (da, *dstates, dWh)
+
+    def flops(self, node):
+        """The hidden matmul and the gates; xw's projection is counted in its own node."""
+        n, h = node.inputs[1].shape
+        return 2 * n * h * self.gates * h + self.elementwise * n * h
 
 
 def _state_shape(states):

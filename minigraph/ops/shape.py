@@ -7,7 +7,16 @@ import numpy as np
 from ..op import Op, SubGrad, apply
 
 
-class Reshape(Op):
+class _Moving(Op):
+    """Moves values without arithmetic: no floating-point operations."""
+
+    category = "shape"
+
+    def flops(self, node):
+        return 0
+
+
+class Reshape(_Moving):
     """Reshape to ``shape`` (one entry may be -1). Same number of entries."""
 
     def __init__(self, shape):
@@ -30,7 +39,7 @@ class Reshape(Op):
         return (grad.reshape(self.in_shape),)
 
 
-class SliceLast(Op):
+class SliceLast(_Moving):
     """x[..., start:stop]. Shapes: (..., D) -> (..., stop - start)."""
 
     def __init__(self, start, stop):
@@ -53,7 +62,7 @@ class SliceLast(Op):
         return (SubGrad((Ellipsis, slice(self.start, self.stop)), grad),)
 
 
-class Concat(Op):
+class Concat(_Moving):
     """Join along the last axis. Shapes: (..., D1), (..., D2), ... -> (..., D1 + D2 + ...)."""
 
     def infer(self, *xs):
@@ -71,7 +80,7 @@ class Concat(Op):
         return tuple(grad[..., a:b] for a, b in zip(edges[:-1], edges[1:]))
 
 
-class SelectStep(Op):
+class SelectStep(_Moving):
     """Timestep ``t`` of a sequence. Shapes: (N, T, D) -> (N, D)."""
 
     def __init__(self, t):
@@ -93,7 +102,7 @@ class SelectStep(Op):
         return (SubGrad((slice(None), self.t), grad),)
 
 
-class Stack(Op):
+class Stack(_Moving):
     """Stack timesteps back into a sequence. Shapes: T x (N, D) -> (N, T, D)."""
 
     def infer(self, *xs):
@@ -111,7 +120,7 @@ class Stack(Op):
         return tuple(grad[:, t] for t in range(grad.shape[1]))
 
 
-class Detach(Op):
+class Detach(_Moving):
     """The same value with no gradient path: the boundary of truncated BPTT."""
 
     differentiable = False
