@@ -4,8 +4,17 @@ Build nodes with ``param``, ``input`` and the op functions, wrap the outputs in 
 ``Graph``, then ``forward`` and ``backward``. See docs/design.md.
 """
 
-from . import ops
-from .cells import GATES, cell_step, gru_cell, lstm_cell, rnn_cell, unroll, unroll_projected
+from . import ops, optim
+from .cells import (
+    GATES,
+    bidirectional,
+    cell_step,
+    gru_cell,
+    lstm_cell,
+    rnn_cell,
+    unroll,
+    unroll_projected,
+)
 from .errors import (
     AnomalyError,
     DTypeError,

@@ -10,6 +10,7 @@ import numpy as np
 
 from .node import constant, tags
 from .ops import (
+    concat,
     gru_step,
     gru_step_projected,
     lstm_step,
@@ -32,7 +33,8 @@ def _name(name, part):
 
 
 def rnn_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
-    """next_h = tanh(x Wx + prev_h Wh + b)."""
+    """next_h = tanh(x Wx + prev_h Wh + b).
+    Shapes: x (N, D), prev_h (N, H), Wx (D, H), Wh (H, H), b (H,) -> (N, H)."""
     if fused:
         return rnn_step(x, prev_h, Wx, Wh, b, name=name)
     pre = matmul(x, Wx) + matmul(prev_h, Wh) + b
@@ -40,7 +42,9 @@ def rnn_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
 
 
 def lstm_cell(x, prev_h, prev_c, Wx, Wh, b, fused=True, name=None):
-    """Returns (next_h, next_c): c = f * c + i * g, h = o * tanh(c)."""
+    """Returns (next_h, next_c): c = f * c + i * g, h = o * tanh(c), gates i, f, o, g.
+    Shapes: x (N, D), prev_h (N, H), prev_c (N, H), Wx (D, 4H), Wh (H, 4H), b (4H,)
+    -> (N, H), (N, H)."""
     if fused:
         return lstm_step(x, prev_h, prev_c, Wx, Wh, b, name=name)
     H = prev_h.shape[1]
@@ -57,7 +61,8 @@ def lstm_cell(x, prev_h, prev_c, Wx, Wh, b, fused=True, name=None):
 
 
 def gru_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
-    """r, z gates; n = tanh(x Wx_n + (r * h) Wh_n + b_n); next_h = (1 - z) * n + z * h."""
+    """r, z gates; n = tanh(x Wx_n + (r * h) Wh_n + b_n); next_h = (1 - z) * n + z * h.
+    Shapes: x (N, D), prev_h (N, H), Wx (D, 3H), Wh (H, 3H), b (3H,) -> (N, H)."""
     if fused:
         return gru_step(x, prev_h, Wx, Wh, b, name=name)
     H = prev_h.shape[1]
@@ -72,7 +77,8 @@ def gru_cell(x, prev_h, Wx, Wh, b, fused=True, name=None):
 
 
 def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
-    """One step of any cell type; returns (next_h, next_c), next_c None except for lstm."""
+    """One step of any cell type; returns (next_h, next_c), next_c None except for lstm.
+    Shapes: as the cell's own function, with k = GATES[cell] gate blocks of H columns."""
     if cell == "lstm":
         return lstm_cell(x, h, c, Wx, Wh, b, fused=fused, name=name)
     if cell == "gru":
@@ -82,10 +88,14 @@ def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
     raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
 
 
-def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
+def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False):
     """Run ``cell`` over every timestep of x (N, T, D) from h0 (and c0 for lstm; zeros when
-    None). Returns (hs, h_T, c_T): the T hidden-state nodes, tagged t = 0..T-1, and the
-    final state. The weights are the same nodes at every step: their gradients sum.
+    None). Returns (hs, h_T, c_T): the T hidden-state nodes (N, H), tagged t = 0..T-1, and
+    the final state. The weights are the same nodes at every step: their gradients sum.
+
+    ``reverse=True`` runs from t = T-1 down to 0 (the second direction of a bidirectional
+    RNN): hs[t] is still the state at time t, having read x[t], ..., x[T-1], and the final
+    state is the one after x[0].
 
     Fused, the input projection x Wx + b of all timesteps is one TemporalAffine node named
     ``{name}.xw`` and each step is one ``...StepProjected`` node (see ``unroll_projected``);
@@ -96,30 +106,34 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h"):
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     if fused:
         xw = temporal_affine(x, Wx, b, name=f"{name}.xw")
-        return unroll_projected(cell, xw, h0, Wh, c0=c0, name=name)
+        return unroll_projected(cell, xw, h0, Wh, c0=c0, name=name, reverse=reverse)
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
-    h, c, hs = h0, c0, []
-    for t in range(x.shape[1]):
+    h, c, hs = h0, c0, [None] * x.shape[1]
+    for t in _time_order(x.shape[1], reverse):
         with tags(t=t):
             x_t = select_step(x, t, name=f"x[{t}]")
             h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=f"{name}[{t}]")
-        hs.append(h)
+        hs[t] = h
     return hs, h, c
 
 
-def unroll_projected(cell, xw, h0, Wh, c0=None, name="h"):
+def _time_order(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def unroll_projected(cell, xw, h0, Wh, c0=None, name="h", reverse=False):
     """Run a fused ``cell`` over the input projections xw (N, T, kH) = x Wx + b of every
     timestep, already computed (a TemporalAffine, or one EmbeddingAffine node
     ``embedding_affine(ids, W_embed, Wx, b)`` when x is an embedding lookup). Each step is
     one ``...StepProjected`` node fed the slice ``xw[t]``. Returns (hs, h_T, c_T) like
-    ``unroll``."""
+    ``unroll``, and runs from t = T-1 down to 0 when ``reverse`` is set."""
     if cell not in GATES:
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
-    h, c, hs = h0, c0, []
-    for t in range(xw.shape[1]):
+    h, c, hs = h0, c0, [None] * xw.shape[1]
+    for t in _time_order(xw.shape[1], reverse):
         with tags(t=t):
             xw_t = select_step(xw, t, name=f"xw[{t}]")
             step_name = f"{name}[{t}]"
@@ -129,5 +143,30 @@ def unroll_projected(cell, xw, h0, Wh, c0=None, name="h"):
                 h = gru_step_projected(xw_t, h, Wh, name=step_name)
             else:
                 h = rnn_step_projected(xw_t, h, Wh, name=step_name)
-        hs.append(h)
+        hs[t] = h
     return hs, h, c
+
+
+def bidirectional(cell, x, h0, forward_weights, backward_weights, c0=None, fused=True,
+                  name="h"):
+    """A bidirectional RNN: ``cell`` unrolled left to right with ``forward_weights`` and
+    right to left with ``backward_weights`` (each a tuple Wx, Wh, b), the two states
+    concatenated at every step.
+
+    x is (N, T, D); h0 (and c0 for lstm, zeros when None) starts both directions, or give
+    a (forward, backward) pair. Returns (hs, forward_final, backward_final): T nodes
+    (N, 2H) named h[t] and tagged t, hs[t] = [h_fwd[t], h_bwd[t]] (h_bwd[t] has read
+    x[t:]), and each direction's final (h, c), c None except for lstm."""
+    h0_fwd, h0_bwd = h0 if isinstance(h0, (tuple, list)) else (h0, h0)
+    if cell == "lstm" and c0 is None:
+        c0 = constant(np.zeros(h0_fwd.shape, h0_fwd.dtype), name="c0")
+    c0_fwd, c0_bwd = c0 if isinstance(c0, (tuple, list)) else (c0, c0)
+    fwd, h_fwd, c_fwd = unroll(cell, x, h0_fwd, *forward_weights, c0=c0_fwd, fused=fused,
+                               name=f"{name}_fwd")
+    bwd, h_bwd, c_bwd = unroll(cell, x, h0_bwd, *backward_weights, c0=c0_bwd, fused=fused,
+                               name=f"{name}_bwd", reverse=True)
+    hs = []
+    for t, (a, b) in enumerate(zip(fwd, bwd)):
+        with tags(t=t):
+            hs.append(concat([a, b], name=f"{name}[{t}]"))
+    return hs, (h_fwd, c_fwd), (h_bwd, c_bwd)

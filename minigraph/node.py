@@ -111,6 +111,18 @@ class Node:
         from .ops import mul
         return mul(other, self)
 
+    def __truediv__(self, other):
+        from .ops import divide
+        return divide(self, other)
+
+    def __rtruediv__(self, other):
+        from .ops import divide
+        return divide(other, self)
+
+    def __neg__(self):
+        from .ops import sub
+        return sub(0, self)  # drawn as 0 - x: no op of its own to learn
+
     def __matmul__(self, other):
         from .ops import matmul
         return matmul(self, other)

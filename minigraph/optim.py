@@ -1,4 +1,5 @@
-"""Update rules in cs231n's config-dict style, plus gradient clipping.
+"""Update rules in cs231n's config-dict style, the same rules as optimizer objects
+(``Adam(params, lr=...)`` with ``step()`` and ``zero_grad()``), and gradient clipping.
 
 Each rule is ``rule(w, dw, config=None) -> (w, config)``. Unlike cs231n's, they update
 ``w`` in place and return that same array, so every built graph holding the parameter
@@ -108,3 +109,91 @@ def clip_by_global_norm(grads, max_norm):
         for g in grads.values():
             g *= g.dtype.type(max_norm / norm)
     return norm
+
+
+class Optimizer:
+    """Updates parameter nodes in place from their ``.grad`` with one of the rules above:
+    ``opt = mg.optim.Adam(graph.params, lr=5e-3)``, then per batch ``opt.zero_grad()``,
+    forward, backward, ``opt.step()``.
+
+    ``params``: parameter nodes (a list, a dict's values, ``graph.params``). Each keeps its
+    own config dict (hyper-parameters and the rule's moments) in ``configs``, as the
+    cs231n solver keeps one per weight, so the object and the functions give the same
+    numbers. A parameter whose ``.grad`` is None (unused by the last backward) is skipped.
+    """
+
+    rule = None
+
+    def __init__(self, params, **hyper):
+        params = list(params.values()) if isinstance(params, dict) else list(params)
+        for p in params:
+            value = getattr(p, "value", None)
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: expected parameter nodes holding "
+                                f"float arrays, got {p!r}")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter is listed twice; it "
+                             "would be updated twice per step")
+        self.params = params
+        self.configs = [dict(hyper) for _ in params]
+
+    @property
+    def lr(self):
+        return self.configs[0]["learning_rate"] if self.configs else None
+
+    @lr.setter
+    def lr(self, value):
+        """Set the learning rate of every parameter (learning-rate decay)."""
+        for config in self.configs:
+            config["learning_rate"] = value
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        for p, config in zip(self.params, self.configs):
+            if p.grad is not None:
+                self.rule(p.value, p.grad, config)
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (backward adds into it otherwise)."""
+        for p in self.params:
+            p.grad = p.pending = None
+
+
+class SGD(Optimizer):
+    """w -= lr * dw; with ``momentum`` > 0, cs231n's sgd_momentum (v = momentum v - lr dw;
+    w += v)."""
+
+    def __init__(self, params, lr=1e-2, momentum=0.0):
+        if momentum:
+            super().__init__(params, learning_rate=lr, momentum=momentum)
+            self.rule = sgd_momentum
+        else:
+            super().__init__(params, learning_rate=lr)
+            self.rule = sgd
+
+
+class RMSProp(Optimizer):
+    """cs231n's rmsprop: w -= lr dw / (sqrt(cache) + eps), cache a running mean of dw^2."""
+
+    rule = staticmethod(rmsprop)
+
+    def __init__(self, params, lr=1e-2, decay_rate=0.99, eps=1e-8):
+        super().__init__(params, learning_rate=lr, decay_rate=decay_rate, epsilon=eps)
+
+
+class Adagrad(Optimizer):
+    """min-char-rnn's adagrad: w -= lr dw / (sqrt(sum of all dw^2) + eps)."""
+
+    rule = staticmethod(adagrad)
+
+    def __init__(self, params, lr=1e-1, eps=1e-8):
+        super().__init__(params, learning_rate=lr, epsilon=eps)
+
+
+class Adam(Optimizer):
+    """cs231n's adam, with bias correction (Kingma and Ba, 2015)."""
+
+    rule = staticmethod(adam)
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(params, learning_rate=lr, beta1=beta1, beta2=beta2, epsilon=eps)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minigraph as mg
-from minigraph.gradient_check import rel_error
+from minigraph.gradient_check import check_graph, rel_error
 
 N, D, H, T = 3, 5, 4, 6
 
@@ -50,12 +50,14 @@ def test_fused_cell_matches_composed_cell_forward_and_backward(cell):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_composed_cell_has_many_more_nodes_than_fused(cell):
+def test_fused_cell_is_one_step_node_of_its_own_type_composed_has_many_more(cell):
     fused_graph = _unroll(cell, True)[0]
     composed_graph = _unroll(cell, False)[0]
     assert len(composed_graph.op_nodes) > 2 * len(fused_graph.op_nodes)
-    fused_ops = {type(n.op).__name__ for n in fused_graph.op_nodes}
-    assert {"RNNStep": "rnn", "LSTMStep": "lstm", "GRUStep": "gru"}.keys() & fused_ops
+    own_step = {"rnn": mg.RNNStep, "lstm": mg.LSTMStep, "gru": mg.GRUStep}[cell]
+    fused_steps = [n for n in fused_graph.op_nodes if n.op.category == "recurrent"]
+    assert len(fused_steps) == T and all(type(n.op) is own_step for n in fused_steps)
+    assert all(n.op.category != "recurrent" for n in composed_graph.op_nodes)
 
 
 def test_lstm_gate_order_is_i_f_o_g():
@@ -116,3 +118,61 @@ def test_fused_cell_matches_composed_cell_with_saturated_gates(cell, dtype, span
     assert np.min(np.abs(fused_db[fused_db != 0])) < 1e-7  # saturated gates were exercised
     for fused_grad, composed_grad in zip(fused_grads, composed_grads, strict=True):
         assert rel_error(fused_grad, composed_grad) < rtol
+
+
+def _sequence_and_weights(cell, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    k = mg.GATES[cell]
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    weights = [(rng.standard_normal(shape) * 0.4).astype(dtype)
+               for shape in ((D, k * H), (H, k * H), (k * H,))]
+    return x, weights
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_reverse_unroll_equals_a_forward_unroll_of_the_reversed_sequence(cell, fused):
+    x, weights = _sequence_and_weights(cell, 5)
+    h0 = np.random.default_rng(6).standard_normal((N, H))
+    runs = {}
+    for reverse, fed in ((True, x), (False, x[:, ::-1].copy())):
+        hs, h_last, _ = mg.unroll(cell, mg.input("x", value=fed), mg.input("h0", value=h0),
+                                  *(mg.param(w, n) for w, n in zip(weights, "Wx Wh b".split())),
+                                  fused=fused, reverse=reverse)
+        graph = mg.Graph([mg.stack(hs), h_last])
+        graph.forward()
+        runs[reverse] = ([h.value for h in hs], h_last.value,
+                         [hs[t].tags["t"] for t in range(T)])
+    (rev_hs, rev_last, rev_tags), (fwd_hs, fwd_last, _) = runs[True], runs[False]
+    assert rev_tags == list(range(T))
+    for t in range(T):  # h[t] of the reverse run has read x[t:], as the forward run of the
+        # reversed sequence has after its step T - 1 - t
+        np.testing.assert_allclose(rev_hs[t], fwd_hs[T - 1 - t], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rev_last, rev_hs[0], rtol=0, atol=0)
+    np.testing.assert_allclose(rev_last, fwd_last, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_bidirectional_concatenates_both_directions_and_passes_a_gradient_check(cell):
+    x, forward_weights = _sequence_and_weights(cell, 8)
+    _, backward_weights = _sequence_and_weights(cell, 9)
+    fwd = [mg.param(w, f"{n}_fwd") for w, n in zip(forward_weights, ("Wx", "Wh", "b"))]
+    bwd = [mg.param(w, f"{n}_bwd") for w, n in zip(backward_weights, ("Wx", "Wh", "b"))]
+    x_node = mg.input("x", value=x)
+    h0 = mg.input("h0", value=np.zeros((N, H)))
+    hs, (h_fwd, _), (h_bwd, _) = mg.bidirectional(cell, x_node, h0, fwd, bwd)
+    assert [h.name for h in hs] == [f"h[{t}]" for t in range(T)]
+    assert all(h.shape == (N, 2 * H) and h.tags["t"] == t for t, h in enumerate(hs))
+    out = mg.stack(hs)
+    graph = mg.Graph(out)
+    both = graph.forward().copy()
+    alone = {}
+    for direction, params, reverse in (("fwd", fwd, False), ("bwd", bwd, True)):
+        one, _, _ = mg.unroll(cell, x_node, h0, *params, name=direction, reverse=reverse)
+        alone[direction] = mg.Graph(mg.stack(one)).forward()
+    np.testing.assert_array_equal(both[..., :H], alone["fwd"])
+    np.testing.assert_array_equal(both[..., H:], alone["bwd"])
+    np.testing.assert_array_equal(h_bwd.value, alone["bwd"][:, 0])
+    errors = check_graph(mg.Graph(mg.sum(out * mg.constant(
+        np.random.default_rng(2).standard_normal(out.shape)))), wrt=fwd + bwd + [x_node])
+    assert max(errors.values()) < 1e-7, errors

@@ -8,6 +8,8 @@ from minigraph.analysis import stats
 from minigraph.draw.dot import to_dot
 from minigraph.op import CATEGORIES
 
+from .op_examples import library_ops
+
 
 class LeakyStep(mg.Op):
     """A user's fused cell: next_h = tanh(x + a prev_h), any (N, H) shapes."""
@@ -124,3 +126,21 @@ def test_every_library_op_declares_a_known_category():
     fused = {cls.__name__ for cls in ops if cls.category == "recurrent"}
     assert fused == {"RNNStep", "LSTMStep", "GRUStep", "RNNStepProjected",
                      "LSTMStepProjected", "GRUStepProjected"}
+
+
+def test_every_op_function_states_its_shapes_in_and_out():
+    """help(mg.concat), help(mg.matmul) ... tell a user what goes in and what comes out."""
+    functions = {name: getattr(mg.ops, name) for name in mg.ops.__all__ if name[0].islower()}
+    assert {"exp", "log", "divide", "softmax", "log_softmax", "softmax_ce", "transpose",
+            "reverse", "concat", "matmul"} <= functions.keys()
+    missing = [name for name, f in functions.items()
+               if "Shapes" not in (f.__doc__ or "") or "->" not in f.__doc__]
+    assert missing == []
+
+
+def test_the_op_library_exports_exactly_its_ops_and_their_functions():
+    assert len(set(mg.ops.__all__)) == len(mg.ops.__all__)
+    assert all(hasattr(mg.ops, name) and hasattr(mg, name) for name in mg.ops.__all__)
+    classes = {name for name in mg.ops.__all__ if name[0].isupper()}
+    assert classes == set(library_ops())
+    assert not any(isinstance(getattr(mg.ops, name), type(mg)) for name in mg.ops.__all__)

@@ -1,4 +1,5 @@
-"""Elementwise and linear-algebra ops: Add, Sub, Mul, MatMul, Tanh, Sigmoid, Relu, Sum, Mean."""
+"""Arithmetic and linear-algebra ops: Add, Sub, Mul, Divide (broadcasting), MatMul, Sum,
+Mean. Functions of one input (tanh, exp ...) are in ``unary``."""
 
 import numpy as np
 
@@ -62,6 +63,21 @@ class Mul(_Broadcasting):
         return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
 
 
+class Divide(_Broadcasting):
+    """a / b elementwise with numpy broadcasting. Saves a and b: d/da = 1 / b,
+    d/db = -a / b^2. Division by zero gives inf or NaN, as in numpy (``detect_anomaly``
+    names the node)."""
+
+    def forward(self, a, b):
+        self.saved = (a, b)
+        return a / b
+
+    def backward(self, grad):
+        a, b = self.saved
+        grad_a = grad / b
+        return unbroadcast(grad_a, a.shape), unbroadcast(-grad_a * a / b, b.shape)
+
+
 class MatMul(Op):
     """a @ b. Shapes: a (N, K), b (K, M) -> (N, M)."""
 
@@ -86,55 +102,6 @@ class MatMul(Op):
     def flops(self, node):
         (n, k), m = node.inputs[0].shape, node.shape[1]
         return 2 * n * k * m
-
-
-class _Elementwise(Op):
-    def infer(self, x):
-        return x.shape, self.same_float_dtype((x,))
-
-
-class Tanh(_Elementwise):
-    """tanh(x), any shape. Saves the output: d tanh = 1 - y^2."""
-
-    def forward(self, x):
-        y = np.tanh(x)
-        self.saved = y
-        return y
-
-    def backward(self, grad):
-        y = self.saved
-        return (grad * (1 - y * y),)
-
-
-def stable_sigmoid(x):
-    """1 / (1 + e^-x) without overflow: exp is only ever taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-class Sigmoid(_Elementwise):
-    """sigmoid(x), any shape, finite for any finite x. Saves the output: d s = s (1 - s)."""
-
-    def forward(self, x):
-        y = stable_sigmoid(x)
-        self.saved = y
-        return y
-
-    def backward(self, grad):
-        y = self.saved
-        return (grad * y * (1 - y),)
-
-
-class Relu(_Elementwise):
-    """max(x, 0), any shape."""
-
-    def forward(self, x):
-        y = np.maximum(x, 0)
-        self.saved = y
-        return y
-
-    def backward(self, grad):
-        return (grad * (self.saved > 0),)
 
 
 def _normalize_axes(axis, ndim):
@@ -193,36 +160,41 @@ class Mean(Sum):
 
 
 def add(a, b, name=None):
+    """a + b with numpy broadcasting (also ``a + b`` on nodes; a number takes the node's
+    dtype). Shapes: any two that broadcast -> their broadcast shape."""
     return apply(Add(), a, b, name=name)
 
 
 def sub(a, b, name=None):
+    """a - b with numpy broadcasting (also ``a - b``, ``-a``). Shapes: any two that
+    broadcast -> their broadcast shape."""
     return apply(Sub(), a, b, name=name)
 
 
 def mul(a, b, name=None):
+    """a * b elementwise with numpy broadcasting (also ``a * b``). Shapes: any two that
+    broadcast -> their broadcast shape."""
     return apply(Mul(), a, b, name=name)
 
 
+def divide(a, b, name=None):
+    """a / b elementwise with numpy broadcasting (also ``a / b``). Shapes: any two that
+    broadcast -> their broadcast shape."""
+    return apply(Divide(), a, b, name=name)
+
+
 def matmul(a, b, name=None):
+    """Matrix product (also ``a @ b``). Shapes: a (N, K), b (K, M) -> (N, M)."""
     return apply(MatMul(), a, b, name=name)
 
 
-def tanh(x, name=None):
-    return apply(Tanh(), x, name=name)
-
-
-def sigmoid(x, name=None):
-    return apply(Sigmoid(), x, name=name)
-
-
-def relu(x, name=None):
-    return apply(Relu(), x, name=name)
-
-
 def sum(x, axis=None, keepdims=False, name=None):  # noqa: A001 - mirrors numpy's name
+    """Sum over ``axis`` (an int, a tuple, or None for all axes). Shapes: x (...) -> x's
+    shape without the summed axes (kept as size 1 with ``keepdims``); () for axis=None."""
     return apply(Sum(axis, keepdims), x, name=name)
 
 
 def mean(x, axis=None, keepdims=False, name=None):
+    """Mean over ``axis`` (an int, a tuple, or None for all axes). Shapes: x (...) -> x's
+    shape without the averaged axes (kept as size 1 with ``keepdims``); () for axis=None."""
     return apply(Mean(axis, keepdims), x, name=name)

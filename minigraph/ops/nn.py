@@ -4,6 +4,7 @@ import numpy as np
 
 from ..errors import DTypeError, InputError
 from ..op import Op, apply
+from .softmax import log_softmax_array
 
 ONE_HOT_LIMIT = 2 ** 22  # entries of the one-hot matrix Embedding.backward may build
 
@@ -201,9 +202,7 @@ class MaskedSoftmaxCE(Op):
             raise InputError(f"MaskedSoftmaxCE: target {targets[tuple(bad)]} at position "
                              f"{tuple(int(i) for i in bad)} of '{self.names[1]}' is outside "
                              f"[0, {V})")
-        shifted = flat - flat.max(axis=1, keepdims=True)
-        log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        log_probs = shifted - log_z
+        log_probs = log_softmax_array(flat, axis=1)
         weight = mask.reshape(N * T).astype(scores.dtype)
         denominator = N if self.average == "batch" else max(1, int(mask.sum()))
         weight /= weight.dtype.type(denominator)
@@ -255,24 +254,37 @@ class Dropout(Op):
 
 
 def embedding(ids, W, name=None):
+    """Rows of W picked by integer ids (cs231n's word embedding).
+    Shapes: ids (...) integers in [0, V), W (V, D) -> (..., D)."""
     return apply(Embedding(), ids, W, name=name)
 
 
 def embedding_affine(ids, W_embed, Wx, b, name=None):
+    """W_embed[ids] @ Wx + b in one node (the input projection of an embedded sequence).
+    Shapes: ids (N, T) integers in [0, V), W_embed (V, D), Wx (D, M), b (M,) -> (N, T, M)."""
     return apply(EmbeddingAffine(), ids, W_embed, Wx, b, name=name)
 
 
 def affine(x, w, b, name=None):
+    """x @ w + b over the last axis. Shapes: x (..., D), w (D, M), b (M,) -> (..., M)."""
     return apply(Affine(), x, w, b, name=name)
 
 
 def temporal_affine(x, w, b, name=None):
+    """Affine at every timestep (cs231n's temporal affine).
+    Shapes: x (N, T, D), w (D, M), b (M,) -> (N, T, M)."""
     return apply(TemporalAffine(), x, w, b, name=name)
 
 
 def masked_softmax_ce(scores, targets, mask, average="batch", name=None):
+    """cs231n's temporal softmax loss: cross-entropy summed over the unmasked steps, divided
+    by N (``average='batch'``) or by the number of unmasked steps (``'token'``).
+    Shapes: scores (N, T, V) float, targets (N, T) integers, mask (N, T) bool -> ()."""
     return apply(MaskedSoftmaxCE(average), scores, targets, mask, name=name)
 
 
 def dropout(x, p, rng, name=None):
+    """Inverted dropout with probability ``p``, masks drawn from ``rng`` (a
+    numpy.random.Generator); the identity once the graph is in eval mode.
+    Shapes: x (...) -> the same shape."""
     return apply(Dropout(p, rng), x, name=name)

@@ -18,7 +18,8 @@ from .shape import split
 
 
 def sigmoid_(x):
-    """sigmoid(x) = 1 / (1 + e^-x) computed in place: no temporaries, the dtype kept.
+    """sigmoid(x) = 1 / (1 + e^-x) computed in place on a numpy array (not a node): no
+    temporaries, the dtype kept. Shapes: x (...) -> x itself, overwritten.
 
     Exact to a few ulps in both tails: for x << 0, e^-x is large but exact to rounding and
     so is its reciprocal (sigmoid(-40) = 4.2e-18 keeps its digits, where the old form
@@ -250,6 +251,8 @@ class GRUStepProjected(_GRUCore, _Projected):
 
 
 def rnn_step(x, prev_h, Wx, Wh, b, name=None):
+    """One fused vanilla RNN step, next_h = tanh(x Wx + prev_h Wh + b).
+    Shapes: x (N, D), prev_h (N, H), Wx (D, H), Wh (H, H), b (H,) -> (N, H)."""
     return apply(RNNStep(), x, prev_h, Wx, Wh, b, name=name)
 
 
@@ -258,25 +261,35 @@ def _split_state(state, H, name):
 
 
 def lstm_step(x, prev_h, prev_c, Wx, Wh, b, name=None):
-    """Returns (next_h, next_c) as two nodes cut from one fused LSTMStep node."""
+    """One fused LSTM step (gates i, f, o, g); returns (next_h, next_c) as two nodes cut
+    from one LSTMStep node. Shapes: x (N, D), prev_h (N, H), prev_c (N, H), Wx (D, 4H),
+    Wh (H, 4H), b (4H,) -> (N, H), (N, H)."""
     state = apply(LSTMStep(), x, prev_h, prev_c, Wx, Wh, b,
                   name=f"{name}.state" if name else None)
     return _split_state(state, prev_h.shape[1], name)
 
 
 def gru_step(x, prev_h, Wx, Wh, b, name=None):
+    """One fused GRU step (gates r, z, n). Shapes: x (N, D), prev_h (N, H), Wx (D, 3H),
+    Wh (H, 3H), b (3H,) -> (N, H)."""
     return apply(GRUStep(), x, prev_h, Wx, Wh, b, name=name)
 
 
 def rnn_step_projected(xw, prev_h, Wh, name=None):
+    """``rnn_step`` given xw = x Wx + b. Shapes: xw (N, H), prev_h (N, H), Wh (H, H)
+    -> (N, H)."""
     return apply(RNNStepProjected(), xw, prev_h, Wh, name=name)
 
 
 def lstm_step_projected(xw, prev_h, prev_c, Wh, name=None):
+    """``lstm_step`` given xw = x Wx + b; returns (next_h, next_c). Shapes: xw (N, 4H),
+    prev_h (N, H), prev_c (N, H), Wh (H, 4H) -> (N, H), (N, H)."""
     state = apply(LSTMStepProjected(), xw, prev_h, prev_c, Wh,
                   name=f"{name}.state" if name else None)
     return _split_state(state, prev_h.shape[1], name)
 
 
 def gru_step_projected(xw, prev_h, Wh, name=None):
+    """``gru_step`` given xw = x Wx + b. Shapes: xw (N, 3H), prev_h (N, H), Wh (H, 3H)
+    -> (N, H)."""
     return apply(GRUStepProjected(), xw, prev_h, Wh, name=name)

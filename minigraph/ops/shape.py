@@ -1,6 +1,6 @@
 """Ops that move values around without arithmetic: Reshape, SliceLast, Concat,
-SelectStep, Stack, Detach. Forward returns views where numpy allows; backward hands the
-engine partial gradients (SubGrad) instead of full-size zeros."""
+SelectStep, Stack, Transpose, Reverse, Detach. Forward returns views where numpy allows;
+backward hands the engine partial gradients (SubGrad) instead of full-size zeros."""
 
 import numpy as np
 
@@ -120,6 +120,59 @@ class Stack(_Moving):
         return tuple(grad[:, t] for t in range(grad.shape[1]))
 
 
+def _axis_in_range(op, x, axis):
+    """``axis`` as a non-negative index into x's axes, or one error naming the op."""
+    if not isinstance(axis, (int, np.integer)) or not -x.ndim <= axis < x.ndim:
+        op.fail((x,), f"axis {axis!r} is not an axis of a {x.ndim}-d input {x.shape}")
+    return int(axis) % x.ndim
+
+
+class Transpose(_Moving):
+    """Swap two axes (numpy's swapaxes): (N, T, D) with axes 0, 1 -> (T, N, D).
+    Forward returns a view; the gradient swaps them back."""
+
+    def __init__(self, axis1, axis2):
+        self.axis1, self.axis2 = axis1, axis2
+
+    @property
+    def label(self):
+        return f"swap axes {self.axis1}, {self.axis2}"
+
+    def infer(self, x):
+        a, b = _axis_in_range(self, x, self.axis1), _axis_in_range(self, x, self.axis2)
+        shape = list(x.shape)
+        shape[a], shape[b] = shape[b], shape[a]
+        return tuple(shape), x.dtype
+
+    def forward(self, x):
+        return np.swapaxes(x, self.axis1, self.axis2)
+
+    def backward(self, grad):
+        return (np.swapaxes(grad, self.axis1, self.axis2),)
+
+
+class Reverse(_Moving):
+    """Reverse the order along ``axis`` (default 1, the time axis of (N, T, ...)): step t
+    of the output is step T - 1 - t of the input. Same shape; forward returns a view."""
+
+    def __init__(self, axis=1):
+        self.axis = axis
+
+    @property
+    def label(self):
+        return "reverse time" if self.axis == 1 else f"reverse axis {self.axis}"
+
+    def infer(self, x):
+        _axis_in_range(self, x, self.axis)
+        return x.shape, x.dtype
+
+    def forward(self, x):
+        return np.flip(x, self.axis)
+
+    def backward(self, grad):
+        return (np.flip(grad, self.axis),)
+
+
 class Detach(_Moving):
     """The same value with no gradient path: the boundary of truncated BPTT."""
 
@@ -136,15 +189,20 @@ class Detach(_Moving):
 
 
 def reshape(x, shape, name=None):
+    """The same entries in a new shape (one entry of ``shape`` may be -1).
+    Shapes: x (...) -> ``shape``, with as many entries."""
     return apply(Reshape(shape), x, name=name)
 
 
 def slice_last(x, start, stop, name=None):
+    """x[..., start:stop] (also written ``x[..., start:stop]`` on a node).
+    Shapes: x (..., D) -> (..., stop - start)."""
     return apply(SliceLast(start, stop), x, name=name)
 
 
 def split(x, sizes, names=None):
-    """Cut the last axis into consecutive pieces of the given sizes; returns a tuple."""
+    """Cut the last axis into consecutive pieces; returns a tuple of nodes.
+    Shapes: x (..., sum(sizes)) -> (..., sizes[0]), (..., sizes[1]), ..."""
     names = names or [None] * len(sizes)
     edges = np.cumsum([0] + list(sizes))
     return tuple(slice_last(x, int(a), int(b), name=n)
@@ -152,16 +210,35 @@ def split(x, sizes, names=None):
 
 
 def concat(xs, name=None):
+    """Join a list of nodes along the last axis.
+    Shapes: (..., D1), (..., D2), ... (equal on every other axis) -> (..., D1 + D2 + ...)."""
     return apply(Concat(), *xs, name=name)
 
 
 def select_step(x, t, name=None):
+    """Timestep ``t`` of a sequence, x[:, t]. Shapes: x (N, T, ...) -> (N, ...)."""
     return apply(SelectStep(t), x, name=name)
 
 
 def stack(xs, name=None):
+    """Stack a list of T timesteps into a sequence along axis 1.
+    Shapes: T nodes of shape (N, ...) -> (N, T, ...)."""
     return apply(Stack(), *xs, name=name)
 
 
+def transpose(x, axis1=0, axis2=1, name=None):
+    """Swap two axes, e.g. (N, T, D) -> (T, N, D) with the defaults.
+    Shapes: x (...) -> x's shape with entries ``axis1`` and ``axis2`` exchanged."""
+    return apply(Transpose(axis1, axis2), x, name=name)
+
+
+def reverse(x, axis=1, name=None):
+    """Reverse the order of the time axis (``axis``, default 1): out[:, t] = x[:, T-1-t].
+    Shapes: x (N, T, ...) -> the same shape."""
+    return apply(Reverse(axis), x, name=name)
+
+
 def detach(x, name=None):
+    """The same value, through which no gradient flows (truncated BPTT's boundary).
+    Shapes: x (...) -> the same shape."""
     return apply(Detach(), x, name=name)
