@@ -207,3 +207,22 @@ def test_a_wrongly_shaped_gradient_is_named(tmp_path):
     result = check_file(write(tmp_path, "matmul", text))
     assert result.wrong_inputs == ["W"]
     assert result.rows[1].problem == "has shape (3, 5), expected (5, 3)"
+
+
+def test_a_forward_that_no_longer_returns_its_cache_is_one_line(tmp_path):
+    text = fill("tanh", RIGHT["tanh"]).replace("    return out, cache\n", "    return out\n")
+    with pytest.raises(ExerciseError, match=r"tanh_forward must return \(out, cache\)"):
+        check_file(write(tmp_path, "tanh", text))
+
+
+def test_sys_exit_in_the_backward_is_reported_not_obeyed(tmp_path):
+    text = fill("tanh", "import sys\nsys.exit(3)")
+    with pytest.raises(ExerciseError, match=r"tanh.py:\d+ in tanh_backward: SystemExit: 3"):
+        check_file(write(tmp_path, "tanh", text))
+
+
+def test_a_file_may_import_its_own_helpers_beside_it(tmp_path):
+    (tmp_path / "my_tanh_helpers.py").write_text(
+        "def tanh_grad(dout, out):\n    return dout * (1 - out**2)\n")
+    text = fill("tanh", "from my_tanh_helpers import tanh_grad\ndx = tanh_grad(dout, cache[1])")
+    assert check_file(write(tmp_path, "tanh", text)).passed

@@ -9,6 +9,7 @@ import os
 import sys
 import traceback
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +92,7 @@ def load_module(path, source=None):
     sys.modules[name] = module  # dataclasses and pickling look modules up here
     try:
         exec(code, module.__dict__)
-    except Exception as exc:  # noqa: BLE001 - the student's module-level code
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the student's module-level code
         raise ExerciseError(f"{_where(path, exc)}: {_describe(exc)} (while loading the "
                             "file)") from None
     finally:
@@ -123,7 +124,7 @@ def _function(module, name, path, exercise):
 def _call(path, function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the student's code, anything
         raise ExerciseError(f"{_where(path, exc)}: {_describe(exc)}") from None
 
 
@@ -189,10 +190,28 @@ def _student_grads(exercise, returned, path):
     return dict(zip(exercise.inputs, returned))
 
 
+@contextmanager
+def _beside(path):
+    """The file's own folder first on sys.path while it runs, so it may import its
+    neighbours (a student's own helpers), as `python FILE` would."""
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
 def check_file(path, seed=0):
     """Check the backward in ``path``. Returns a CheckResult; raises ExerciseError when the
     file cannot be checked at all (not filled in, syntax error, exception, ...)."""
     path = os.fspath(path)
+    with _beside(path):
+        return _check(path, seed)
+
+
+def _check(path, seed):
     module = load_module(path)
     exercise = exercise_of(module, path)
     reference = load_module(f"<skeleton {exercise.name}.py>", exercise.skeleton_text())
@@ -206,9 +225,12 @@ def check_file(path, seed=0):
                               len(exercise.outputs))
     upstream = [rng.standard_normal(np.shape(out)) for out in expected]
 
-    outputs, cache = _as_outputs(
-        _call(path, student_forward, **_copies(arrays), **exercise.options),
-        len(exercise.outputs))
+    returned = _call(path, student_forward, **_copies(arrays), **exercise.options)
+    if not isinstance(returned, tuple) or len(returned) != len(exercise.outputs) + 1:
+        raise ExerciseError(f"{path}: {exercise.forward_name} must return "
+                            f"({', '.join(exercise.outputs)}, cache) as given; only "
+                            f"{exercise.backward_name} is yours to change")
+    outputs, cache = _as_outputs(returned, len(exercise.outputs))
     for name, mine, theirs in zip(exercise.outputs, outputs, expected):
         if np.shape(mine) != np.shape(theirs) or rel_error(mine, theirs) > 1e-12:
             raise ExerciseError(f"{path}: {exercise.forward_name} no longer computes the "
