@@ -17,6 +17,7 @@ from minigraph import modes, optim
 from minigraph.errors import MinigraphError
 
 from .data import sample_coco_minibatch
+from .plots import RunningAverage
 
 
 class TrainingError(MinigraphError, RuntimeError):
@@ -89,7 +90,7 @@ class CaptioningSolver:
         per_epoch = max(num_train // self.batch_size, 1)
         total = self.num_epochs * per_epoch
         bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
-        smoothed = None
+        smoothed = RunningAverage(0.95)
         started = time.monotonic()
         for t in range(total):
             if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
@@ -99,9 +100,9 @@ class CaptioningSolver:
                 break
             self._step()
             loss = self.loss_history[-1]
-            smoothed = loss if smoothed is None else 0.95 * smoothed + 0.05 * loss
+            smoothed.update(loss)
             bar.update(1)
-            bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
+            bar.set_postfix(loss=f"{smoothed.value:.3f}", epoch=self.epoch + 1)
             if self.verbose and self.print_every and t % self.print_every == 0:
                 self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
             if (t + 1) % per_epoch == 0:

@@ -15,6 +15,7 @@ from minigraph.errors import MinigraphError
 from .captioning_solver import TrainingError
 from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
+from .plots import RunningAverage
 
 
 class CharTrainer:
@@ -93,16 +94,16 @@ class CharTrainer:
         total = iterations if iterations is not None else int(60 * max_minutes)
         bar = tqdm(total=total, unit="it" if iterations is not None else "s",
                    disable=not progress, desc="char-rnn")
-        smoothed, done = None, 0
+        smoothed, done = RunningAverage(0.98), 0
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
         while (iterations is None or done < iterations) and (
                 deadline is None or time.monotonic() < deadline):
             loss = self.step()
             done += 1
-            smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
+            smoothed.update(loss)
             elapsed = time.monotonic() - started
             rate = done * chars_per_step / elapsed
-            bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
+            bar.set_postfix(loss=f"{smoothed.value:.3f}", chars_s=f"{rate:.0f}")
             bar.update(1 if iterations is not None else int(elapsed) - bar.n)
             if eval_every and self.iteration % eval_every == 0:
                 self._evaluate(log, out)

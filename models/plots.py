@@ -1,16 +1,44 @@
-"""Loss curves as PNG files (matplotlib, no display needed)."""
+"""Loss curves as PNG files (matplotlib, no display needed), and the bias-corrected
+exponential average every smoothed loss in minigraph uses (plots and progress bars)."""
 
 import numpy as np
 
 
-def smooth(values, window=50):
+class RunningAverage:
+    """An exponential average with Adam's bias correction.
+
+    m_t = beta m_{t-1} + (1 - beta) x_t starts at m_0 = 0, so on its own it is pulled
+    towards zero for the first ~1 / (1 - beta) points; dividing by 1 - beta^t (the total
+    weight given so far) removes that pull: a constant series reads as the constant from
+    its first point on.
+    """
+
+    def __init__(self, beta=0.98):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"RunningAverage: beta must be in [0, 1), got {beta}")
+        self.beta, self.mean, self.count = beta, 0.0, 0
+
+    def update(self, value):
+        """Add one value; returns the corrected average of everything seen so far."""
+        self.count += 1
+        self.mean = self.beta * self.mean + (1.0 - self.beta) * float(value)
+        return self.value
+
+    @property
+    def value(self):
+        return self.mean / (1.0 - self.beta ** self.count) if self.count else float("nan")
+
+
+def smooth(values, beta=None):
+    """The bias-corrected exponential average of ``values`` (1-D) at every point.
+    ``beta`` defaults to an averaging window of about a fifth of the series, at most 50
+    points (beta = 1 - 1 / window)."""
     values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2:
-        return values
-    window = max(1, min(window, len(values) // 5 or 1))
-    kernel = np.ones(window) / window
-    padded = np.concatenate([np.full(window - 1, values[0]), values])
-    return np.convolve(padded, kernel, mode="valid")
+    if beta is None:
+        window = max(1, min(50, len(values) // 5))
+        beta = 1.0 - 1.0 / window
+    average = RunningAverage(beta)
+    return np.array([average.update(v) for v in values])
 
 
 def plot_losses(path, train, validation=None, validation_x=None, title="loss",
@@ -23,7 +51,8 @@ def plot_losses(path, train, validation=None, validation_x=None, title="loss",
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     steps = np.arange(1, len(train) + 1)
     ax.plot(steps, train, color="#9ab", linewidth=0.6, label="train (per iteration)")
-    ax.plot(steps, smooth(train), color="#158", linewidth=1.6, label="train (smoothed)")
+    ax.plot(steps, smooth(train), color="#158", linewidth=1.6,
+            label="train (exponential average, bias-corrected)")
     if validation:
         ax.plot(validation_x, validation, "o-", color="#c40", label="validation")
     ax.set_xlabel("iteration")
