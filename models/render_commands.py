@@ -1,6 +1,7 @@
 """`minigraph render`, `minigraph stats` and `minigraph bptt`: pictures and numbers of the
 unrolled graphs of the two models."""
 
+import argparse
 import json
 import os
 import time
@@ -28,14 +29,44 @@ def add_commands(commands):
     for action in render._actions:
         if action.dest in ("model", "cell", "steps", "layers", "composed"):
             stats._add_action(action)
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    stats.add_argument("--memory-plot", default=None, metavar="PNG",
+                       help="also plot the bytes saved for backward against T (1 .. 32)")
     stats.set_defaults(handler=run_stats)
 
-    bptt = commands.add_parser("bptt", help="plot how far back gradients reach: rnn/lstm/gru")
-    bptt.add_argument("--steps", type=int, default=60, help="sequence length T")
-    bptt.add_argument("--train-steps", type=int, default=300)
-    bptt.add_argument("--seed", type=int, default=0)
-    bptt.add_argument("--out", default="bptt.png")
+    bptt = commands.add_parser(
+        "bptt", help="how far back gradients reach: the recall experiment over seeds "
+        "(rnn, lstm, gru), or with --heatmap the gradient of every loss step")
+    bptt.add_argument("--steps", type=_at_least(2), default=None,
+                      help="sequence length T (default 40 for the experiment, 30 for "
+                      "--heatmap)")
+    bptt.add_argument("--train-steps", type=_at_least(1), default=None,
+                      help="Adam steps per model (default 400)")
+    bptt.add_argument("--seeds", type=_at_least(1), default=5, help="how many seeds")
+    bptt.add_argument("--seed", type=_at_least(0), default=0,
+                      help="first seed: runs seeds seed .. seed + seeds - 1")
+    bptt.add_argument("--jobs", type=_at_least(1), default=min(2, os.cpu_count() or 1),
+                      help="worker processes (default: 2, or 1 on one core)")
+    bptt.add_argument("--out", default="bptt.png", help="the experiment's figure (.png)")
+    bptt.add_argument("--json", default=None,
+                      help="also write final loss, chance loss and gradient reach per cell "
+                      "and seed to this file")
+    bptt.add_argument("--heatmap", default=None, metavar="PNG",
+                      help="instead of the experiment: |dL_s/dh_t| heatmaps for rnn, lstm "
+                      "and gru at recurrent spectral radius 0.5, 1 and 1.5 (seconds)")
     bptt.set_defaults(handler=run_bptt)
+
+
+def _at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
 
 
 def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0):
@@ -76,18 +107,54 @@ def run_render(args):
 
 
 def run_stats(args):
-    from minigraph.analysis import stats
+    from .stats_table import format_table, memory_against_T, plot_memory, table_data
 
     graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
-    result = stats(graph)
-    for key in ("path_to_loss", "longest_path_to_loss"):
-        result[key] = {p: {str(t): d for t, d in v.items()} for p, v in result[key].items()}
-    result["saved_bytes_by_step"] = {str(t): b for t, b in result["saved_bytes_by_step"].items()}
-    print(json.dumps(result, indent=1))
+    result = table_data(graph)
+    title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ' (fused)'}, "
+             f"{args.steps} steps, batch of 2")
+    if args.json:
+        print(json.dumps(_json_keys(result), indent=1))
+    else:
+        print(format_table(result, title))
+    if args.memory_plot:
+        points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.layers,
+                                                          args.composed))
+        plot_memory(points, args.memory_plot, f"{args.model} {args.cell}: memory of BPTT")
+        print(f"wrote {args.memory_plot}")
     return 0
 
 
+def _json_keys(value):
+    """JSON object keys must be strings: timesteps become "0", "1", ...; None (a use
+    outside any timestep) becomes "all"."""
+    if isinstance(value, dict):
+        return {("all" if k is None else str(k)): _json_keys(v) for k, v in value.items()}
+    return value
+
+
 def run_bptt(args):
-    from .vanishing_gradient import run
-    run(T=args.steps, steps=args.train_steps, out=args.out, seed=args.seed)
+    started = time.monotonic()
+    if args.heatmap:
+        from .gradient_flow import run_heatmap
+        run_heatmap(args.heatmap, T=args.steps or 30, seed=args.seed)
+        print(f"took {time.monotonic() - started:.1f} s")
+        return 0
+    from .bptt_figures import plot, summary_lines, write_json
+    from .vanishing_gradient import experiment
+    settings = {key: value for key, value in (("T", args.steps), ("steps", args.train_steps))
+                if value is not None}
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    print(f"training rnn, lstm, lstm with forget bias 0 and gru on seeds {seeds[0]}.."
+          f"{seeds[-1]} in {args.jobs} process{'es' if args.jobs > 1 else ''}")
+    results = experiment(seeds, settings, jobs=args.jobs)
+    for line in summary_lines(results):
+        print(line)
+    plot(results, args.out, settings)
+    print(f"wrote {args.out}")
+    if args.json:
+        write_json(results, args.json, settings)
+        print(f"wrote {args.json}")
+    print(f"took {time.monotonic() - started:.1f} s "
+          f"({sum(r['cpu_seconds'] for r in results):.1f} s of CPU in the workers)")
     return 0

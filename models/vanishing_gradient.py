@@ -1,11 +1,18 @@
-"""`minigraph bptt`: how far back the gradient reaches in RNN, LSTM and GRU.
+"""`minigraph bptt`: how far back the gradient reaches in RNN, LSTM and GRU, over seeds.
 
-The task has a long dependency: the first input of a sequence of length T is one of K
-symbols, the other T - 1 inputs are noise, and only after the last step must the network
-name the first symbol. The loss sits at the end, so dL/dh_t for earlier t is exactly what
-backpropagation through time carries back. We plot |dL/dh_t| against t, at
-initialisation and after training each cell for the same number of steps.
+The recall task has one long dependency: the first input of a sequence of T steps is one
+of K symbols, the other T - 1 inputs are distractors, and only after the last step must
+the network name the first symbol. The loss sits at the end, so dL/dh_t for earlier t is
+exactly what backpropagation through time carries back; chance is ln K.
+
+Every cell is trained on the same batches for each seed, and every seed gives one row of
+numbers: final loss, chance loss and the gradient reach |dL/dh_0| / |dL/dh_{T-1}|, at
+initialisation and after training.
 """
+
+import multiprocessing
+import os
+import time
 
 import numpy as np
 
@@ -15,120 +22,133 @@ from minigraph.graph import Graph
 from minigraph.node import input, param
 from minigraph.ops import affine, masked_softmax_ce, reshape
 
-FORGET_BIAS = 1.0
+#: the compared models: (label, cell, bias of the gate that keeps the old state)
+CELLS = (("rnn", "rnn", None), ("lstm", "lstm", 1.0), ("lstm f-bias 0", "lstm", 0.0),
+         ("gru", "gru", 1.0))
+
+#: the task and budget of `minigraph bptt` (see docs/tutorials/02-bptt.md for why)
+DEFAULTS = {"T": 40, "steps": 400, "N": 32, "K": 4, "H": 32, "lr": 1e-2, "clip": 5.0}
 
 
-def make_batch(rng, N, T, K, D):
-    """x (N, T, D): a one-hot symbol in [0, K) at t = 0, Gaussian noise of scale 0.5 in the
-    last D - K dimensions afterwards; y (N,): the symbol."""
-    y = rng.integers(0, K, N)
-    x = np.zeros((N, T, D), np.float64)
-    x[np.arange(N), 0, y] = 1.0
-    x[:, 1:, K:] = rng.normal(0, 0.5, (N, T - 1, D - K))
-    return x, y
+def make_batch(rng, N, T, K):
+    """x (N, T, K + 1): at every step a random one of K symbols (one-hot in the first K
+    dimensions); at t = 0 also a marker (the last dimension) that says "remember this one".
+    y (N,): the symbol given with the marker. Later symbols are distractors from the same
+    alphabet, so a network cannot just ignore the input dimensions: it must keep what came
+    with the marker and not let the later symbols overwrite it."""
+    symbols = rng.integers(0, K, (N, T))
+    x = np.zeros((N, T, K + 1), np.float64)
+    x[np.arange(N)[:, None], np.arange(T)[None, :], symbols] = 1.0
+    x[:, 0, K] = 1.0
+    return x, symbols[:, 0]
+
+
+def initial_weights(cell, keep_bias, D, H, K, rng):
+    """cs231n-style weights: Wx (D, kH) and Wh (H, kH) with unit-variance rows scaled by
+    1 / sqrt(fan-in), biases 0, except the bias of the gate that keeps the old state:
+    the LSTM's forget gate f and the GRU's update gate z (next_h = (1 - z) n + z h)."""
+    k = GATES[cell]
+    b = np.zeros(k * H)
+    if cell in ("lstm", "gru") and keep_bias:
+        b[H:2 * H] = keep_bias  # f is the second LSTM block, z the second GRU block
+    return {"Wx": rng.standard_normal((D, k * H)) / np.sqrt(D),
+            "Wh": rng.standard_normal((H, k * H)) / np.sqrt(H), "b": b,
+            "W_out": rng.standard_normal((H, K)) / np.sqrt(H), "b_out": np.zeros(K)}
 
 
 class RecallModel:
     """A cell of the given type over T steps, then an affine read-out of the last h."""
 
-    def __init__(self, cell, T, N=32, K=4, D=8, H=32, seed=0):
-        rng = np.random.default_rng(seed)
-        k = GATES[cell]
-        self.cell, self.T, self.N, self.K, self.D = cell, T, N, K, D
-        b = np.zeros(k * H)
-        if cell == "lstm":
-            b[H:2 * H] = FORGET_BIAS
-        self.params = {"Wx": rng.standard_normal((D, k * H)) / np.sqrt(D),
-                       "Wh": rng.standard_normal((H, k * H)) / np.sqrt(H), "b": b,
-                       "W_out": rng.standard_normal((H, K)) / np.sqrt(H), "b_out": np.zeros(K)}
+    def __init__(self, cell, T, N=32, K=4, H=32, keep_bias=None, seed=0):
+        self.cell, self.T, self.N, self.K = cell, T, N, K
+        D = K + 1
+        self.params = initial_weights(cell, keep_bias, D, H, K, np.random.default_rng(seed))
         p = {name: param(value, name) for name, value in self.params.items()}
         x = input("x", (N, T, D), np.float64, requires_grad=False)
-        self.targets = input("y", (N, 1), np.int64)
         h0 = input("h0", (N, H), np.float64, requires_grad=False)
         self.hs, h_last, _ = unroll(cell, x, h0, p["Wx"], p["Wh"], p["b"])
         scores = reshape(affine(h_last, p["W_out"], p["b_out"]), (N, 1, K))
+        targets = input("y", (N, 1), np.int64)
         mask = input("mask", (N, 1), np.bool_)
-        loss = masked_softmax_ce(scores, self.targets, mask, average="token", name="loss")
+        loss = masked_softmax_ce(scores, targets, mask, average="token", name="loss")
         self.graph = Graph(loss, name=f"recall-{cell} T={T}")
+        self.graph.feed({"h0": np.zeros((N, H)), "mask": np.ones((N, 1), bool)})
         self.nodes = p
-        self.h0 = np.zeros((N, H))
 
-    def run(self, x, y, retain=False):
-        loss = self.graph.forward({"x": x, "y": y[:, None], "h0": self.h0,
-                                   "mask": np.ones((self.N, 1), bool)})
+    def run(self, x, y):
+        """Forward and backward on one batch; returns (loss, |dL/dh_0| / |dL/dh_{T-1}|)."""
+        loss = self.graph.forward({"x": x, "y": y[:, None]})
         for node in self.nodes.values():
             node.grad = None
-        self.graph.backward(retain_graph=retain)
-        return float(loss)
+        self.graph.backward(retain_graph=True)  # keep dL/dh_t to measure the reach
+        return float(loss), reach(self.hs)
 
     def hidden_grad_norms(self, x, y):
-        """|dL/dh_t| for t = 0 .. T-1, averaged over the batch."""
-        self.run(x, y, retain=True)
+        """|dL/dh_t| for t = 0 .. T-1 on one batch, divided by sqrt(N)."""
+        self.run(x, y)
         return np.array([np.linalg.norm(h.grad) / np.sqrt(self.N) for h in self.hs])
 
-    def train(self, rng, steps, lr=3e-3):
-        configs = {name: {"learning_rate": lr} for name in self.params}
-        losses = []
-        for _ in range(steps):
-            x, y = make_batch(rng, self.N, self.T, self.K, self.D)
-            losses.append(self.run(x, y))
-            grads = {name: node.grad for name, node in self.nodes.items()}
-            optim.clip_by_global_norm(grads, 5.0)
-            for name, w in self.params.items():
-                optim.adam(w, grads[name], configs[name])
-        return losses
+    def train_step(self, x, y, configs, clip):
+        loss, ratio = self.run(x, y)
+        grads = {name: node.grad for name, node in self.nodes.items()}
+        optim.clip_by_global_norm(grads, clip)
+        for name, w in self.params.items():
+            optim.adam(w, grads[name], configs[name])
+        return loss, ratio
 
 
-def experiment(T=60, steps=300, seed=0, cells=("rnn", "lstm", "gru")):
-    """{cell: {'init': norms, 'trained': norms, 'loss': final training loss,
-    'reach_init' / 'reach_trained': |dL/dh_0| / |dL/dh_{T-1}|}}."""
-    results = {}
-    for cell in cells:
-        model = RecallModel(cell, T, seed=seed)
-        probe_x, probe_y = make_batch(np.random.default_rng(seed + 100), model.N, T, model.K,
-                                      model.D)
-        init = model.hidden_grad_norms(probe_x, probe_y)
-        losses = model.train(np.random.default_rng(seed + 1), steps)
-        trained = model.hidden_grad_norms(probe_x, probe_y)
-        results[cell] = {"init": init, "trained": trained, "loss": float(np.mean(losses[-20:])),
-                         "reach_init": float(init[0] / init[-1]),
-                         "reach_trained": float(trained[0] / trained[-1])}
-    return results
+def reach(hs):
+    """|dL/dh_0| / |dL/dh_{T-1}|: what fraction of the gradient survives the trip back."""
+    last = np.linalg.norm(hs[-1].grad)
+    return float(np.linalg.norm(hs[0].grad) / last) if last > 0 else 0.0
 
 
-def plot(results, path, T, steps):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=100, sharey=True)
-    colours = {"rnn": "#c0392b", "lstm": "#2471a3", "gru": "#229954"}
-    for ax, stage, title in ((axes[0], "init", "at initialisation"),
-                             (axes[1], "trained", f"after {steps} Adam steps")):
-        for cell, r in results.items():
-            ax.semilogy(np.arange(T), np.maximum(r[stage], 1e-30), color=colours.get(cell),
-                        label=f"{cell}  (|dL/dh_0| / |dL/dh_T-1| = {r['reach_' + stage]:.1e})")
-        ax.set_title(f"|dL/dh_t| {title}")
-        ax.set_xlabel("timestep t (the loss is after the last step)")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, loc="lower right")
-    axes[0].set_ylabel("gradient norm (log scale)")
-    fig.suptitle(f"Recall the first of {T} inputs: how far back the gradient reaches",
-                 fontsize=11)
-    fig.text(0.5, 0.005, f"LSTM forget-gate bias = {FORGET_BIAS:g} at initialisation: "
-             "f = sigmoid(1) = 0.73 keeps most of c at each step, so the gradient along c "
-             "decays slowly from the start (bias 0 halves it every step).",
-             ha="center", fontsize=8)
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    fig.savefig(path)
-    plt.close(fig)
+def run_one(label, seed, settings):
+    """Train one model on one seed. Returns a dict of the measured numbers and curves."""
+    s = {**DEFAULTS, **settings}
+    started = time.process_time()
+    cell, keep_bias = {c[0]: (c[1], c[2]) for c in CELLS}[label]
+    model = RecallModel(cell, s["T"], s["N"], s["K"], s["H"], keep_bias, seed)
+    data = np.random.default_rng(seed + 1000)  # the same batches for every cell
+    probe = make_batch(np.random.default_rng(seed + 2000), s["N"], s["T"], s["K"])
+    init = model.hidden_grad_norms(*probe)
+    configs = {name: {"learning_rate": s["lr"]} for name in model.params}
+    losses, reaches = [], []
+    for _ in range(s["steps"]):
+        x, y = make_batch(data, s["N"], s["T"], s["K"])
+        loss, ratio = model.train_step(x, y, configs, s["clip"])
+        losses.append(loss)
+        reaches.append(ratio)
+    trained = model.hidden_grad_norms(*probe)
+    final = float(np.mean(losses[-max(1, s["steps"] // 20):]))
+    return {"cell": label, "seed": seed, "final_loss": final,
+            "chance_loss": float(np.log(s["K"])), "reach_init": float(init[0] / init[-1]),
+            "reach_trained": float(trained[0] / trained[-1]),
+            "losses": losses, "reaches": reaches, "norms_init": init.tolist(),
+            "norms_trained": trained.tolist(), "cpu_seconds": time.process_time() - started}
 
 
-def run(T=60, steps=300, out="bptt.png", seed=0, log=print):
-    results = experiment(T, steps, seed)
-    plot(results, out, T, steps)
-    for cell, r in results.items():
-        log(f"{cell:>4}: |dL/dh_0| / |dL/dh_T-1| = {r['reach_init']:.2e} at init, "
-            f"{r['reach_trained']:.2e} after training (final loss {r['loss']:.3f})")
-    log(f"wrote {out}")
-    return results
+def _run_job(job):
+    return run_one(*job)
+
+
+def experiment(seeds=(0, 1, 2, 3, 4), settings=None, cells=None, jobs=1):
+    """Run every cell on every seed: a list of ``run_one`` dicts, cell-major. ``jobs`` > 1
+    trains in that many worker processes, each with one BLAS thread (these matrices are
+    small: threads only fight over the cores)."""
+    cells = cells or [c[0] for c in CELLS]
+    work = [(label, seed, settings or {}) for label in cells for seed in seeds]
+    if jobs <= 1:
+        return [_run_job(job) for job in work]
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: "1" for name in names})  # read by the workers' numpy
+    try:
+        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+            return pool.map(_run_job, work, chunksize=1)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
