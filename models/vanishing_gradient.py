@@ -27,20 +27,25 @@ CELLS = (("rnn", "rnn", None), ("lstm", "lstm", 1.0), ("lstm f-bias 0", "lstm", 
          ("gru", "gru", 1.0))
 
 #: the task and budget of `minigraph bptt` (see docs/tutorials/02-bptt.md for why)
-DEFAULTS = {"T": 40, "steps": 400, "N": 32, "K": 4, "H": 32, "lr": 1e-2, "clip": 5.0}
+DEFAULTS = {"T": 40, "steps": 400, "N": 64, "K": 4, "H": 32, "lr": 5e-3, "clip": 5.0,
+            "eval_every": 20}
 
 
-def make_batch(rng, N, T, K):
+def make_batch(rng, N, T, K, long_only=False):
     """x (N, T, K + 1): at every step a random one of K symbols (one-hot in the first K
-    dimensions); at t = 0 also a marker (the last dimension) that says "remember this one".
-    y (N,): the symbol given with the marker. Later symbols are distractors from the same
-    alphabet, so a network cannot just ignore the input dimensions: it must keep what came
-    with the marker and not let the later symbols overwrite it."""
+    dimensions), and at one step t0 also a marker (the last dimension) that says "remember
+    this one"; y (N,): the symbol given with the marker, to be named after the last step.
+    The other symbols are distractors from the same alphabet, so a network cannot just
+    ignore some input dimensions: it must keep what came with the marker and not let the
+    later symbols overwrite it. The delay T - t0 is uniform in 1 .. T for training (short
+    delays teach the mechanism, long ones test it); ``long_only`` puts every marker at
+    t0 = 0: the long recall task the figure measures."""
     symbols = rng.integers(0, K, (N, T))
     x = np.zeros((N, T, K + 1), np.float64)
     x[np.arange(N)[:, None], np.arange(T)[None, :], symbols] = 1.0
-    x[:, 0, K] = 1.0
-    return x, symbols[:, 0]
+    t0 = np.zeros(N, np.int64) if long_only else T - rng.integers(1, T + 1, N)
+    x[np.arange(N), t0, K] = 1.0
+    return x, symbols[np.arange(N), t0]
 
 
 def initial_weights(cell, keep_bias, D, H, K, rng):
@@ -110,21 +115,26 @@ def run_one(label, seed, settings):
     cell, keep_bias = {c[0]: (c[1], c[2]) for c in CELLS}[label]
     model = RecallModel(cell, s["T"], s["N"], s["K"], s["H"], keep_bias, seed)
     data = np.random.default_rng(seed + 1000)  # the same batches for every cell
-    probe = make_batch(np.random.default_rng(seed + 2000), s["N"], s["T"], s["K"])
+    probe = make_batch(np.random.default_rng(seed + 2000), s["N"], s["T"], s["K"], True)
     init = model.hidden_grad_norms(*probe)
     configs = {name: {"learning_rate": s["lr"]} for name in model.params}
-    losses, reaches = [], []
-    for _ in range(s["steps"]):
+    losses, long_losses, reaches, checked = [], [], [], []
+    for step in range(s["steps"]):
+        if step % s["eval_every"] == 0:
+            loss, ratio = model.run(*probe)  # the long recall task, no update
+            long_losses.append(loss)
+            reaches.append(ratio)
+            checked.append(step)
         x, y = make_batch(data, s["N"], s["T"], s["K"])
-        loss, ratio = model.train_step(x, y, configs, s["clip"])
-        losses.append(loss)
-        reaches.append(ratio)
+        losses.append(model.train_step(x, y, configs, s["clip"])[0])
+    final, _ = model.run(*probe)
     trained = model.hidden_grad_norms(*probe)
-    final = float(np.mean(losses[-max(1, s["steps"] // 20):]))
     return {"cell": label, "seed": seed, "final_loss": final,
             "chance_loss": float(np.log(s["K"])), "reach_init": float(init[0] / init[-1]),
             "reach_trained": float(trained[0] / trained[-1]),
-            "losses": losses, "reaches": reaches, "norms_init": init.tolist(),
+            "losses": losses, "long_losses": long_losses + [final],
+            "reaches": reaches + [float(trained[0] / trained[-1])],
+            "checked": checked + [s["steps"]], "norms_init": init.tolist(),
             "norms_trained": trained.tolist(), "cpu_seconds": time.process_time() - started}
 
 

@@ -59,3 +59,25 @@ def test_bptt_heatmap_command_writes_a_png(tmp_path):
     path = tmp_path / "heat.png"
     assert main(["bptt", "--heatmap", str(path), "--steps", "6"]) == 0
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_path):
+    import json
+
+    from minigraph.models.bptt_figures import plot, write_json
+    from minigraph.models.vanishing_gradient import CELLS, experiment
+
+    tiny = {"T": 4, "steps": 3, "N": 4, "H": 4}
+    results = experiment(seeds=(0, 1), settings=tiny, jobs=1)
+    write_json(results, tmp_path / "out.json", tiny)
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert document["settings"]["T"] == 4
+    runs = document["runs"]
+    assert [(r["cell"], r["seed"]) for r in runs] == [(c[0], s) for c in CELLS for s in (0, 1)]
+    for run, result in zip(runs, results):
+        assert run["chance_loss"] == pytest.approx(np.log(document["settings"]["K"]))
+        assert run["final_loss"] == pytest.approx(np.mean(result["losses"][-1:]))
+        assert run["reach_init"] == pytest.approx(result["norms_init"][0] /
+                                                  result["norms_init"][-1])
+    plot(results, tmp_path / "bptt.png", tiny)
+    assert (tmp_path / "bptt.png").read_bytes()[:4] == b"\x89PNG"
