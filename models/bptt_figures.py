@@ -11,6 +11,8 @@ import numpy as np
 from .vanishing_gradient import DEFAULTS
 
 COLOURS = {"rnn": "#c0392b", "lstm": "#2471a3", "lstm f-bias 0": "#8e44ad", "gru": "#229954"}
+NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM, forget bias 1", "lstm f-bias 0":
+         "LSTM, forget bias 0", "gru": "GRU, update bias 1"}
 
 
 def curves(results, key):
@@ -44,7 +46,8 @@ def plot(results, path, settings=None):
 
     s = {**DEFAULTS, **(settings or {})}
     seeds = sorted({r["seed"] for r in results})
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.6), dpi=100, layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 7.4), dpi=100)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.9, bottom=0.34, wspace=0.2)
     chance = results[0]["chance_loss"]
     steps = np.asarray(results[0]["checked"])
     for ax, key in ((left, "reaches"), (right, "long_losses")):
@@ -55,16 +58,16 @@ def plot(results, path, settings=None):
                 mid, low, high = table.mean(1) / chance, table.min(1) / chance, \
                     table.max(1) / chance
             finals = [r["final_loss"] / r["chance_loss"] for r in results if r["cell"] == cell]
-            label = cell if key == "reaches" else \
-                f"{cell}: final {min(finals):.2f} .. {max(finals):.2f} of chance"
-            ax.plot(steps, mid, color=COLOURS.get(cell), linewidth=1.8, label=label)
+            label = (f"{NAMES.get(cell, cell)}: final loss {min(finals):.3f} .. "
+                     f"{max(finals):.3f} of chance")
+            ax.plot(steps, mid, color=COLOURS.get(cell), linewidth=1.8,
+                    label=label if key == "reaches" else None)
             ax.fill_between(steps, low, high, color=COLOURS.get(cell), alpha=0.18, linewidth=0)
         ax.set_xlabel("training step (Adam)", fontsize=11)
         ax.grid(alpha=0.3, which="both")
     left.set_yscale("log")
     left.set_ylabel("|dL/dh_0| / |dL/dh_T-1|  (log scale)", fontsize=11)
     left.set_title("How much of the gradient reaches the first step", fontsize=12)
-    left.legend(fontsize=10, loc="lower left")
     right.axhline(1.0, color="#555", linestyle="--", linewidth=1)
     right.axhline(0.1, color="#555", linestyle=":", linewidth=1)
     right.text(steps[-1], 1.01, "chance (ln K)", fontsize=9.5, va="bottom", ha="right")
@@ -74,9 +77,11 @@ def plot(results, path, settings=None):
     right.set_ylim(0, max(1.15, top + 0.05))
     right.set_ylabel("loss on the long recall / chance loss", fontsize=11)
     right.set_title("Does it learn to recall the first symbol?", fontsize=12)
-    right.legend(fontsize=10, loc="lower left")
+    fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.255), ncol=2, fontsize=10.5,
+               frameon=False)
     fig.suptitle(f"Recall the symbol given at t = 0 after T = {s['T']} steps of distractors "
-                 f"({len(seeds)} seeds: line = mean, band = min .. max)", fontsize=13)
+                 f"({len(seeds)} seeds: line = mean, band = min .. max over seeds)",
+                 fontsize=13)
     caption = (
         f"Training batches: {s['N']} sequences whose marked symbol comes 1 .. {s['T']} steps "
         f"before the end (uniform); K = {s['K']} symbols, H = {s['H']}, {s['steps']} Adam "
@@ -88,16 +93,18 @@ def plot(results, path, settings=None):
         "z h) both start with bias 1, so each keeps sigmoid(1) = 0.73 of the old state per "
         "step (the GRU's usual bias 0 would keep 0.5, halving the direct path every step). "
         "'lstm f-bias 0' is the LSTM with forget bias 0.")
-    fig.supxlabel(textwrap.fill(caption, 165), fontsize=10, x=0.01, ha="left")
+    fig.text(0.01, 0.01, textwrap.fill(caption, 165), fontsize=10, va="bottom")
     fig.savefig(path)
     plt.close(fig)
 
 
 def write_json(results, path, settings=None):
     """Per cell and seed: final loss, chance loss and the gradient reach
-    |dL/dh_0| / |dL/dh_T-1| at initialisation and after training. Written atomically."""
+    |dL/dh_0| / |dL/dh_T-1| at initialisation and after training, and the curves of the
+    figure (the long-recall loss and reach at each checked step). Written atomically."""
     rows = [{key: r[key] for key in ("cell", "seed", "final_loss", "chance_loss",
-                                     "reach_init", "reach_trained", "cpu_seconds")}
+                                     "reach_init", "reach_trained", "cpu_seconds", "checked",
+                                     "long_losses", "reaches")}
             for r in results]
     document = {"settings": {**DEFAULTS, **(settings or {})}, "runs": rows}
     folder = os.path.dirname(os.path.abspath(path))

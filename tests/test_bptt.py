@@ -81,3 +81,16 @@ def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_p
                                                   result["norms_init"][-1])
     plot(results, tmp_path / "bptt.png", tiny)
     assert (tmp_path / "bptt.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
+    # `minigraph bptt` with 300 instead of 400 Adam steps, two seeds, rnn and lstm only;
+    # in two worker processes as the command runs it (one BLAS thread each)
+    from minigraph.models.vanishing_gradient import experiment
+
+    results = experiment(seeds=(0, 1), settings={"steps": 300}, cells=("rnn", "lstm"), jobs=2)
+    ratios = {(r["cell"], r["seed"]): r["final_loss"] / r["chance_loss"] for r in results}
+    assert all(ratios[("lstm", seed)] < 0.1 for seed in (0, 1)), ratios
+    assert all(ratios[("rnn", seed)] > 0.8 for seed in (0, 1)), ratios
+    reach = {(r["cell"], r["seed"]): r["reach_trained"] for r in results}
+    assert all(reach[("lstm", seed)] > 100 * reach[("rnn", seed)] for seed in (0, 1)), reach
