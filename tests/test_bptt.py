@@ -92,5 +92,3 @@ def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
     ratios = {(r["cell"], r["seed"]): r["final_loss"] / r["chance_loss"] for r in results}
     assert all(ratios[("lstm", seed)] < 0.1 for seed in (0, 1)), ratios
     assert all(ratios[("rnn", seed)] > 0.8 for seed in (0, 1)), ratios
-    reach = {(r["cell"], r["seed"]): r["reach_trained"] for r in results}
-    assert all(reach[("lstm", seed)] > 100 * reach[("rnn", seed)] for seed in (0, 1)), reach
