@@ -6,6 +6,8 @@ mkdir -p "$out"
 minigraph render --model captioning --cell lstm --steps 3 --out "$out/captioning_lstm_unrolled.svg"
 minigraph render --model char --cell rnn --steps 4 --grads --out "$out/char_rnn_gradients.svg"
 minigraph render --model char --cell lstm --steps 5 --view rolled --out "$out/char_lstm_rolled.svg"
-minigraph bptt --steps 60 --train-steps 300 --out "$out/bptt.png"
+minigraph bptt --seeds 5 --out "$out/bptt.png"       # the experiment over seeds, minutes
+minigraph bptt --heatmap "$out/bptt_heatmap.png"     # |dL_s/dh_t| per loss step
+minigraph stats --model char --cell lstm --steps 16 --memory-plot "$out/bptt_memory.png"
 dot -Tsvg docs/img/layers.dot -o "$out/layers.svg"   # the layers picture in design.md
 python docs/make_exercise_pictures.py "$out"

@@ -120,7 +120,8 @@ def run_stats(args):
     if args.memory_plot:
         points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.layers,
                                                           args.composed))
-        plot_memory(points, args.memory_plot, f"{args.model} {args.cell}: memory of BPTT")
+        plot_memory(points, args.memory_plot, f"{args.model} {args.cell} (batch 2, hidden 8): "
+                    "bytes BPTT keeps for backward")
         print(f"wrote {args.memory_plot}")
     return 0
 

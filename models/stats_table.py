@@ -107,7 +107,7 @@ def plot_memory(points, path, title):
     import matplotlib.pyplot as plt
 
     T, kept = np.array(points, dtype=np.float64).T
-    slope = (kept[-1] - kept[0]) / (T[-1] - T[0]) if len(T) > 1 else 0.0
+    slope = (kept[-1] - kept[-2]) / (T[-1] - T[-2]) if len(T) > 1 else 0.0
     fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=100, layout="constrained")
     ax.plot(T, kept / 1024, "o-", color="#2471a3")
     ax.set_xlabel("timesteps T", fontsize=11)

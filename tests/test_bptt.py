@@ -76,7 +76,9 @@ def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_p
     assert [(r["cell"], r["seed"]) for r in runs] == [(c[0], s) for c in CELLS for s in (0, 1)]
     for run, result in zip(runs, results):
         assert run["chance_loss"] == pytest.approx(np.log(document["settings"]["K"]))
-        assert run["final_loss"] == pytest.approx(np.mean(result["losses"][-1:]))
+        # the final loss is the long recall's after the last step, the curve's last point
+        assert run["final_loss"] == result["long_losses"][-1] == run["long_losses"][-1]
+        assert run["checked"][-1] == 3
         assert run["reach_init"] == pytest.approx(result["norms_init"][0] /
                                                   result["norms_init"][-1])
     plot(results, tmp_path / "bptt.png", tiny)
