@@ -5,19 +5,16 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from minigraph.analysis import op_flops, stats
+from minigraph.analysis import stats
 
 
 def _kind(node):
-    """What a node is: the op's category when the op declares one, else its class name;
-    leaves by kind (param, input, const)."""
-    if node.op is None:
-        return node.kind
-    return getattr(node.op, "category", None) or type(node.op).__name__
+    """What a node is: its op's class; leaves by kind (param, input, const)."""
+    return node.kind if node.op is None else type(node.op).__name__
 
 
 def _flops(node):
-    return op_flops(type(node.op).__name__, [i.shape for i in node.inputs], node.shape)
+    return int(node.op.flops(node))  # each op counts its own forward FLOPs
 
 
 def table_data(graph):
@@ -25,8 +22,10 @@ def table_data(graph):
     with their shapes, FLOPs per timestep, and the parameter use farthest from the loss."""
     result = stats(graph)
     kinds, kind_flops, step_flops = Counter(), Counter(), defaultdict(int)
+    categories = {}
     for node in graph.nodes:
         kinds[_kind(node)] += 1
+        categories[_kind(node)] = node.op.category if node.op is not None else "leaf"
         if node.op is not None:
             flops = _flops(node)
             kind_flops[_kind(node)] += flops
@@ -39,6 +38,7 @@ def table_data(graph):
                 farthest = {"param": name, "t": t, "ops": length}
     result.update({
         "nodes_by_kind": dict(kinds), "flops_by_kind": dict(kind_flops),
+        "category_of_kind": categories,
         "flops_by_step": dict(sorted(step_flops.items())),
         "param_shapes": {p.name: list(p.shape) for p in graph.params},
         "farthest_param_use": farthest,
@@ -64,14 +64,16 @@ def format_table(data, title=""):
     """The statistics of ``table_data`` as aligned text."""
     lines = [title] if title else []
     lines.append(f"{data['nodes']} nodes, {data['edges']} edges")
-    lines += ["", f"  {'kind':<22}{'nodes':>7}{'FLOPs':>12}"]
+    lines += ["", f"  {'op':<22}{'category':<14}{'nodes':>7}{'FLOPs':>12}"]
+    category = data["category_of_kind"]
     ops = sorted(((k, n) for k, n in data["nodes_by_kind"].items()
                   if k in data["flops_by_kind"]), key=lambda item: -data["flops_by_kind"][item[0]])
     leaves = [(k, n) for k, n in data["nodes_by_kind"].items() if k not in data["flops_by_kind"]]
     for kind, n in ops:
-        lines.append(f"  {kind:<22}{n:>7}{_count(data['flops_by_kind'][kind]):>12}")
+        lines.append(f"  {kind:<22}{category[kind]:<14}{n:>7}"
+                     f"{_count(data['flops_by_kind'][kind]):>12}")
     for kind, n in sorted(leaves):
-        lines.append(f"  {kind:<22}{n:>7}{'-':>12}")
+        lines.append(f"  {kind:<22}{'leaf':<14}{n:>7}{'-':>12}")
     shapes = data["param_shapes"]
     lines += ["", f"  {'parameter':<22}{'shape':>12}{'numbers':>10}"]
     for name, shape in shapes.items():
