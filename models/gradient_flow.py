@@ -88,50 +88,62 @@ def sweep(cells=("rnn", "lstm", "gru"), radii=(0.5, 1.0, 1.5), T=30, seed=0, cli
             for r in radii for cell in cells}
 
 
+def reach(grads):
+    """Each row divided by its diagonal: |dL_s/dh_t| / |dL_s/dh_s|, the share of the gradient
+    that L_s gives its own step which is still there t steps back (NaN where t > s)."""
+    return grads / np.diag(grads)[:, None]
+
+
 def plot_heatmaps(results, path, clip=5.0):
-    """One heatmap per (radius row, cell column) on a shared log colour scale, and a last
-    column with the global gradient norm before and after clipping."""
+    """One heatmap per (radius row, cell column) of ``reach``: log colour, diverging at 1
+    (blue: the gradient shrinks going back in time, red: it grows), one scale for all; and a
+    last column with the global gradient norm before and after clipping."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.ticker import FuncFormatter
 
     cells = list(dict.fromkeys(c for c, _ in results))
     radii = list(dict.fromkeys(r for _, r in results))
-    values = np.concatenate([r["grads"][np.isfinite(r["grads"])] for r in results.values()])
-    values = values[values > 0]
-    top = np.percentile(values, 99.5)
-    norm = LogNorm(vmin=max(values.min(), top * 1e-12), vmax=top)
+    decades = {key: np.log10(reach(r["grads"])) for key, r in results.items()}
+    finite = np.concatenate([d[np.isfinite(d)] for d in decades.values()])
+    # one colour scale for every panel, at least one decade each side of 1
+    low, high = min(-1.0, np.floor(finite.min())), max(1.0, np.ceil(finite.max()))
+    norm = TwoSlopeNorm(vmin=low, vcenter=0.0, vmax=high)
     fig, axes = plt.subplots(len(radii), len(cells) + 1, dpi=100, layout="constrained",
                              figsize=(3.9 * len(cells) + 4.2, 3.4 * len(radii) + 1.6),
                              gridspec_kw={"width_ratios": [1] * len(cells) + [1.1]})
-    cmap = plt.get_cmap("magma").with_extremes(bad="#dddddd")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#e6e6e6")
     image = None
     for row, radius in enumerate(radii):
         for col, cell in enumerate(cells):
             ax = axes[row, col]
-            grads = results[(cell, radius)]["grads"]
-            image = ax.imshow(np.ma.masked_invalid(grads), cmap=cmap, norm=norm,
-                              origin="upper", interpolation="nearest")
+            image = ax.imshow(np.ma.masked_invalid(decades[(cell, radius)]), cmap=cmap,
+                              norm=norm, origin="upper", interpolation="nearest")
             ax.set_title(f"{CELL_NAMES.get(cell, cell)}, radius {radius:g}", fontsize=11)
             ax.set_xlabel("state step t", fontsize=10)
             if col == 0:
                 ax.set_ylabel("loss step s", fontsize=10)
         _plot_norms(axes[row, -1], results, cells, radius, clip)
-    fig.colorbar(image, ax=axes[:, len(cells) - 1], shrink=0.9,
-                 label="|dL_s / dh_t|  (log scale)")
+    bar = fig.colorbar(image, ax=axes[:, len(cells) - 1], shrink=0.9,
+                       label="|dL_s/dh_t| / |dL_s/dh_s|   (blue: vanishing, red: exploding)")
+    step = 1 if high - low <= 8 else 2
+    bar.set_ticks(np.arange(np.ceil(low / step) * step, high + 0.5, step))
+    bar.formatter = FuncFormatter(lambda v, _: "1" if v == 0 else f"$10^{{{v:.0f}}}$")
+    bar.update_ticks()
     T = next(iter(results.values()))["grads"].shape[0]
-    fig.suptitle(f"Where each step's loss sends its gradient: |dL_s/dh_t| over {T} steps, "
-                 "one backward per loss step s", fontsize=13)
+    fig.suptitle(f"How much of each step's gradient reaches earlier steps, over {T} steps "
+                 "(one backward per loss step s)", fontsize=13)
     fig.supxlabel(
-        "Row s is one backward from L_s alone: the diagonal is the gradient L_s gives its "
-        "own step; leftwards is back in time (grey: t > s,\nwhere L_s does not depend on "
-        "h_t). Every square block of the recurrent weight Wh is scaled to the spectral "
-        "radius of its row; inputs are small, so tanh\nworks in its linear range. Radius "
-        "0.5: the colour fades within a few steps (vanishing). 1.5: the vanilla RNN's "
-        "gradient grows going back (exploding),\nwhile the LSTM's and GRU's gates "
-        "(forget and update biases 1) still damp it. Right: the global norm of all "
-        "parameter gradients of sum_s L_s,\nbefore and after clipping to "
+        "Row s is one backward from L_s alone, divided by the gradient L_s gives its own "
+        "step (the diagonal, white = 1); leftwards is back in time\n(grey: t > s, where "
+        "L_s does not depend on h_t). Every square block of the recurrent weight Wh is "
+        "scaled to the spectral radius of its row; inputs are\nsmall, so tanh works in its "
+        "linear range. Radius 0.5: blue within a few steps (vanishing). 1.5: the vanilla "
+        "RNN's gradient grows going back\n(red, exploding), while the LSTM's and GRU's "
+        "gates (forget and update biases 1) still damp it. Right: the global norm of all "
+        "parameter\ngradients of sum_s L_s, before and after clipping to "
         f"{clip:g} (dashed line).", fontsize=10, x=0.01, ha="left")
     fig.savefig(path)
     plt.close(fig)

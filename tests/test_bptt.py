@@ -94,3 +94,12 @@ def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
     ratios = {(r["cell"], r["seed"]): r["final_loss"] / r["chance_loss"] for r in results}
     assert all(ratios[("lstm", seed)] < 0.1 for seed in (0, 1)), ratios
     assert all(ratios[("rnn", seed)] > 0.8 for seed in (0, 1)), ratios
+
+
+def test_heatmap_reach_is_one_on_the_diagonal_and_fades_for_a_contracting_rnn():
+    from minigraph.models.gradient_flow import gradient_flow, reach
+
+    ratios = reach(gradient_flow("rnn", T=8, radius=0.5)["grads"])
+    assert np.allclose(np.diag(ratios), 1.0)
+    assert np.isnan(ratios[0, 1])  # L_0 does not depend on h_1
+    assert ratios[7, 0] < ratios[7, 3] < ratios[7, 6] < 1.0
