@@ -17,6 +17,9 @@ def add_commands(commands):
     render.add_argument("--layers", type=int, default=1, help="char model layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
+    render.add_argument("--loss", choices=["all", "last"], default="all",
+                        help="a loss at every step (all) or at the last step only (last: the "
+                        "vanishing gradient shows as colour fading right to left)")
     render.add_argument("--composed", action="store_true",
                         help="cells built from primitive ops instead of one fused node")
     render.add_argument("--no-labels", action="store_true")
@@ -69,9 +72,12 @@ def _at_least(low):
     return parse
 
 
-def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0):
+def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0,
+                  drawing=False, loss="all"):
     """A small model of the given kind with one minibatch run forward and backward, every
-    value and gradient kept. Returns the graph."""
+    value and gradient kept. Returns the graph: the training graph, or with ``drawing`` the
+    model's drawing mode (an output and a loss at every step, or only the last with
+    ``loss='last'``)."""
     rng = np.random.default_rng(seed)
     if model == "captioning":
         from .captioning_rnn import CaptioningRNN
@@ -79,12 +85,17 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
         net = CaptioningRNN({w: i for i, w in enumerate(words)}, input_dim=16, wordvec_dim=8,
                             hidden_dim=8, cell_type=cell, fused=not composed, seed=seed)
         captions = rng.integers(1, len(words), (2, steps + 1))
+        if drawing:
+            return net.drawing_graph(rng.standard_normal((2, 16)).astype(np.float32), captions,
+                                     loss=loss)
         net.loss(rng.standard_normal((2, 16)).astype(np.float32), captions, retain_graph=True)
         return net.build_graph(2, steps)
     from .char_rnn import CharRNN
     net = CharRNN(12, hidden_size=8, num_layers=layers, cell=cell, fused=not composed,
                   embed_size=6, seed=seed)
     ids = rng.integers(0, 12, (2, steps + 1))
+    if drawing:
+        return net.drawing_graph(ids[:, :-1], ids[:, 1:], loss=loss)
     net.loss(ids[:, :-1], ids[:, 1:], retain_graph=True)
     return net.build_graph(2, steps)
 
@@ -92,9 +103,10 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
 def run_render(args):
     from minigraph.draw import draw, write_step_page
 
-    graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
+    graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
+                          drawing=True, loss=args.loss)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
-             f"{args.steps} steps")
+             f"{args.steps} steps{', loss at the last step only' if args.loss == 'last' else ''}")
     options = {"view": args.view, "labels": not args.no_labels}
     started = time.monotonic()
     if args.html or args.out.endswith(".html"):

@@ -15,24 +15,29 @@ from minigraph.models.render_commands import example_graph
 from . import browser
 
 
-def test_unrolled_view_has_a_cluster_per_step_and_parameters_once():
-    graph = example_graph("captioning", "lstm", steps=4)
+def test_unrolled_view_has_a_column_per_step_and_parameters_once():
+    graph = example_graph("captioning", "lstm", steps=4, drawing=True)
     source = to_dot(graph).source
     for t in range(4):
-        assert f"subgraph cluster_t{t}" in source
+        assert f"<B>t = {t}</B>" in source
     wh = next(p for p in graph.params if p.name == "Wh")
-    assert source.count(f"\t{wh.id} [label=Wh") == 1
-    assert len(re.findall(rf"\b{wh.id} -> ", source)) == 4  # into every step that uses it
+    assert source.count(f"\t{wh.id} [label=<Wh") == 1
+    assert len(re.findall(rf"\b{wh.id} -> \d+ \[label", source)) == 4  # into every step
     assert 'label="(2, 8)"' in source  # shapes on edges
-    assert "rankdir=LR" in source and "cluster_legend" in source
+    assert "rankdir=BT" in source and not re.search(r"\bsize=", source)
 
 
-def test_rolled_and_window_views():
-    graph = example_graph("char", "rnn", steps=6)
+def test_rolled_view_is_one_step_and_a_loop_and_window_view_summarises():
+    graph = example_graph("char", "rnn", steps=6, drawing=True)
     rolled = to_dot(graph, view="rolled").source
-    assert "x 6" in rolled and "cluster_t1" not in rolled
+    assert "x 6" in rolled and "column5" in rolled and "column0" not in rolled
+    assert "steps ..." not in rolled and "h_in" not in rolled  # nothing of the other steps
+    steps = {n.tags["t"] for n in graph.nodes if "t" in n.tags}
+    drawn = {int(m) for m in re.findall(r"^\t(\d+) \[", rolled, re.M)}
+    assert {n.tags["t"] for n in graph.nodes if n.id in drawn and "t" in n.tags} == {5}
+    assert steps == set(range(6))
     window = to_dot(graph, view="window").source
-    assert "cluster_t0" in window and "cluster_t5" in window and "cluster_t3" not in window
+    assert "column0" in window and "column5" in window and "column3" not in window
     assert "... 3 steps ..." in window
 
 
@@ -45,9 +50,9 @@ def test_budget_falls_back_to_window_with_a_warning():
 
 
 def test_gradients_are_shown_with_fan_out_sums_and_warn_when_missing():
-    graph = example_graph("captioning", "lstm", steps=3)
+    graph = example_graph("captioning", "lstm", steps=3, drawing=True)
     source = to_dot(graph, grads=True).source
-    assert "|g|=" in source and "sum of 3 gradients" in source  # Wx is used by 3 steps
+    assert "|g| " in source and "sum of 3 gradients" in source  # Wx is used by 3 steps
     x = mg.input("x", value=np.ones(2))
     fresh = mg.Graph(mg.sum(mg.tanh(x)))
     fresh.forward()

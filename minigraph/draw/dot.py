@@ -1,14 +1,33 @@
-"""Walk a graph into graphviz DOT: unrolled (a cluster per timestep), rolled (one step with
-a loop edge 'x T') or window (chosen steps, the rest summarised)."""
+"""Walk a graph into graphviz DOT: unrolled (one column per timestep, time left to right),
+rolled (one step with a loop edge 'x T') or window (chosen steps, the rest summarised).
+Pure: reads the graph, renders nothing."""
 
 import warnings
 
 import graphviz
 import numpy as np
 
-from .style import STYLES, grad_colour, is_fused, legend_rows, text_colour
+from .layout import Layout
+from .legend import legend_label
+from .names import display
+from .style import (
+    CARRIED_COLOUR,
+    EDGE_COLOUR,
+    FONT,
+    NAME_SIZE,
+    PARAM_EDGE_COLOUR,
+    SLICE_OPS,
+    SMALL_SIZE,
+    VIEW_OPS,
+    GradScale,
+    kind_of,
+    node_attrs,
+    op_name,
+    op_text,
+    short_number,
+)
 
-NODE_BUDGET = 300
+NODE_BUDGET = 600
 
 
 def _shape_text(shape):
@@ -19,151 +38,256 @@ def _norm(array):
     return None if array is None else float(np.linalg.norm(np.asarray(array, np.float64)))
 
 
-def _kind(node, loss_ids):
-    if node.id in loss_ids:
-        return "loss"
-    if node.op is None:
-        return node.kind
-    return "fused" if is_fused(node.op) else "op"
+def _is_view(node):
+    """Drawn as an edge: a reshape, or a stack of a single value."""
+    name = op_name(node)
+    return name in VIEW_OPS or (name == "Stack" and len(node.inputs) == 1)
 
 
-def _label(node, labels, grads, users):
-    if not labels:
-        return ""
-    title = node.name if node.op is None else f"{node.op.label}\n{node.name}"
-    if grads:
-        value, grad = _norm(node.value), _norm(node.grad)
-        title += "\n|v|={}  |g|={}".format(
-            "-" if value is None else f"{value:.2g}", "-" if grad is None else f"{grad:.2g}")
-        if users > 1 and node.grad is not None:
-            title += f"\ng = sum of {users} gradients"  # fan-out: the engine added them
-    return title
+def _through_views(node):
+    while node.op is not None and _is_view(node):
+        node = node.inputs[0]
+    return node
 
 
 def _steps_shown(steps, view, window):
     if view == "unrolled":
-        return set(steps)
+        return list(steps)
     if view == "rolled":
-        return {steps[0]} if steps else set()
-    chosen = window or [steps[0], steps[1] if len(steps) > 1 else steps[0], steps[-1]]
-    return {steps[i] if i >= 0 else steps[i] for i in chosen if -len(steps) <= i < len(steps)}
+        return steps[-1:]
+    chosen = window or [0, 1 if len(steps) > 1 else 0, -1]
+    return sorted({steps[i] for i in chosen if -len(steps) <= i < len(steps)})
+
+
+def gradient_note(node, graph_users):
+    """'sum of N gradients' where N uses of the node each send one back; 'assembled from N
+    slices' where the uses read disjoint parts (the engine writes each into its place)."""
+    uses = [(u, op_name(u)) for u in graph_users.get(node.id, []) if u.grad is not None]
+    if len(uses) < 2:
+        return ""
+    slices = [u for u, name in uses if name in SLICE_OPS]
+    if len(slices) == len(uses) and _disjoint(slices):
+        return f"assembled from {len(slices)} slices"
+    return f"sum of {len(uses)} gradients"
+
+
+def _disjoint(slices):
+    spans = []
+    for u in slices:
+        if op_name(u) == "SelectStep":
+            spans.append(("step", u.op.t, u.op.t + 1))
+        else:
+            spans.append(("last", u.op.start, u.op.stop))
+    if len({kind for kind, _, _ in spans}) > 1:
+        return False
+    spans.sort(key=lambda s: s[1])
+    return all(a[2] <= b[1] for a, b in zip(spans, spans[1:]))
+
+
+def _small(text):
+    return f'<FONT POINT-SIZE="{SMALL_SIZE}">{text}</FONT>'
 
 
 def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend=True,
            budget=NODE_BUDGET, title=None):
-    """DOT for ``graph`` (a minigraph.Graph). Pure: reads the graph, renders nothing.
+    """DOT for ``graph`` (a minigraph.Graph).
 
-    view: 'unrolled', 'rolled' or 'window' (``window``: step indices to expand, default the
-    first two and the last). Above ``budget`` nodes an unrolled view warns and falls back to
-    the window view. ``grads``: label nodes with value and gradient norms and colour them by
-    log10 |grad| (run backward with retain_graph=True first).
+    view: 'unrolled' (every step, one column each, time left to right), 'rolled' (one step
+    and a loop edge 'x T') or 'window' (``window``: step indices to expand, default the
+    first two and the last; the others become one summary node). Above ``budget`` drawn
+    nodes an unrolled view warns and falls back to the window view. ``grads``: fill nodes
+    by the norm of their gradient on a log scale fitted to this graph (run backward with
+    retain_graph=True first); the border and shape keep saying the node's kind.
     """
-    nodes = graph.nodes
+    if view not in ("unrolled", "rolled", "window"):
+        raise ValueError(f"unknown view {view!r}: unrolled, rolled or window")
+    nodes = [n for n in graph.nodes if not _is_view(n)]
     steps = sorted({n.tags["t"] for n in nodes if "t" in n.tags})
     if view == "unrolled" and len(nodes) > budget and len(steps) > 3:
         warnings.warn(f"{len(nodes)} nodes is over the drawing budget of {budget}: drawing a "
                       "window of steps instead (view='window')", stacklevel=2)
         view = "window"
-    if view not in ("unrolled", "rolled", "window"):
-        raise ValueError(f"unknown view {view!r}: unrolled, rolled or window")
     if grads and all(n.grad is None for n in nodes):
         warnings.warn("no gradients to draw: run graph.backward(retain_graph=True) first",
                       stacklevel=2)
         grads = False
-    shown_steps = _steps_shown(steps, view, window)
-    hidden_steps = [t for t in steps if t not in shown_steps]
-    visible = [n for n in nodes if n.tags.get("t", steps[0] if steps else None) in shown_steps
-               or "t" not in n.tags]
-    # Parameters and other untimed leaves used only by hidden steps still show once.
-    loss_ids = {graph.outputs[0].id}
-    users = {}
-    for n in nodes:
+    shown = _steps_shown(steps, view, window)
+    hidden = [t for t in steps if t not in shown]
+    graph_users = {}
+    for n in graph.nodes:
         for child in n.inputs:
-            users[child.id] = users.get(child.id, 0) + 1
+            graph_users.setdefault(child.id, []).append(n)
+    inputs = {n.id: [_through_views(i) for i in n.inputs] for n in nodes}
+    drawn = _drawn(nodes, inputs, shown, view)
+    drawn_ids = {n.id for n in drawn}
+    inputs = {n.id: [i for i in inputs[n.id] if i.id in drawn_ids] for n in drawn}
+    layout = Layout(drawn, inputs, shown)
+    loss_ids = {graph.outputs[0].id}
+    kinds = {n.id: kind_of(n, loss_ids) for n in drawn}
+    scale = GradScale([_norm(n.grad) for n in drawn]) if grads else None
+    layers = {n.tags.get("layer") for n in drawn} - {None}
+
     dot = graphviz.Digraph(name=graph.name or "graph", graph_attr={
-        "rankdir": "LR", "fontname": "Helvetica", "label": title or graph.name or "",
-        "labelloc": "t", "nodesep": "0.25", "ranksep": "0.35"},
-        node_attr={"fontname": "Helvetica", "fontsize": "10"},
-        edge_attr={"fontname": "Helvetica", "fontsize": "8", "color": "#666666"})
-    clusters = {t: graphviz.Digraph(name=f"cluster_t{t}", graph_attr={
-        "label": f"t = {t}" if view != "rolled" else "one step (shared weights)",
-        "style": "rounded", "color": "#bbbbbb"}) for t in sorted(shown_steps)}
-    for node in visible:
-        attrs = dict(STYLES[_kind(node, loss_ids)])
-        if grads and node.grad is not None:
-            attrs["fillcolor"] = grad_colour(_norm(node.grad))
-            attrs["fontcolor"] = text_colour(attrs["fillcolor"])
-        target = clusters.get(node.tags.get("t")) if node.kind != "param" else None
-        (target or dot).node(str(node.id), _label(node, labels, grads, users.get(node.id, 0)),
-                             **attrs)
-    for cluster in clusters.values():
-        dot.subgraph(cluster)
-    visible_ids = {n.id for n in visible}
-    summary = None
-    if hidden_steps:
-        summary = "steps_hidden"
-        dot.node(summary, f"... {len(hidden_steps)} steps ...\n"
-                 f"(t = {hidden_steps[0]}..{hidden_steps[-1]})", shape="plaintext",
-                 fontsize="12")
-    drawn_edges = set()
-    for node in nodes:
-        for child in node.inputs:
-            source, target = child.id in visible_ids, node.id in visible_ids
-            if not (source or target):
-                continue
-            a = str(child.id) if source else summary
-            b = str(node.id) if target else summary
-            if a is None or b is None or a == b or (a, b) in drawn_edges:
-                continue
-            drawn_edges.add((a, b))
-            attrs = {"label": _shape_text(child.shape) if labels else ""}
-            if child.tags.get("role") == "carried":
-                attrs.update(style="dashed", color="#a33",
-                             label=(attrs["label"] + "\ncarried, detached").strip())
-            if grads and len(child.inputs) == 0 and child.kind == "param":
-                attrs["color"] = "#3b7d2b"
-            dot.edge(a, b, **attrs)
+        "rankdir": "BT", "fontname": FONT, "labelloc": "t", "nodesep": "0.22",
+        "ranksep": "0.45", "newrank": "true"},
+        node_attr={"fontname": FONT, "fontsize": str(NAME_SIZE), "margin": "0.08,0.04"},
+        edge_attr={"fontname": FONT, "fontsize": str(SMALL_SIZE), "color": EDGE_COLOUR,
+                   "arrowsize": "0.7"})
+    label = legend_label(title or graph.name or "", set(kinds.values()) if legend else set(),
+                         scale if legend else None)
+    if label:
+        dot.attr(label=label)
+    names = {}
+    for node in sorted(drawn, key=lambda n: n.id):
+        names[node.id] = display(node, names, layout.users, rolled=view == "rolled")
+        lines = [names[node.id]]
+        if labels:
+            detail = _detail(node, names[node.id], layers, view == "rolled")
+            if detail:
+                lines.append(_small(detail))
+            if grads and node.dtype.kind == "f":
+                norm = _norm(node.grad)
+                note = gradient_note(node, graph_users) if norm is not None else ""
+                text = "no gradient" if norm is None else f"|g| {short_number(norm)}"
+                lines.append(_small(text + (f"<BR/>{note}" if note else "")))
+        fill = scale.colour(_norm(node.grad)) if grads else None
+        dot.node(str(node.id), "<" + "<BR/>".join(lines) + ">", **node_attrs(kinds[node.id], fill))
+
+    _add_rows(dot, layout, kinds, view, steps)
+    summary = _add_summary(dot, layout, hidden) if hidden and view == "window" else None
+    _add_edges(dot, graph, drawn, drawn_ids, layout, labels, summary)
     if view == "rolled" and len(steps) > 1:
-        _add_loop(dot, graph, shown_steps, len(steps))
-    if legend:
-        _add_legend(dot, grads)
-    dot.graph_attr["size"] = _size(len(visible))
+        _add_loop(dot, layout, graph, steps)
     return dot
 
 
-def _add_loop(dot, graph, shown_steps, T):
-    """Edge from the step's hidden state back into the step, labelled 'x T'."""
-    (t,) = shown_steps
-    in_step = [n for n in graph.nodes if n.tags.get("t") == t and n.op is not None]
-    users = {child.id for n in graph.nodes if n.tags.get("t") == t + 1 for child in n.inputs}
-    carried = [n for n in in_step if n.id in users] or in_step[-1:]
-    first = next((n for n in in_step if is_fused(n.op)), in_step[0])
-    for node in carried:
-        dot.edge(str(node.id), str(first.id), label=f"x {T}", color="#a33", penwidth="2",
-                 constraint="false")
+def _drawn(nodes, inputs, shown, view):
+    """Nodes of the steps shown and the untimed nodes linked to them (in the rolled view,
+    only those: nothing else of the unrolled steps)."""
+    timed = [n for n in nodes if n.tags.get("t") in shown]
+    untimed = [n for n in nodes if "t" not in n.tags]
+    if view != "rolled":
+        return timed + untimed
+    keep = {n.id for n in timed}
+    users = {}
+    for n in nodes:
+        for i in inputs[n.id]:
+            users.setdefault(i.id, []).append(n)
+    changed = True
+    while changed:
+        changed = False
+        for n in untimed:
+            if n.id in keep:
+                continue
+            near = [i.id for i in inputs[n.id]] + [u.id for u in users.get(n.id, [])]
+            if any(i in keep for i in near):
+                keep.add(n.id)
+                changed = True
+    return [n for n in nodes if n.id in keep]
 
 
-def _add_legend(dot, grads):
-    legend = graphviz.Digraph(name="cluster_legend", graph_attr={
-        "label": "legend", "style": "rounded", "color": "#dddddd", "fontsize": "10"})
-    previous = None
-    for i, row in enumerate(legend_rows(grads)):
-        name = f"legend{i}"
-        if row[0] is None:
-            legend.node(name, row[1], shape="box", style="filled", fillcolor=row[2],
-                        fontcolor=text_colour(row[2]), fontsize="8")
-        else:
-            legend.node(name, row[1], fontsize="8", **STYLES[row[0]])
-        if previous:
-            legend.edge(previous, name, style="invis")
-        previous = name
-    dot.subgraph(legend)
+def _detail(node, name, layers, rolled=False):
+    """The second line: what the op does (unless the name already says it), the layer."""
+    parts = []
+    if rolled and op_name(node) == "SelectStep":
+        node = None
+    if node is None:
+        return ""
+    if node.kind == "param":
+        parts.append(_shape_text(node.shape))
+    elif node.dtype.kind != "f":
+        return ""
+    if node.op is not None and not (op_name(node) == "SliceLast" and "t" in node.tags):
+        text = node.op.label if op_name(node) in SLICE_OPS else op_text(node)
+        if text != name and name.split("<")[0] != text:
+            parts.append(text)
+    if len(layers) > 1 and node.tags.get("layer") is not None:
+        parts.append(f"layer {node.tags['layer']}")
+    return ", ".join(parts)
 
 
-def _size(count):
-    """Graphviz page size in inches, growing with the node count (capped)."""
-    width = min(60, 6 + count * 0.35)
-    return f"{width:.0f},{min(30, 4 + count * 0.08):.0f}"
+def _add_rows(dot, layout, kinds, view, steps):
+    """Rank groups chained left to right, and a header over each column."""
+    rows = layout.rows()
+    top = max(rows) + 1 if rows else 0
+    headers = []
+    for t in layout.columns:
+        name = f"column{t}"
+        text = (f"one step, t = {steps[0]}..{steps[-1]}" if view == "rolled" else f"t = {t}")
+        dot.node(name, f"<<B>{text}</B>>", shape="plaintext", style="", fontsize="15")
+        headers.append(name)
+        below = layout.top_of_column(t)
+        if below is not None:
+            dot.edge(str(below.id), name, style="invis", weight="8")
+    rows[top] = headers + [str(n.id) for n in layout.right]
+    if layout.params and rows:  # one row of parameters under the lowest row of the steps
+        dot.body.append("\t{rank=same; " + "; ".join(f'"{n.id}"' for n in layout.params)
+                        + "}\n")
+        lowest = rows[min(rows)][0]
+        for n in layout.params:
+            dot.edge(str(n.id), lowest, style="invis", weight="0")
+    for depth in sorted(rows):
+        row = rows[depth]
+        dot.body.append("\t{rank=same; " + "; ".join(f'"{r}"' for r in row) + "}\n")
+        for a, b in zip(row, row[1:]):
+            dot.edge(a, b, style="invis")
+
+
+def _add_summary(dot, layout, hidden):
+    dot.node("steps_hidden", f"... {len(hidden)} steps ...\n(t = {hidden[0]}..{hidden[-1]})",
+             shape="plaintext", fontsize=str(NAME_SIZE))
+    return "steps_hidden"
+
+
+def _add_edges(dot, graph, drawn, drawn_ids, layout, labels, summary):
+    drawn_edges = set()
+    for node in graph.nodes:
+        if _is_view(node):
+            continue
+        for child in node.inputs:
+            source = _through_views(child)
+            a = str(source.id) if source.id in drawn_ids else summary
+            b = str(node.id) if node.id in drawn_ids else summary
+            if a is None or b is None or a == b or (a, b) in drawn_edges:
+                continue
+            drawn_edges.add((a, b))
+            plain = source.kind == "param" or source.dtype.kind != "f"
+            attrs = {"label": _shape_text(child.shape) if labels and not plain else ""}
+            if source.kind == "param":
+                attrs["color"] = PARAM_EDGE_COLOUR
+            same_step = "t" in source.tags and source.tags.get("t") == node.tags.get("t")
+            attrs["weight"] = "8" if same_step else "1"
+            if a == summary or b == summary or (
+                    source.id in drawn_ids and node.id in drawn_ids
+                    and layout.cross_step(source, node)):
+                attrs["constraint"] = "false"
+                attrs["penwidth"] = "1.6"
+            if source.tags.get("role") == "carried":
+                attrs.update(style="dashed", color=CARRIED_COLOUR,
+                             label=(attrs["label"] + "\ncarried, detached").strip())
+            if a != summary and b != summary and layout.same_row(source, node):
+                attrs["xlabel"] = attrs.pop("label")  # dot cannot route labelled flat edges
+            dot.edge(a, b, **attrs)
+
+
+def _add_loop(dot, layout, graph, steps):
+    """Edges from the shown step's state back into the step, labelled 'x T'."""
+    (t,) = layout.columns
+    if t - 1 not in steps:
+        return
+    previous = sorted((n for n in graph.nodes if n.tags.get("t") == t - 1 and not _is_view(n)),
+                      key=lambda n: n.id)
+    mine = layout.by_step[t]
+    for user in mine:
+        for child in user.inputs:
+            child = _through_views(child)
+            if child.tags.get("t") != t - 1:
+                continue
+            index = next(i for i, n in enumerate(previous) if n.id == child.id)
+            if index < len(mine):
+                dot.edge(str(mine[index].id), str(user.id), label=f"x {len(steps)}",
+                         color=CARRIED_COLOUR, fontcolor=CARRIED_COLOUR, penwidth="2",
+                         constraint="false")
 
 
 def draw(graph, **options):
