@@ -128,13 +128,13 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
     layers = {n.tags.get("layer") for n in drawn} - {None}
 
     dot = graphviz.Digraph(name=graph.name or "graph", graph_attr={
-        "rankdir": "BT", "fontname": FONT, "labelloc": "t", "nodesep": "0.22",
+        "rankdir": "BT", "fontname": FONT, "labelloc": "t", "nodesep": "0.16",
         "ranksep": "0.45", "newrank": "true"},
         node_attr={"fontname": FONT, "fontsize": str(NAME_SIZE), "margin": "0.08,0.04"},
         edge_attr={"fontname": FONT, "fontsize": str(SMALL_SIZE), "color": EDGE_COLOUR,
                    "arrowsize": "0.7"})
     label = legend_label(title or graph.name or "", set(kinds.values()) if legend else set(),
-                         scale if legend else None)
+                         scale if legend else None, recurrent=bool(steps))
     if label:
         dot.attr(label=label)
     names = {}
@@ -219,7 +219,8 @@ def _add_rows(dot, layout, kinds, view, steps):
         below = layout.top_of_column(t)
         if below is not None:
             dot.edge(str(below.id), name, style="invis", weight="8")
-    rows[top] = headers + [str(n.id) for n in layout.right]
+    if headers:
+        rows[top] = headers + [str(n.id) for n in layout.right]
     if layout.params and rows:  # one row of parameters under the lowest row of the steps
         dot.body.append("\t{rank=same; " + "; ".join(f'"{n.id}"' for n in layout.params)
                         + "}\n")
@@ -228,6 +229,8 @@ def _add_rows(dot, layout, kinds, view, steps):
             dot.edge(str(n.id), lowest, style="invis", weight="0")
     for depth in sorted(rows):
         row = rows[depth]
+        if not row:
+            continue
         dot.body.append("\t{rank=same; " + "; ".join(f'"{r}"' for r in row) + "}\n")
         for a, b in zip(row, row[1:]):
             dot.edge(a, b, style="invis")

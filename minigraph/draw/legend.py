@@ -12,13 +12,14 @@ def _cell(text, fill="#ffffff", border="#ffffff", width=None):
             f'<FONT POINT-SIZE="{SMALL_SIZE}">{text}</FONT></TD>')
 
 
-def legend_label(title, kinds, scale=None):
+def legend_label(title, kinds, scale=None, recurrent=True):
     """HTML for the graph label: the title, one swatch per node kind drawn, and (``scale``,
     a GradScale) the gradient colour bar with its end values, 'zero' and 'no gradient'."""
     rows = []
     if title:
         rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{html.escape(title)}</B></FONT></TD></TR>')
-    swatches = "".join(_cell(html.escape(KIND_TEXT[k]), "#ffffff" if scale else KINDS[k][2],
+    texts = {**KIND_TEXT, **({} if recurrent else {"param": "parameter"})}
+    swatches = "".join(_cell(html.escape(texts[k]), "#ffffff" if scale else KINDS[k][2],
                              KINDS[k][1]) for k in KINDS if k in kinds)
     if swatches:
         note = "border = kind" if scale else "kinds"

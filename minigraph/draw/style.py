@@ -18,7 +18,7 @@ KINDS = {
     "const": ("box", "#888888", "#f1f1f1", "dashed"),
     "op": ("ellipse", "#555555", "#ffffff", ""),
     "cell": ("box3d", "#a07800", "#fff1cc", ""),
-    "loss": ("doubleoctagon", "#aa3333", "#f9d5d3", ""),
+    "loss": ("octagon", "#aa3333", "#f9d5d3", ""),
 }
 KIND_TEXT = {"param": "parameter (shared by all steps)", "input": "fed input",
              "const": "constant", "op": "op output", "cell": "cell step (fused)",
