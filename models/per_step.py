@@ -78,7 +78,7 @@ def char_graph(model, N, T, loss="all"):
     p = model.param_nodes()
     H = model.hidden_size
     ids = mg.input("x", (N, T), np.int64)
-    targets = mg.input("y", (N, T), np.int64)
+    targets = mg.input("targets", (N, T), np.int64)  # fed as "y" (CharRNN.drawing_graph)
     mask = mg.constant(np.ones((N, 1), bool), name="mask")  # every position counts
     inputs = select_steps(mg.embedding(ids, p["W_embed"], name="embed"))
     finals = []

@@ -21,7 +21,7 @@ def test_unrolled_view_has_a_column_per_step_and_parameters_once():
     for t in range(4):
         assert f"<B>t = {t}</B>" in source
     wh = next(p for p in graph.params if p.name == "Wh")
-    assert source.count(f"\t{wh.id} [label=<Wh") == 1
+    assert source.count(f"\t{wh.id} [label=<<TABLE") == 1 and "<TD>Wh</TD>" in source
     assert len(re.findall(rf"\b{wh.id} -> \d+ \[label", source)) == 4  # into every step
     assert 'label="(2, 8)"' in source  # shapes on edges
     assert "rankdir=BT" in source and not re.search(r"\bsize=", source)

@@ -39,9 +39,11 @@ def _norm(array):
 
 
 def _is_view(node):
-    """Drawn as an edge: a reshape, or a stack of a single value."""
+    """Drawn as an edge: a reshape, a stack of a single value, or a slice of integer or
+    boolean data (the targets of one step), which no gradient ever flows through."""
     name = op_name(node)
-    return name in VIEW_OPS or (name == "Stack" and len(node.inputs) == 1)
+    return (name in VIEW_OPS or (name == "Stack" and len(node.inputs) == 1)
+            or (name in SLICE_OPS and node.dtype.kind != "f"))
 
 
 def _through_views(node):
@@ -82,6 +84,13 @@ def _disjoint(slices):
         return False
     spans.sort(key=lambda s: s[1])
     return all(a[2] <= b[1] for a, b in zip(spans, spans[1:]))
+
+
+def _table(lines):
+    """An HTML label with one table row per line: unlike <BR/>, rows leave room for a
+    subscript in both renderers."""
+    rows = "".join(f"<TR><TD>{line}</TD></TR>" for line in lines)
+    return f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="1">{rows}</TABLE>>'
 
 
 def _small(text):
@@ -149,9 +158,9 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
                 norm = _norm(node.grad)
                 note = gradient_note(node, graph_users) if norm is not None else ""
                 text = "no gradient" if norm is None else f"|g| {short_number(norm)}"
-                lines.append(_small(text + (f"<BR/>{note}" if note else "")))
+                lines += [_small(text)] + ([_small(note)] if note else [])
         fill = scale.colour(_norm(node.grad)) if grads else None
-        dot.node(str(node.id), "<" + "<BR/>".join(lines) + ">", **node_attrs(kinds[node.id], fill))
+        dot.node(str(node.id), _table(lines), **node_attrs(kinds[node.id], fill))
 
     _add_rows(dot, layout, kinds, view, steps)
     summary = _add_summary(dot, layout, hidden) if hidden and view == "window" else None
@@ -219,14 +228,20 @@ def _add_rows(dot, layout, kinds, view, steps):
         below = layout.top_of_column(t)
         if below is not None:
             dot.edge(str(below.id), name, style="invis", weight="8")
-    if headers:
-        rows[top] = headers + [str(n.id) for n in layout.right]
-    if layout.params and rows:  # one row of parameters under the lowest row of the steps
-        dot.body.append("\t{rank=same; " + "; ".join(f'"{n.id}"' for n in layout.params)
-                        + "}\n")
-        lowest = rows[min(rows)][0]
-        for n in layout.params:
-            dot.edge(str(n.id), lowest, style="invis", weight="0")
+    if headers:  # data only the losses read (targets, masks) opens the header row
+        rows[top] = ([str(n.id) for n in layout.targets] + headers
+                     + [str(n.id) for n in layout.right])
+    if layout.params and rows:  # parameters and whole sequences under the steps
+        params = [str(n.id) for n in layout.params]
+        half = (len(params) + 1) // 2 if len(params) > 4 else len(params)
+        above = rows[min(rows)][0]
+        for block in (params[:half], params[half:]):  # two rows when there are many
+            if not block:
+                continue
+            dot.body.append("\t{rank=same; " + "; ".join(f'"{i}"' for i in block) + "}\n")
+            for i in block:
+                dot.edge(i, above, style="invis", weight="0")
+            above = block[0]
     for depth in sorted(rows):
         row = rows[depth]
         if not row:
@@ -259,15 +274,24 @@ def _add_edges(dot, graph, drawn, drawn_ids, layout, labels, summary):
             if source.kind == "param":
                 attrs["color"] = PARAM_EDGE_COLOUR
             same_step = "t" in source.tags and source.tags.get("t") == node.tags.get("t")
-            attrs["weight"] = "8" if same_step else "1"
-            if a == summary or b == summary or (
-                    source.id in drawn_ids and node.id in drawn_ids
-                    and layout.cross_step(source, node)):
-                attrs["constraint"] = "false"
-                attrs["penwidth"] = "1.6"
+            # in-column edges keep columns straight; the fan-out of shared nodes pulls nothing
+            attrs["weight"] = "8" if same_step else "0" if source in layout.params else "1"
             if source.tags.get("role") == "carried":
                 attrs.update(style="dashed", color=CARRIED_COLOUR,
                              label=(attrs["label"] + "\ncarried, detached").strip())
+            if a == summary or b == summary:
+                attrs.update(constraint="false", penwidth="1.6")
+            elif layout.cross_step(source, node):
+                attrs["penwidth"] = "1.6"
+                ports = {} if source in layout.targets else {"tailport": "e", "headport": "w"}
+                if layout.row(source) > layout.row(node):
+                    # down a row (h_{t-1} into the next cell): drawn as an upward edge with the
+                    # arrow turned round, which both renderers route cleanly
+                    attrs.update(dir="back", **({"tailport": "w", "headport": "e"}
+                                                if ports else {}))
+                    a, b = b, a
+                else:
+                    attrs.update(constraint="false", **ports)
             if a != summary and b != summary and layout.same_row(source, node):
                 attrs["xlabel"] = attrs.pop("label")  # dot cannot route labelled flat edges
             dot.edge(a, b, **attrs)

@@ -89,7 +89,10 @@ class Layout:
                  and any(i.id in self.step_of for i in self.inputs[n.id])]
         params = [n for n in self.drawn if n.id not in self.step_of and n.id not in self.initial
                   and n not in right and any(u.id in self.step_of for u in self.users[n.id])]
-        return params, right
+        top = max(self.depth.values(), default=0)
+        self.targets = [n for n in params if n.dtype.kind != "f" and all(
+            self.depth.get(u.id) == top for u in self.users[n.id])]
+        return [n for n in params if n not in self.targets], right
 
     def rows(self):
         """{row depth: [node ids, left to right]}: initial states first, then the steps in
@@ -104,6 +107,12 @@ class Layout:
                 rows.setdefault(self.depth[n.id], []).append(str(n.id))
         return rows
 
+    def row(self, node):
+        """The row of a node placed in a row (data read only by the losses: above all)."""
+        if node in self.targets:
+            return float("inf")
+        return getattr(self, "row_of", {}).get(node.id, float("-inf"))
+
     def same_row(self, source, target):
         """True for an edge drawn flat along one row (its label must be an xlabel)."""
         rows = getattr(self, "row_of", {})
@@ -117,4 +126,5 @@ class Layout:
         """True for an edge that must not pull rows apart: between steps, or from an
         initial state down into the first step."""
         a, b = self.step_of.get(source.id), self.step_of.get(target.id)
-        return (a is not None and b is not None and a != b) or source.id in self.initial
+        return ((a is not None and b is not None and a != b) or source.id in self.initial
+                or source in self.targets)

@@ -19,19 +19,19 @@ def legend_label(title, kinds, scale=None, recurrent=True):
     if title:
         rows.append(f'<TR><TD><FONT POINT-SIZE="16"><B>{html.escape(title)}</B></FONT></TD></TR>')
     texts = {**KIND_TEXT, **({} if recurrent else {"param": "parameter"})}
-    swatches = "".join(_cell(html.escape(texts[k]), "#ffffff" if scale else KINDS[k][2],
-                             KINDS[k][1]) for k in KINDS if k in kinds)
-    if swatches:
-        note = "border = kind" if scale else "kinds"
-        rows.append(f'<TR><TD><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>'
-                    f'{_cell(note)}{swatches}</TR></TABLE></TD></TR>')
+    cells = [_cell(html.escape(texts[k]), "#ffffff" if scale else KINDS[k][2], KINDS[k][1])
+             for k in KINDS if k in kinds]
+    if scale is not None and cells:
+        rows.append(f'<TR>{_cell("border and shape: the kind of node")}</TR>')
+    for start in range(0, len(cells), 3):  # three kinds to a row keeps the legend narrow
+        rows.append('<TR><TD><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>'
+                    + "".join(cells[start:start + 3]) + "</TR></TABLE></TD></TR>")
     if scale is not None:
-        ticks = scale.ticks()
-        bar = "".join(f'<TD BGCOLOR="{c}" WIDTH="26" BORDER="0"> </TD>' for c, _ in ticks)
+        bar = "".join(f'<TD BGCOLOR="{c}" WIDTH="18" BORDER="0"> </TD>' for c, _ in scale.ticks())
         low, high = 10 ** scale.low, 10 ** scale.high
+        rows.append(f'<TR>{_cell("fill: |gradient|, on a log scale fitted to this graph")}</TR>')
         rows.append(
             '<TR><TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="3"><TR>'
-            f'{_cell("fill = |gradient|, log scale:")}'
             f'{_cell(short_number(low) + " or less")}{bar}'
             f'{_cell(short_number(high) + " or more")}'
             f'<TD WIDTH="12" BORDER="0"> </TD>{_cell("0", ZERO_FILL, "#888888", 30)}'
