@@ -17,6 +17,7 @@ import numpy as np
 
 import minigraph as mg
 
+from . import per_step
 from .decoding import beam_search, pick_next_word
 from .model import Model
 
@@ -100,6 +101,17 @@ class CaptioningRNN(Model):
         ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(features, captions)
         return self._forward_backward(graph, feed, retain_graph)
+
+    def drawing_graph(self, features, captions, loss="all"):
+        """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cell,
+        h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
+        only), run forward and backward with every value and gradient kept."""
+        _, feed = self._feed(features, captions)
+        N, T = feed["captions_out"].shape
+        graph = self.cached(("drawing", N, T, loss),
+                            lambda: per_step.captioning_graph(self, N, T, loss))
+        self._forward_backward(graph, feed, retain_graph=True)
+        return graph
 
     def evaluate(self, features, captions):
         """The loss alone, with nothing kept for backward."""

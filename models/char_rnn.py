@@ -26,6 +26,7 @@ import numpy as np
 
 import minigraph as mg
 
+from . import per_step
 from .decoding import pick_next_word
 from .model import Model
 
@@ -155,6 +156,18 @@ class CharRNN(Model):
         graph.train()
         loss, grads = self._forward_backward(graph, feed, retain_graph)
         return loss, grads, self._final_state(graph)
+
+    def drawing_graph(self, x, y, state=None, loss="all"):
+        """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
+        h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
+        only), run forward and backward with every value and gradient kept."""
+        _, feed = self._feed(x, y, state)
+        feed["targets"] = feed.pop("y")  # y_t names the outputs in a drawing
+        N, T = feed["x"].shape
+        graph = self.cached(("drawing", N, T, loss), lambda: per_step.char_graph(self, N, T, loss))
+        graph.train()
+        self._forward_backward(graph, feed, retain_graph=True)
+        return graph
 
     def evaluate(self, x, y, state=None):
         """(loss, final state) in eval mode (no dropout), with nothing kept for backward;

@@ -75,7 +75,8 @@ def char_graph(model, N, T, loss="all"):
     same inputs, feeds, parameters and outputs as its training graph, built step by step.
     With dropout, each step draws its own masks (so only dropout 0 or eval mode gives the
     training graph's numbers)."""
-    p = model.param_nodes()
+    check_loss_choice(loss)
+    p = model.parameters()
     H = model.hidden_size
     ids = mg.input("x", (N, T), np.int64)
     targets = mg.input("targets", (N, T), np.int64)  # fed as "y" (CharRNN.drawing_graph)
@@ -100,6 +101,24 @@ def char_graph(model, N, T, loss="all"):
                         loss=loss)
     return mg.Graph([total, *finals], name=f"char-{model.cell} L={model.num_layers} N={N} "
                     f"T={T} (drawing)")
+
+
+def captioning_graph(model, N, T, loss="all"):
+    """The drawing-mode graph of a CaptioningRNN (models/captioning_rnn.py) for N captions of
+    T + 1 tokens: the same inputs, feeds and parameters as its training graph."""
+    check_loss_choice(loss)
+    p = model.parameters()
+    features = mg.input("features", (N, p["W_proj"].shape[0]), model.dtype,
+                        requires_grad=False)
+    words_in = mg.input("captions_in", (N, T), np.int64)
+    words_out = mg.input("captions_out", (N, T), np.int64)
+    mask = mg.input("mask", (N, T), np.bool_)
+    h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
+    x = mg.embedding(words_in, p["W_embed"], name="x")
+    hs, _, _ = unroll_steps(model.cell_type, select_steps(x), h0, None, p["Wx"], p["Wh"],
+                            p["b"], fused=model.fused)
+    total = step_losses(hs, p["W_vocab"], p["b_vocab"], words_out, mask, loss=loss)
+    return mg.Graph(total, name=f"captioning-{model.cell_type} N={N} T={T} (drawing)")
 
 
 def _drop_steps(steps, model, name):

@@ -167,7 +167,7 @@ def test_drawing_mode_computes_the_training_loss_and_gradients(cell, fused):
     # equal up to the rounding of another summation order (a few ulp of the loss)
     assert graph.outputs[0].value == pytest.approx(loss, rel=1e-14, abs=0)
     for name, grad in grads.items():
-        np.testing.assert_allclose(net.params[name] * 0 + net._nodes[name].grad, grad,
+        np.testing.assert_allclose(net.parameters()[name].grad, grad,
                                    rtol=1e-12, atol=1e-15)
     char = CharRNN(6, hidden_size=3, num_layers=2, cell=cell, fused=fused, embed_size=4,
                    dtype=np.float64, seed=1)
@@ -177,4 +177,4 @@ def test_drawing_mode_computes_the_training_loss_and_gradients(cell, fused):
     graph = char.drawing_graph(ids[:, :-1], ids[:, 1:], state=state)
     assert graph.outputs[0].value == pytest.approx(loss, rel=1e-14, abs=0)
     for name, grad in grads.items():
-        np.testing.assert_allclose(char._nodes[name].grad, grad, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(char.parameters()[name].grad, grad, rtol=1e-12, atol=1e-15)

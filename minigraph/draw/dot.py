@@ -151,7 +151,8 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
         names[node.id] = display(node, names, layout.users, rolled=view == "rolled")
         lines = [names[node.id]]
         if labels:
-            detail = _detail(node, names[node.id], layers, view == "rolled")
+            detail = _detail(node, names[node.id], layers, layout.users[node.id],
+                             view == "rolled")
             if detail:
                 lines.append(_small(detail))
             if grads and node.dtype.kind == "f":
@@ -195,23 +196,24 @@ def _drawn(nodes, inputs, shown, view):
     return [n for n in nodes if n.id in keep]
 
 
-def _detail(node, name, layers, rolled=False):
+def _detail(node, name, layers, users, rolled=False):
     """The second line: what the op does (unless the name already says it), the layer."""
     parts = []
-    if rolled and op_name(node) == "SelectStep":
-        node = None
-    if node is None:
+    if (rolled and op_name(node) == "SelectStep") or (
+            node.kind != "param" and node.dtype.kind != "f"):
         return ""
-    if node.kind == "param":
-        parts.append(_shape_text(node.shape))
-    elif node.dtype.kind != "f":
-        return ""
+    shape_inside = node.kind == "param" or (node.op is not None and "t" not in node.tags
+                                            and any("t" in u.tags for u in users))
     if node.op is not None and not (op_name(node) == "SliceLast" and "t" in node.tags):
         text = node.op.label if op_name(node) in SLICE_OPS else op_text(node)
         if text != name and name.split("<")[0] != text:
             parts.append(text)
+    if node.tags.get("role") == "carried":
+        parts.append("carried, detached")
     if len(layers) > 1 and node.tags.get("layer") is not None:
         parts.append(f"layer {node.tags['layer']}")
+    if shape_inside:
+        parts.append(_shape_text(node.shape))
     return ", ".join(parts)
 
 
@@ -231,17 +233,13 @@ def _add_rows(dot, layout, kinds, view, steps):
     if headers:  # data only the losses read (targets, masks) opens the header row
         rows[top] = ([str(n.id) for n in layout.targets] + headers
                      + [str(n.id) for n in layout.right])
-    if layout.params and rows:  # parameters and whole sequences under the steps
-        params = [str(n.id) for n in layout.params]
-        half = (len(params) + 1) // 2 if len(params) > 4 else len(params)
-        above = rows[min(rows)][0]
-        for block in (params[:half], params[half:]):  # two rows when there are many
-            if not block:
-                continue
-            dot.body.append("\t{rank=same; " + "; ".join(f'"{i}"' for i in block) + "}\n")
+    above = rows[min(rows)][0] if rows else None
+    for block in layout.block:  # the input side, in rows under the steps
+        dot.body.append("\t{rank=same; " + "; ".join(f'"{i}"' for i in block) + "}\n")
+        if above is not None:
             for i in block:
-                dot.edge(i, above, style="invis", weight="0")
-            above = block[0]
+                dot.edge(str(i), above, style="invis", weight="0")
+        above = str(block[0])
     for depth in sorted(rows):
         row = rows[depth]
         if not row:
@@ -269,16 +267,17 @@ def _add_edges(dot, graph, drawn, drawn_ids, layout, labels, summary):
             if a is None or b is None or a == b or (a, b) in drawn_edges:
                 continue
             drawn_edges.add((a, b))
-            plain = source.kind == "param" or source.dtype.kind != "f"
+            # a node that feeds every step says its shape once, inside it
+            plain = (source.kind == "param" or source.dtype.kind != "f"
+                     or (layout.in_block(source) and "t" in node.tags))
             attrs = {"label": _shape_text(child.shape) if labels and not plain else ""}
             if source.kind == "param":
                 attrs["color"] = PARAM_EDGE_COLOUR
             same_step = "t" in source.tags and source.tags.get("t") == node.tags.get("t")
             # in-column edges keep columns straight; the fan-out of shared nodes pulls nothing
-            attrs["weight"] = "8" if same_step else "0" if source in layout.params else "1"
-            if source.tags.get("role") == "carried":
-                attrs.update(style="dashed", color=CARRIED_COLOUR,
-                             label=(attrs["label"] + "\ncarried, detached").strip())
+            attrs["weight"] = "8" if same_step else "0" if layout.in_block(source) else "1"
+            if source.tags.get("role") == "carried":  # the node says "carried, detached"
+                attrs.update(style="dashed", color=CARRIED_COLOUR)
             if a == summary or b == summary:
                 attrs.update(constraint="false", penwidth="1.6")
             elif layout.cross_step(source, node):

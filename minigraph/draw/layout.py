@@ -30,7 +30,7 @@ class Layout:
         for t in columns:
             self._depths(self.by_step[t])
         self.initial = self._initial_states()
-        self.params, self.right = self._untimed_places()
+        self.block, self.right = self._untimed_places()
 
     def _depths(self, step_nodes):
         ids = {n.id for n in step_nodes}
@@ -81,18 +81,34 @@ class Layout:
                         found[n.id] = self.depth[theirs.id]
         return found
 
-    def _untimed_places(self):
-        """Untimed nodes the steps read (parameters, whole sequences) share one row under
-        everything; untimed nodes that gather the steps (the total loss) go to the top right;
-        the rest (an initial state's inputs) graphviz places below their readers."""
+    def _untimed_places(self, per_row=6):
+        """Untimed nodes on the input side (parameters, whole sequences, what an initial
+        state is made from) form rows under the steps, nearest first, at most ``per_row`` to
+        a row; data only the losses read (targets, masks) goes above; untimed nodes that
+        gather the steps (the total loss) go to the top right. Returns (rows of the block,
+        bottom last; the gatherers)."""
         right = [n for n in self.drawn if n.id not in self.step_of and n.id not in self.initial
                  and any(i.id in self.step_of for i in self.inputs[n.id])]
-        params = [n for n in self.drawn if n.id not in self.step_of and n.id not in self.initial
-                  and n not in right and any(u.id in self.step_of for u in self.users[n.id])]
+        placed = set(self.step_of) | set(self.initial)
         top = max(self.depth.values(), default=0)
-        self.targets = [n for n in params if n.dtype.kind != "f" and all(
-            self.depth.get(u.id) == top for u in self.users[n.id])]
-        return [n for n in params if n not in self.targets], right
+        self.targets = [n for n in self.drawn if n.id not in placed and n not in right
+                        and n.dtype.kind != "f" and self.users[n.id]
+                        and all(self.depth.get(u.id) == top for u in self.users[n.id])]
+        level = {}
+        for n in sorted(self.drawn, key=lambda n: -n.id):  # readers before what they read
+            if n.id in placed or n in right or n in self.targets:
+                continue
+            readers = [0 if u.id in placed else level.get(u.id) for u in self.users[n.id]]
+            readers = [r for r in readers if r is not None]
+            if readers:
+                level[n.id] = 1 + min(readers)
+        block = []
+        for depth in sorted(set(level.values())):
+            kind = {n.id: n.kind for n in self.drawn}
+            ids = sorted((i for i in level if level[i] == depth),
+                         key=lambda i: (kind[i] == "param", i))  # data first, then weights
+            block += [ids[k:k + per_row] for k in range(0, len(ids), per_row)]
+        return block, right
 
     def rows(self):
         """{row depth: [node ids, left to right]}: initial states first, then the steps in
@@ -128,3 +144,6 @@ class Layout:
         a, b = self.step_of.get(source.id), self.step_of.get(target.id)
         return ((a is not None and b is not None and a != b) or source.id in self.initial
                 or source in self.targets)
+
+    def in_block(self, node):
+        return any(node.id in row for row in self.block)
