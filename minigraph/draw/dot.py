@@ -90,7 +90,7 @@ def _table(lines):
     """An HTML label with one table row per line: unlike <BR/>, rows leave room for a
     subscript in both renderers."""
     rows = "".join(f"<TR><TD>{line}</TD></TR>" for line in lines)
-    return f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="1">{rows}</TABLE>>'
+    return f'<<TABLE BORDER="0" CELLPADDING="1" CELLSPACING="1">{rows}</TABLE>>'
 
 
 def _small(text):

@@ -81,7 +81,7 @@ class Layout:
                         found[n.id] = self.depth[theirs.id]
         return found
 
-    def _untimed_places(self, per_row=6):
+    def _untimed_places(self, per_row=4):
         """Untimed nodes on the input side (parameters, whole sequences, what an initial
         state is made from) form rows under the steps, nearest first, at most ``per_row`` to
         a row; data only the losses read (targets, masks) goes above; untimed nodes that
