@@ -23,6 +23,10 @@ KINDS = {
 KIND_TEXT = {"param": "parameter (shared by all steps)", "input": "fed input",
              "const": "constant", "op": "op output", "cell": "cell step (fused)",
              "loss": "loss"}
+# The same looks as plain attribute dicts, for code that styles its own drawings.
+STYLES = {("fused" if kind == "cell" else kind): {
+    "shape": shape, "style": ",".join(w for w in ("filled", extra) if w), "fillcolor": fill,
+    "color": border} for kind, (shape, border, fill, extra) in KINDS.items()}
 CARRIED_COLOUR = "#aa3333"
 PARAM_EDGE_COLOUR = "#7faa70"
 EDGE_COLOUR = "#555555"
@@ -30,7 +34,6 @@ EDGE_COLOUR = "#555555"
 CELL_OPS = {"RNNStep": "RNN cell", "LSTMStep": "LSTM cell", "GRUStep": "GRU cell",
             "RNNStepProjected": "RNN cell", "LSTMStepProjected": "LSTM cell",
             "GRUStepProjected": "GRU cell"}
-LOSS_OPS = {"MaskedSoftmaxCE"}
 # Ops whose backward writes a disjoint part of their input's gradient.
 SLICE_OPS = {"SliceLast", "SelectStep"}
 # Ops drawn as an edge: they only view their one input in another shape.
@@ -57,11 +60,12 @@ def op_name(node):
 
 
 def kind_of(node, loss_ids):
-    if node.id in loss_ids or op_name(node) in LOSS_OPS:
+    """The drawn kind: by the op's category, so a user's own op draws like a built-in one."""
+    if node.id in loss_ids or getattr(node.op, "category", None) == "loss":
         return "loss"
     if node.op is None:
         return node.kind
-    return "cell" if op_name(node) in CELL_OPS else "op"
+    return "cell" if getattr(node.op, "category", None) == "recurrent" else "op"
 
 
 def op_text(node):
@@ -112,5 +116,7 @@ class GradScale:
 
 
 def short_number(x):
+    if x == 0:
+        return "0"
     return f"{x:.2g}" if 1e-2 <= abs(x) < 1e3 else f"{x:.1e}".replace("e-0", "e-").replace(
         "e+0", "e")
