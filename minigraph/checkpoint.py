@@ -5,14 +5,15 @@ to disk and renamed over the target, so a crash never leaves a half-written chec
 place of a good one. Nothing is pickled: arrays are datasets, everything else is JSON.
 """
 
+import io
 import json
 import os
-import tempfile
 
 import h5py
 import numpy as np
 
 from .errors import MinigraphError
+from .files import atomic_write
 
 FORMAT = "minigraph-checkpoint"
 VERSION = 1
@@ -50,28 +51,36 @@ def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=
     to resume (iteration, epoch, data position, RNG state, carried hidden state).
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
-    os.close(handle)
+    # The file is built in memory and written by files.atomic_write: h5py never touches the
+    # disk, so a full disk is one clean OSError (not a cascade of HDF5 errors), and a kill
+    # leaves at most a temporary file that the next save removes.
+    with h5py.File(io.BytesIO(), "w") as f:
+        f.attrs["format"], f.attrs["version"], f.attrs["kind"] = FORMAT, VERSION, kind
+        f.attrs["config"] = json.dumps(config)
+        f.attrs["vocab"] = json.dumps(vocab)
+        _write_dict(f.create_group("params"), params)
+        _write_dict(f.create_group("optim"), {k: {n: v for n, v in c.items()}
+                                              for k, c in (optim_configs or {}).items()})
+        _write_dict(f.create_group("history"),
+                    {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()})
+        _write_dict(f.create_group("state"), state or {})
+        f.flush()
+        image = f.id.get_file_image()
+    atomic_write(path, image)
+
+
+def peek_kind(path):
+    """The kind of model a checkpoint holds, or None for any other file."""
     try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"], f.attrs["version"], f.attrs["kind"] = FORMAT, VERSION, kind
-            f.attrs["config"] = json.dumps(config)
-            f.attrs["vocab"] = json.dumps(vocab)
-            _write_dict(f.create_group("params"), params)
-            _write_dict(f.create_group("optim"), {k: {n: v for n, v in c.items()}
-                                                  for k, c in (optim_configs or {}).items()})
-            _write_dict(f.create_group("history"),
-                        {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()})
-            _write_dict(f.create_group("state"), state or {})
-        with open(tmp, "rb+") as raw:
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        if not h5py.is_hdf5(path):
+            return None
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                return None
+            kind = f.attrs.get("kind")
+            return kind if isinstance(kind, str) else None
+    except (OSError, ValueError):
+        return None
 
 
 def load(path, kind=None):

@@ -1,10 +1,14 @@
 """`minigraph shapes` and `minigraph caption train|eval|sample|gallery`."""
 
+import io
 import os
 import textwrap
 import time
 
 import numpy as np
+
+from minigraph.errors import UsageError
+from minigraph.files import atomic_write
 
 from .caption_eval import caption_images, evaluate_split
 from .captioning_rnn import CaptioningRNN
@@ -15,17 +19,25 @@ from .data.shapes_dataset import (
     load_objects,
     make_shapes_dataset,
 )
+from .flags import (
+    check_picture_output,
+    check_training_output,
+    count,
+    non_negative,
+    positive,
+    rate,
+)
 
 
 def add_commands(commands):
     shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
     shapes.add_argument("--out", required=True, help="directory to write")
-    shapes.add_argument("--train", type=int, default=60000,
+    shapes.add_argument("--train", type=count, default=60000,
                         help="training images (fewer are faster to make, but the captioner "
                         "then memorises them: see docs/tutorials/03-captioning.md)")
-    shapes.add_argument("--val", type=int, default=1000, help="validation images")
-    shapes.add_argument("--novel", type=int, default=500, help="images of unseen pairs")
-    shapes.add_argument("--seed", type=int, default=0)
+    shapes.add_argument("--val", type=non_negative, default=1000, help="validation images")
+    shapes.add_argument("--novel", type=non_negative, default=500, help="images of unseen pairs")
+    shapes.add_argument("--seed", type=non_negative, default=0)
     shapes.set_defaults(handler=run_shapes)
 
     caption = commands.add_parser("caption", help="train and use an image captioner")
@@ -33,21 +45,23 @@ def add_commands(commands):
     train = sub.add_parser("train", help="train a CaptioningRNN on a COCO-layout directory")
     train.add_argument("--data", required=True, help="COCO-layout data directory")
     train.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--wordvec", type=int, default=128)
-    train.add_argument("--epochs", type=int, default=20)
-    train.add_argument("--batch-size", type=int, default=100)
-    train.add_argument("--lr", type=float, default=5e-3)
-    train.add_argument("--lr-decay", type=float, default=0.85)
-    train.add_argument("--proj-lr", type=float, default=5e-4,
+    train.add_argument("--hidden", type=count, default=256)
+    train.add_argument("--wordvec", type=count, default=128)
+    train.add_argument("--epochs", type=non_negative, default=20)
+    train.add_argument("--batch-size", type=count, default=100)
+    train.add_argument("--lr", type=rate, default=5e-3)
+    train.add_argument("--lr-decay", type=positive(), default=0.85)
+    train.add_argument("--proj-lr", type=rate, default=5e-4,
                        help="learning rate of W_proj, the image-to-h0 projection (cs231n uses "
                        "--lr for every weight; why not here: docs/tutorials/03-captioning.md)")
-    train.add_argument("--max-train", type=int, default=None, help="use this many captions")
-    train.add_argument("--max-minutes", type=float, default=None)
-    train.add_argument("--val-images", type=int, default=300,
+    train.add_argument("--max-train", type=count, default=None, help="use this many captions")
+    train.add_argument("--max-minutes", type=positive(), default=None)
+    train.add_argument("--val-images", type=non_negative, default=300,
                        help="validation images captioned for BLEU after each epoch")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="captioner.h5")
+    train.add_argument("--seed", type=non_negative, default=0)
+    train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
+    train.add_argument("--force", action="store_true",
+                       help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
 
@@ -55,22 +69,22 @@ def add_commands(commands):
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data", default=None, help="defaults to the training data")
     evaluate.add_argument("--split", default="val")
-    evaluate.add_argument("--max-images", type=int, default=None)
-    evaluate.add_argument("--beam", type=int, default=0, help="beam width (0: greedy)")
+    evaluate.add_argument("--max-images", type=count, default=None)
+    evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
     evaluate.set_defaults(handler=run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
     sample.add_argument("--model", required=True)
     sample.add_argument("--image", required=True, nargs="+", help="PNG files")
     sample.add_argument("--data", default=None, help="where feature_extractor.h5 is")
-    sample.add_argument("--beam", type=int, default=0)
+    sample.add_argument("--beam", type=non_negative, default=0)
     sample.set_defaults(handler=run_sample)
 
     gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
     gallery.add_argument("--model", required=True)
     gallery.add_argument("--data", default=None)
     gallery.add_argument("--split", default="val")
-    gallery.add_argument("--count", type=int, default=12)
+    gallery.add_argument("--count", type=count, default=12)
     gallery.add_argument("--out", default="gallery.png")
     gallery.set_defaults(handler=run_gallery)
 
@@ -118,27 +132,47 @@ def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, b
 
 
 def run_train(args):
+    check_training_output(args.out, "CaptioningRNN", False, args.force)
+    plot = os.path.splitext(args.out)[0] + "_loss.png"
+    before = {path: _stamp(path) for path in (args.out, plot)}
     started = time.monotonic()
     _, solver, _ = train_captioner(args.data, args.cell, args.hidden, args.wordvec, args.epochs,
                                    args.batch_size, args.lr, args.lr_decay, args.max_train,
                                    args.max_minutes, args.val_images, args.seed, args.out,
                                    progress=not args.quiet, proj_lr=args.proj_lr)
+    written = [path for path, stamp in before.items() if _stamp(path) != stamp]
     print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
-          f" checkpoint {args.out}, loss curve {os.path.splitext(args.out)[0]}_loss.png")
+          f" {'wrote ' + ' and '.join(written) if written else 'nothing written'}")
     return 0
+
+
+def _stamp(path):
+    """(inode, mtime) of a file, None when absent: tells whether a run wrote it."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
 
 
 def _load(model_path, data_dir):
     model, saved = CaptioningRNN.load(model_path)
     data_dir = data_dir or saved["state"].get("data_dir")
     if not data_dir:
-        raise SystemExit("give --data: the checkpoint does not record its data directory")
+        raise UsageError("give --data: the checkpoint does not record its data directory")
     return model, data_dir
+
+
+def _check_split(data, split, data_dir):
+    splits = sorted(k[:-len("_captions")] for k in data if k.endswith("_captions"))
+    if split not in splits:
+        raise UsageError(f"--split {split!r}: {data_dir} has the splits {', '.join(splits)}")
 
 
 def run_eval(args):
     model, data_dir = _load(args.model, args.data)
     data = load_coco_data(data_dir)
+    _check_split(data, args.split, data_dir)
     objects = _objects(data_dir)
     method = "beam" if args.beam else "greedy"
     result = evaluate_split(model, data, args.split, args.max_images, method,
@@ -151,18 +185,37 @@ def run_eval(args):
 
 
 def run_sample(args):
-    from PIL import Image
 
     from .data.features import RandomConvFeatures
 
     model, data_dir = _load(args.model, args.data)
     extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))
-    images = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in args.image])
+    images = [_read_image(p) for p in args.image]
+    sizes = sorted({image.shape[:2] for image in images})
+    if len(sizes) > 1:
+        raise UsageError(f"--image: the pictures have different sizes {sizes}; give pictures "
+                         "of one size (the dataset's)")
+    images = np.stack(images)
     texts = caption_images(model, extractor(images), "beam" if args.beam else "greedy",
                            max(args.beam, 1))
     for path, text in zip(args.image, texts):
         print(f"{path}: {text}")
     return 0
+
+
+def _read_image(path):
+    """An RGB picture of the size the feature extractor was made for, or a UsageError."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.isfile(path):
+        problem = "is a directory" if os.path.isdir(path) else "no such file"
+        raise UsageError(f"--image {path}: {problem}")
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UsageError(f"--image {path} is not a picture PIL can read ({exc})") from None
+    return pixels
 
 
 def write_gallery(model, data, data_dir, split, count, out):
@@ -191,13 +244,17 @@ def write_gallery(model, data, data_dir, split, count, out):
         lines = textwrap.wrap(f"GT: {first_ref[image]}", 44) + textwrap.wrap(
             f"model: {text}", 44)
         ax.set_title("\n".join(lines), fontsize=8, loc="left")
-    fig.savefig(out, bbox_inches="tight", pad_inches=0.15)  # the picture fits its text
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.15)  # fits its text
     plt.close(fig)
+    atomic_write(out, buffer.getvalue())
 
 
 def run_gallery(args):
+    check_picture_output(args.out, [".png"])
     model, data_dir = _load(args.model, args.data)
     data = load_coco_data(data_dir)
+    _check_split(data, args.split, data_dir)
     write_gallery(model, data, data_dir, args.split, args.count, args.out)
     print(f"wrote {args.out}")
     return 0

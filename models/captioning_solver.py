@@ -17,10 +17,13 @@ from minigraph import modes, optim
 from minigraph.errors import MinigraphError
 
 from .data import sample_coco_minibatch
+from .interrupt import Interrupted, graceful_interrupt, stop_requested
 
 
 class TrainingError(MinigraphError, RuntimeError):
     """Training cannot go on (the loss is NaN or exploded); the message says what to try."""
+
+    exit_code = 1
 
 
 class CaptioningSolver:
@@ -91,23 +94,37 @@ class CaptioningSolver:
         bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
         smoothed = None
         started = time.monotonic()
-        for t in range(total):
-            if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
-                self.log(f"time limit of {self.max_seconds:.0f} s reached after {t} iterations")
-                if t % per_epoch:
+        with graceful_interrupt():
+            for t in range(total):
+                if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
+                    self.log(f"time limit of {self.max_seconds:.0f} s reached after {t} "
+                             "iterations")
+                    if t % per_epoch:
+                        self._end_epoch()
+                    break
+                self._step()
+                loss = self.loss_history[-1]
+                smoothed = loss if smoothed is None else 0.95 * smoothed + 0.05 * loss
+                bar.update(1)
+                bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
+                if stop_requested():
+                    bar.close()
+                    self._stop()
+                if self.verbose and self.print_every and t % self.print_every == 0:
+                    self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
+                if (t + 1) % per_epoch == 0:
                     self._end_epoch()
-                break
-            self._step()
-            loss = self.loss_history[-1]
-            smoothed = loss if smoothed is None else 0.95 * smoothed + 0.05 * loss
-            bar.update(1)
-            bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
-            if self.verbose and self.print_every and t % self.print_every == 0:
-                self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
-            if (t + 1) % per_epoch == 0:
-                self._end_epoch()
         bar.close()
         return self
+
+    def _stop(self):
+        """Ctrl-C: the step in flight has finished; save (if there is a checkpoint path)."""
+        done = len(self.loss_history)
+        if not self.checkpoint_path:
+            raise Interrupted(f"interrupted after iteration {done} (nothing saved: no "
+                              "checkpoint path)")
+        self.save_checkpoint(self.checkpoint_path)
+        raise Interrupted(f"interrupted after iteration {done}; saved {self.checkpoint_path}")
 
     def _end_epoch(self):
         self.epoch += 1

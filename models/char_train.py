@@ -11,10 +11,12 @@ from tqdm.auto import tqdm
 from minigraph import modes, optim
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError
+from minigraph.files import atomic_append
 
 from .captioning_solver import TrainingError
 from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
+from .interrupt import Interrupted, graceful_interrupt, stop_requested
 
 
 class CharTrainer:
@@ -95,19 +97,25 @@ class CharTrainer:
                    disable=not progress, desc="char-rnn")
         smoothed, done = None, 0
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
-        while (iterations is None or done < iterations) and (
-                deadline is None or time.monotonic() < deadline):
-            loss = self.step()
-            done += 1
-            smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
-            elapsed = time.monotonic() - started
-            rate = done * chars_per_step / elapsed
-            bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
-            bar.update(1 if iterations is not None else int(elapsed) - bar.n)
-            if eval_every and self.iteration % eval_every == 0:
-                self._evaluate(log, out)
-            if sample_every and samples_path and self.iteration % sample_every == 0:
-                self._write_sample(samples_path, sample_length)
+        with graceful_interrupt():
+            if out:
+                log(f"training; Ctrl-C stops after the current step and saves {out}")
+            while (iterations is None or done < iterations) and (
+                    deadline is None or time.monotonic() < deadline):
+                loss = self.step()
+                done += 1
+                smoothed = loss if smoothed is None else 0.98 * smoothed + 0.02 * loss
+                elapsed = time.monotonic() - started
+                rate = done * chars_per_step / elapsed
+                bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
+                bar.update(1 if iterations is not None else int(elapsed) - bar.n)
+                if stop_requested():
+                    bar.close()
+                    self._stop(out)
+                if eval_every and self.iteration % eval_every == 0:
+                    self._evaluate(log, out)
+                if sample_every and samples_path and self.iteration % sample_every == 0:
+                    self._write_sample(samples_path, sample_length)
         bar.close()
         self.chars_per_second = done * chars_per_step / max(time.monotonic() - started, 1e-9)
         if out:
@@ -115,6 +123,16 @@ class CharTrainer:
             if samples_path:
                 self._write_sample(samples_path, sample_length)
         return self
+
+    def _stop(self, out):
+        """Ctrl-C: the step in flight has finished; save and say how to go on."""
+        if not out:
+            raise Interrupted(f"interrupted after iteration {self.iteration} (nothing saved: "
+                              "no output file was given)")
+        self.save(out)
+        raise Interrupted(f"interrupted after iteration {self.iteration}; saved {out}. "
+                          f"Continue with: minigraph char train --out {out} --resume "
+                          "(and the same --text)")
 
     def _evaluate(self, log, out):
         val = self.validate()
@@ -129,8 +147,7 @@ class CharTrainer:
 
     def _write_sample(self, path, length):
         text = self.model.sample(length=length, temperature=0.8)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"==== iteration {self.iteration} ====\n{text}\n\n")
+        atomic_append(path, f"==== iteration {self.iteration} ====\n{text}\n\n")
 
     def plot(self, path):
         from .plots import plot_losses

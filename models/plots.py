@@ -1,6 +1,10 @@
 """Loss curves as PNG files (matplotlib, no display needed)."""
 
+import io
+
 import numpy as np
+
+from minigraph.files import atomic_write
 
 
 def smooth(values, window=50):
@@ -32,5 +36,7 @@ def plot_losses(path, train, validation=None, validation_x=None, title="loss",
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
+    atomic_write(path, buffer.getvalue())  # a crash or a symlink never spoils the old file

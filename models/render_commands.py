@@ -7,13 +7,15 @@ import time
 
 import numpy as np
 
+from .flags import check_picture_output, count, non_negative
+
 
 def add_commands(commands):
     render = commands.add_parser("render", help="draw a model's unrolled graph")
     render.add_argument("--model", choices=["captioning", "char"], default="captioning")
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    render.add_argument("--steps", type=int, default=4, help="timesteps to unroll")
-    render.add_argument("--layers", type=int, default=1, help="char model layers")
+    render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
+    render.add_argument("--layers", type=count, default=1, help="char model layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
     render.add_argument("--composed", action="store_true",
@@ -31,9 +33,9 @@ def add_commands(commands):
     stats.set_defaults(handler=run_stats)
 
     bptt = commands.add_parser("bptt", help="plot how far back gradients reach: rnn/lstm/gru")
-    bptt.add_argument("--steps", type=int, default=60, help="sequence length T")
-    bptt.add_argument("--train-steps", type=int, default=300)
-    bptt.add_argument("--seed", type=int, default=0)
+    bptt.add_argument("--steps", type=count, default=60, help="sequence length T")
+    bptt.add_argument("--train-steps", type=non_negative, default=300)
+    bptt.add_argument("--seed", type=non_negative, default=0)
     bptt.add_argument("--out", default="bptt.png")
     bptt.set_defaults(handler=run_bptt)
 
@@ -60,6 +62,8 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
 
 def run_render(args):
     from minigraph.draw import draw, write_step_page
+
+    check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
 
     graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
@@ -89,5 +93,7 @@ def run_stats(args):
 
 def run_bptt(args):
     from .vanishing_gradient import run
+
+    check_picture_output(args.out, [".png", ".svg", ".pdf"])
     run(T=args.steps, steps=args.train_steps, out=args.out, seed=args.seed)
     return 0

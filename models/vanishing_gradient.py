@@ -7,10 +7,14 @@ backpropagation through time carries back. We plot |dL/dh_t| against t, at
 initialisation and after training each cell for the same number of steps.
 """
 
+import io
+import os
+
 import numpy as np
 
 from minigraph import optim
 from minigraph.cells import GATES, unroll
+from minigraph.files import atomic_write
 from minigraph.graph import Graph
 from minigraph.node import input, param
 from minigraph.ops import affine, masked_softmax_ce, reshape
@@ -120,8 +124,10 @@ def plot(results, path, T, steps):
              "decays slowly from the start (bias 0 halves it every step).",
              ha="center", fontsize=8)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
-    fig.savefig(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=os.path.splitext(path)[1].lstrip(".").lower() or "png")
     plt.close(fig)
+    atomic_write(path, buffer.getvalue())
 
 
 def run(T=60, steps=300, out="bptt.png", seed=0, log=print):
