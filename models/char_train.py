@@ -8,9 +8,9 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import modes, optim
+from minigraph import checkpoint, modes, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import MinigraphError
+from minigraph.errors import MinigraphError, check_int, check_number
 from minigraph.files import atomic_append
 
 from .captioning_solver import TrainingError
@@ -27,6 +27,11 @@ class CharTrainer:
     def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
                  dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
                  embed_size=None, fused=True, dtype=np.float32, model=None):
+        owner = "CharTrainer"
+        seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
+            owner, "batch_size", batch_size)
+        lr, clip = check_number(owner, "lr", lr), check_number(owner, "clip", clip, strict=True)
+        lr_decay = check_number(owner, "lr_decay", lr_decay, strict=True)
         train_text, val_text = split_text(text)
         self.vocab = Vocabulary.from_text(text)
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
@@ -180,6 +185,7 @@ class CharTrainer:
             raise CheckpointError(f"{path!r} was trained on a text with a different vocabulary "
                                   f"({len(model.chars)} characters; this text has "
                                   f"{len(vocab.chars)}; new {extra!r}, absent {missing!r})")
+        checkpoint.check_optim_configs(path, model.params, saved["optim"])
         state, settings = saved["state"], saved["state"]["settings"]
         trainer = cls(text, seq_len=int(settings["seq_len"]),
                       batch_size=int(settings["batch_size"]), lr=settings["lr"],
@@ -188,7 +194,12 @@ class CharTrainer:
         trainer.optim_configs = {name: copy.deepcopy(config)
                                  for name, config in saved["optim"].items()}
         trainer.iteration = int(state["iteration"])
-        trainer.train_tracks.position = int(state["position"])
+        position, windows = int(state["position"]), len(trainer.train_tracks)
+        if not 0 <= position < windows:
+            raise CheckpointError(f"{path} stopped at window {position + 1} of a pass over its "
+                                  f"text, but this text has only {windows} windows: resume on "
+                                  "the text it was trained on")
+        trainer.train_tracks.position = position
         model.dropout_rng.bit_generator.state = state["dropout_rng"]
         model.sample_rng.bit_generator.state = state["sample_rng"]
         carried = state.get("carried") or {}

@@ -9,7 +9,7 @@ import traceback
 from minigraph import __version__
 from minigraph.errors import MinigraphError
 
-from .flags import count, non_negative, positive
+from .flags import check_output_folder, count, non_negative, positive
 
 DEBUG_ENV = "MINIGRAPH_DEBUG"
 
@@ -42,6 +42,8 @@ def _demo(args):
         tour(seed=args.seed)
         return 0
     from .demo import run
+
+    check_output_folder(args.out)
     run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
         progress=not args.quiet, char_minutes=args.char_minutes)
     return 0

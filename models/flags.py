@@ -93,3 +93,18 @@ def check_picture_output(path, extensions, flag="--out"):
         raise UsageError(f"{flag} {path}: the file name must end in "
                          f"{' or '.join(extensions)}")
     return path
+
+
+def check_output_folder(path, flag="--out"):
+    """A folder to write into: not empty, not an existing file, creatable and writable."""
+    if not path:
+        raise UsageError(f"{flag}: the folder name is empty")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{flag} {path} exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot create the folder {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: the folder {path} is not writable")
+    return path

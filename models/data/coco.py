@@ -108,8 +108,10 @@ def _check_split(data, split, V, captions_path, features_path, base_dir):
 
 
 def sample_coco_minibatch(data, batch_size=100, split="train", rng=None):
-    """(captions, image_features, urls) of ``batch_size`` captions drawn at random."""
-    rng = np.random.default_rng() if rng is None else rng
+    """(captions, image_features, urls) of ``batch_size`` captions drawn at random by
+    ``rng`` (a numpy Generator). Without one, a Generator seeded with 0 is used, so the
+    same call gives the same minibatch: pass your own seeded ``rng`` for a stream of them."""
+    rng = np.random.default_rng(0) if rng is None else rng
     if f"{split}_captions" not in data:
         raise DataError(f"no split {split!r} in the data (have "
                         f"{sorted(k[:-9] for k in data if k.endswith('_captions'))})")
