@@ -139,6 +139,8 @@ class CaptioningSolver:
         self.epoch += 1
         for config in self.optim_configs.values():
             config["learning_rate"] = config.get("learning_rate", 1e-3) * self.lr_decay
+        if self.checkpoint_path:  # the epoch's training is safe before evaluation can fail
+            self.save_checkpoint(self.checkpoint_path)
         val_loss = self.validation_loss()
         metrics = self.evaluate(self.model) if self.evaluate else {}
         self.val_loss_history.append(val_loss)

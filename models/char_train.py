@@ -30,7 +30,9 @@ class CharTrainer:
         owner = "CharTrainer"
         seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
             owner, "batch_size", batch_size)
-        lr, clip = check_number(owner, "lr", lr), check_number(owner, "clip", clip, strict=True)
+        lr = check_number(owner, "lr", lr)
+        if clip is not None:  # None: no clipping
+            clip = check_number(owner, "clip", clip, strict=True)
         lr_decay = check_number(owner, "lr_decay", lr_decay, strict=True)
         train_text, val_text = split_text(text)
         self.vocab = Vocabulary.from_text(text)

@@ -192,3 +192,18 @@ def test_help_shows_defaults(capsys):
     assert main(["char", "train", "--help"]) == 0
     out = capsys.readouterr().out
     assert "(default: 256)" in out and "(default: char_model.h5)" in out
+
+
+@pytest.mark.parametrize("argv, status", [
+    (["char", "train", "--seed", "-1"], 2),
+    (["char", "sample", "--model", "no-such-model.h5"], 2),
+])
+def test_a_real_process_prints_one_line_and_exits_with_the_status(tmp_path, argv, status):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "minigraph", *argv], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode == status
+    assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) <= 2
