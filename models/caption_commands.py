@@ -64,7 +64,8 @@ def add_commands(commands):
     # settings a checkpoint records default to None, so that --resume can refuse a flag the
     # user gave with another value instead of ignoring it
     for flag, kind, default, text in TRAIN_SETTINGS:
-        train.add_argument(flag, type=kind, default=None, help=f"{text} (default: {default})",
+        suffix = "" if default is None else f" (default: {default})"
+        train.add_argument(flag, type=kind, default=None, help=text + suffix,
                            **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
     train.add_argument("--epochs", type=non_negative, default=20,
                        help="epochs in all (with --resume: the total to reach)")

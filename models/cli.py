@@ -15,8 +15,7 @@ DEBUG_ENV = "MINIGRAPH_DEBUG"
 
 # hints printed under an error message, by the error's class name
 HINTS = {
-    "TrainingError": "a lower --lr or a smaller --clip usually helps",
-    "WriteError": "free some space or choose another --out; the previous file is intact",
+    "WriteError": "free some space or choose another --out, then --resume",
 }
 
 
@@ -24,16 +23,20 @@ class DefaultsFormatter(argparse.HelpFormatter):
     """Help that shows every option's default, also for options without help text."""
 
     def _format_action(self, action):
-        if action.help is None and action.option_strings and action.nargs != 0:
-            action.help = ""  # so that the default below is shown
+        if action.help is None and self._shows_default(action):
+            action.help = "(default: %(default)s)"  # argparse skips options without help
         return super()._format_action(action)
 
     def _get_help_string(self, action):
         text = action.help or ""
-        shows = action.option_strings and action.nargs != 0 and "%(default)" not in text
-        if shows and action.default is not None and action.default is not argparse.SUPPRESS:
-            text = f"{text} (default: %(default)s)".strip()
+        if self._shows_default(action) and "%(default)" not in text:
+            text = f"{text} (default: %(default)s)"
         return text
+
+    @staticmethod
+    def _shows_default(action):
+        return (action.option_strings and action.nargs != 0 and action.default is not None
+                and action.default is not argparse.SUPPRESS)
 
 
 def _demo(args):
