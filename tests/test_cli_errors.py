@@ -207,3 +207,11 @@ def test_a_real_process_prints_one_line_and_exits_with_the_status(tmp_path, argv
     assert result.returncode == status
     assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_caption_train_with_zero_epochs_claims_no_files(world, tmp_path, capsys):
+    out = tmp_path / "zero.h5"
+    assert main(["caption", "train", "--data", world["data"], "--epochs", "0", "--hidden", "8",
+                 "--quiet", "--out", str(out)]) == 0
+    assert "nothing written" in capsys.readouterr().out
+    assert not out.exists() and not (tmp_path / "zero_loss.png").exists()
