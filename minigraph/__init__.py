@@ -22,6 +22,7 @@ from .errors import (
     InputError,
     MinigraphError,
     ShapeError,
+    UsageError,
 )
 from .graph import Graph, topological_order
 from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly

@@ -8,6 +8,7 @@ Wh (H, kH), b (kH,), with k = 1 (rnn), 4 (lstm: i, f, o, g) or 3 (gru: r, z, n).
 
 import numpy as np
 
+from .errors import ShapeError
 from .node import constant, tags
 from .ops import (
     concat,
@@ -88,6 +89,16 @@ def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
     raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
 
 
+def _check_sequence(where, x, h0):
+    """T = 0 or H = 0 would build an empty or degenerate graph: refuse them by name."""
+    if len(x.shape) != 3 or x.shape[1] == 0:
+        raise ShapeError(f"{where}: the sequence '{x.name}' {x.shape} must be (N, T, D) with "
+                         "T >= 1 timesteps")
+    if 0 in h0.shape:
+        raise ShapeError(f"{where}: the state '{h0.name}' {h0.shape} has a zero-size axis; the "
+                         "hidden size H must be at least 1")
+
+
 def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False):
     """Run ``cell`` over every timestep of x (N, T, D) from h0 (and c0 for lstm; zeros when
     None). Returns (hs, h_T, c_T): the T hidden-state nodes (N, H), tagged t = 0..T-1, and
@@ -104,6 +115,7 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False)
     EmbeddingAffine, build it yourself and call ``unroll_projected``."""
     if cell not in GATES:
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+    _check_sequence("unroll", x, h0)
     if fused:
         xw = temporal_affine(x, Wx, b, name=f"{name}.xw")
         return unroll_projected(cell, xw, h0, Wh, c0=c0, name=name, reverse=reverse)
@@ -130,6 +142,7 @@ def unroll_projected(cell, xw, h0, Wh, c0=None, name="h", reverse=False):
     ``unroll``, and runs from t = T-1 down to 0 when ``reverse`` is set."""
     if cell not in GATES:
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+    _check_sequence("unroll_projected", xw, h0)
     if cell == "lstm" and c0 is None:
         c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
     h, c, hs = h0, c0, [None] * xw.shape[1]

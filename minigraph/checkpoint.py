@@ -1,18 +1,21 @@
 """Checkpoints in HDF5: parameters, optimizer state, config, vocabulary, history.
 
-Writes are atomic: the file is written beside the target under a temporary name, flushed
-to disk and renamed over the target, so a crash never leaves a half-written checkpoint in
-place of a good one. Nothing is pickled: arrays are datasets, everything else is JSON.
+Writes are atomic (``files.atomic_write``): a crash or a full disk never leaves a
+half-written checkpoint in place of a good one. Nothing is pickled: arrays are datasets,
+everything else is JSON. Reads treat the file as untrusted: sizes are checked before any
+array is read, and links, misplaced groups, non-finite parameters and unknown config keys
+are refused with the key named.
 """
 
+import io
 import json
 import os
-import tempfile
 
 import h5py
 import numpy as np
 
 from .errors import MinigraphError
+from .files import atomic_write
 
 FORMAT = "minigraph-checkpoint"
 VERSION = 1
@@ -33,11 +36,55 @@ def _write_dict(group, values):
             group.attrs[key] = json.dumps(value)
 
 
-def _read_dict(group):
-    values = {key: json.loads(value) for key, value in group.attrs.items()}
-    for key, item in group.items():
-        values[key] = _read_dict(item) if isinstance(item, h5py.Group) else item[()]
+def _describe_size(nbytes):
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if nbytes < 1000 or unit == "TB":
+            return f"{nbytes:.0f} {unit}"
+        nbytes /= 1000
+
+
+def _read_dict(group, where, path, limit, datasets_only=False):
+    """A group as a dict, treating the file as untrusted: no links (to other files or
+    elsewhere in this one), no group where an array belongs, every dataset numeric and no
+    larger than the whole file (checked before any array is read), every attribute JSON."""
+    values = {}
+    for key, text in group.attrs.items():
+        try:
+            values[key] = json.loads(text)
+        except (TypeError, ValueError):
+            raise CheckpointError(f"{path}: '{where}{key}' is not JSON") from None
+    for key in group:
+        link = group.get(key, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise CheckpointError(f"{path}: '{where}{key}' is a link ({type(link).__name__}); "
+                                  "minigraph checkpoints hold no links")
+        item = group[key]
+        if isinstance(item, h5py.Group):
+            if datasets_only:
+                raise CheckpointError(f"{path}: '{where}{key}' is a group where an array "
+                                      "belongs")
+            values[key] = _read_dict(item, f"{where}{key}/", path, limit)
+            continue
+        if not isinstance(item, h5py.Dataset) or item.dtype.kind not in "biuf":
+            raise CheckpointError(f"{path}: '{where}{key}' is not a numeric array")
+        if item.is_virtual or item.external:
+            raise CheckpointError(f"{path}: '{where}{key}' keeps its data outside the file")
+        nbytes = int(np.prod(item.shape, dtype=np.float64)) * item.dtype.itemsize
+        if nbytes > limit:
+            raise CheckpointError(f"{path}: '{where}{key}' declares shape {item.shape} "
+                                  f"{item.dtype} ({_describe_size(nbytes)}), more than the "
+                                  f"whole file ({_describe_size(limit)}): the file is damaged")
+        values[key] = item[()]
     return values
+
+
+def _json_attr(f, key, path):
+    if key not in f.attrs:
+        raise CheckpointError(f"{path} has no '{key}' attribute")
+    try:
+        return json.loads(f.attrs[key])
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{path}: the '{key}' attribute is not JSON") from None
 
 
 def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=None,
@@ -50,52 +97,125 @@ def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=
     to resume (iteration, epoch, data position, RNG state, carried hidden state).
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=directory)
-    os.close(handle)
+    # The file is built in memory and written by files.atomic_write: h5py never touches the
+    # disk, so a full disk is one clean OSError (not a cascade of HDF5 errors), and a kill
+    # leaves at most a temporary file that the next save removes.
+    with h5py.File(io.BytesIO(), "w") as f:
+        f.attrs["format"], f.attrs["version"], f.attrs["kind"] = FORMAT, VERSION, kind
+        f.attrs["config"] = json.dumps(config)
+        f.attrs["vocab"] = json.dumps(vocab)
+        _write_dict(f.create_group("params"), params)
+        _write_dict(f.create_group("optim"), {k: {n: v for n, v in c.items()}
+                                              for k, c in (optim_configs or {}).items()})
+        _write_dict(f.create_group("history"),
+                    {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()})
+        _write_dict(f.create_group("state"), state or {})
+        f.flush()
+        image = f.id.get_file_image()
+    atomic_write(path, image)
+
+
+def peek_kind(path):
+    """The kind of model a checkpoint holds, or None for any other file."""
     try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"], f.attrs["version"], f.attrs["kind"] = FORMAT, VERSION, kind
-            f.attrs["config"] = json.dumps(config)
-            f.attrs["vocab"] = json.dumps(vocab)
-            _write_dict(f.create_group("params"), params)
-            _write_dict(f.create_group("optim"), {k: {n: v for n, v in c.items()}
-                                                  for k, c in (optim_configs or {}).items()})
-            _write_dict(f.create_group("history"),
-                        {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()})
-            _write_dict(f.create_group("state"), state or {})
-        with open(tmp, "rb+") as raw:
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        if not h5py.is_hdf5(path):
+            return None
+        with h5py.File(path, "r") as f:
+            if f.attrs.get("format") != FORMAT:
+                return None
+            kind = f.attrs.get("kind")
+            return kind if isinstance(kind, str) else None
+    except (OSError, ValueError):
+        return None
 
 
-def load(path, kind=None):
+def load(path, kind=None, config_keys=None):
     """Read a checkpoint into a dict with keys kind, config, vocab, params, optim, history,
-    state. Raises CheckpointError naming the file and what is wrong."""
+    state. The file is untrusted: its structure, sizes and values are checked before use
+    (see ``_read_dict``); parameters must be finite; with ``config_keys`` (the names the
+    model's constructor takes) any other config key is refused. Raises CheckpointError
+    naming the file and the key that is wrong."""
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise CheckpointError(f"checkpoint {path!r} does not exist")
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint {path} is not a file")
+    if not h5py.is_hdf5(path):
+        raise CheckpointError(f"{path} is not a minigraph checkpoint (not an HDF5 file)")
+    limit = os.path.getsize(path)
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
-                raise CheckpointError(f"{path!r} is an HDF5 file but not a minigraph checkpoint")
-            found = f.attrs["kind"]
+                raise CheckpointError(f"{path} is an HDF5 file but not a minigraph checkpoint")
+            found = f.attrs.get("kind")
             if kind is not None and found != kind:
-                raise CheckpointError(f"{path!r} holds a {found}, not a {kind}")
-            vocab = json.loads(f.attrs["vocab"])
-            return {"kind": found, "config": json.loads(f.attrs["config"]), "vocab": vocab,
-                    "params": _read_dict(f["params"]), "optim": _read_dict(f["optim"]),
-                    "history": {k: list(v) for k, v in _read_dict(f["history"]).items()},
-                    "state": _read_dict(f["state"])}
+                raise CheckpointError(f"{path} holds a {found}, not a {kind}")
+            config, vocab = _json_attr(f, "config", path), _json_attr(f, "vocab", path)
+            if not isinstance(config, dict):
+                raise CheckpointError(f"{path}: 'config' is not a JSON object")
+            if config_keys is not None:
+                check_config_keys(path, config, config_keys)
+            parts = {}
+            for part in ("params", "optim", "history", "state"):
+                if part not in f or not isinstance(f.get(part, getlink=True), h5py.HardLink) \
+                        or not isinstance(f[part], h5py.Group):
+                    raise CheckpointError(f"{path} has no group '{part}'")
+                parts[part] = _read_dict(f[part], f"{part}/", path, limit,
+                                         datasets_only=part in ("params", "history"))
     except CheckpointError:
         raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise CheckpointError(f"cannot read checkpoint {path!r}: {exc}") from None
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+    for name, value in parts["params"].items():
+        if value.dtype.kind != "f" or not np.isfinite(value).all():
+            raise CheckpointError(f"{path}: parameter '{name}' is not a finite float array")
+    return {"kind": found, "config": config, "vocab": vocab, "params": parts["params"],
+            "optim": parts["optim"],
+            "history": {k: list(v) for k, v in parts["history"].items()},
+            "state": parts["state"]}
+
+
+def check_config_keys(path, config, allowed):
+    """Refuse a config key the model's constructor does not take."""
+    unknown = sorted(set(config) - set(allowed))
+    if unknown:
+        raise CheckpointError(f"{path}: unknown config key '{unknown[0]}' (the model takes "
+                              f"{', '.join(sorted(allowed))})")
+
+
+def check_config_sizes(path, config, params, sizes):
+    """Each size in the config equals the matching dimension of a saved parameter, so that
+    building the model from the config cannot allocate more than the file holds.
+    ``sizes``: {config key: (parameter name, axis)}."""
+    for key, (name, axis) in sizes.items():
+        value = config.get(key)
+        shape = params[name].shape if name in params else None
+        if shape is None or len(shape) <= axis or value != shape[axis]:
+            raise CheckpointError(f"{path}: config '{key}' is {value!r} but parameter "
+                                  f"'{name}' is {shape}")
+
+
+def check_optim_configs(path, params, optim):
+    """The optimizer state fits the parameters: one entry per parameter, each array of the
+    parameter's shape, every number finite."""
+    unknown = sorted(set(optim) - set(params))
+    if unknown:
+        raise CheckpointError(f"{path}: optimizer state for '{unknown[0]}', which is not a "
+                              "parameter")
+    for name, config in optim.items():
+        if not isinstance(config, dict):
+            raise CheckpointError(f"{path}: 'optim/{name}' is not a group of settings")
+        for key, value in config.items():
+            where = f"{path}: 'optim/{name}/{key}'"
+            if isinstance(value, np.ndarray):
+                if value.shape != params[name].shape or value.dtype.kind != "f":
+                    raise CheckpointError(f"{where} is {value.shape} {value.dtype}; the "
+                                          f"parameter is {params[name].shape}")
+                if not np.isfinite(value).all():
+                    raise CheckpointError(f"{where} holds values that are not finite")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not np.isfinite(value):
+                raise CheckpointError(f"{where} is {value!r}, not a finite number")
 
 
 def check_params(path, expected, found):

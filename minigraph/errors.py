@@ -1,8 +1,15 @@
 """The errors minigraph raises. Every message names the op, node, shape or value involved."""
 
+import numpy as np
+
 
 class MinigraphError(Exception):
-    """Base class of every error raised on purpose by minigraph."""
+    """Base class of every error raised on purpose by minigraph.
+
+    ``exit_code`` is what the command line exits with: 2 for bad usage or input (the
+    default), 1 for a run that failed on its way (a diverging loss, a full disk)."""
+
+    exit_code = 2
 
 
 class ShapeError(MinigraphError, ValueError):
@@ -17,6 +24,11 @@ class InputError(MinigraphError, ValueError):
     """A value that is wrong for reasons beyond shape and dtype (an id outside the vocabulary)."""
 
 
+class UsageError(MinigraphError, ValueError):
+    """A setting outside what is allowed (a size of 0, a negative rate, an unknown name);
+    the message names the setting, the value given and what is allowed."""
+
+
 class GraphError(MinigraphError, RuntimeError):
     """Misuse of a graph: a missing feed, backward twice over a freed graph, and the like."""
 
@@ -24,7 +36,28 @@ class GraphError(MinigraphError, RuntimeError):
 class AnomalyError(MinigraphError, FloatingPointError):
     """A value or gradient that is not finite, found by anomaly mode."""
 
+    exit_code = 1
+
 
 def describe(nodes):
     """'x (3, 4) float32, Wx (4, 5) float32' for error messages."""
     return ", ".join(f"{n.name} {tuple(n.shape)} {n.dtype}" for n in nodes)
+
+
+def check_int(owner, name, value, minimum=1):
+    """``value`` as an int >= minimum, or a UsageError naming owner, setting and value."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise UsageError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_number(owner, name, value, minimum=0.0, *, strict=False, below=None):
+    """``value`` as a finite float >= minimum (> minimum when ``strict``, < ``below`` when
+    given), or a UsageError naming owner, setting and value."""
+    ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.number))
+          and np.isfinite(value) and (value > minimum if strict else value >= minimum)
+          and (below is None or value < below))
+    if not ok:
+        rule = f"{'>' if strict else '>='} {minimum:g}" + (f" and < {below:g}" if below else "")
+        raise UsageError(f"{owner}: {name} must be a finite number {rule}, got {value!r}")
+    return float(value)

@@ -4,7 +4,7 @@ reverse, and can be run again on new feed values without being rebuilt."""
 import numpy as np
 
 from . import modes
-from .errors import AnomalyError, DTypeError, GraphError, ShapeError
+from .errors import AnomalyError, DTypeError, GraphError, InputError, ShapeError
 from .node import Node
 from .op import ProductGrad, SubGrad
 
@@ -64,6 +64,30 @@ def _check_finite(node, array, what):
         nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
         raise AnomalyError(f"non-finite {what} at {_where(node)}: {nan} NaN and {inf} inf "
                            f"among {array.size} entries of shape {array.shape}")
+
+
+def _check_fits(node, array):
+    """Integers fed into a narrower integer input must fit it."""
+    if np.can_cast(array.dtype, node.dtype) or not array.size:
+        return
+    info = np.iinfo(node.dtype)
+    low, high = array.min(), array.max()
+    if low < info.min or high > info.max:
+        bad = low if low < info.min else high
+        raise InputError(f"feed for input '{node.name}' holds {bad}, outside the range of its "
+                         f"dtype {node.dtype} [{info.min}, {info.max}]")
+
+
+def _check_param(node):
+    """A parameter array replaced (not updated in place) by one of another shape or dtype."""
+    value = node.value
+    if getattr(value, "shape", None) != node.shape or getattr(value, "dtype", None) != \
+            node.dtype:
+        found = (f"{value.shape} {value.dtype}" if isinstance(value, np.ndarray)
+                 else type(value).__name__)
+        raise GraphError(f"param '{node.name}' now holds {found}, but the graph was built for "
+                         f"{node.shape} {node.dtype}; update it in place (w[...] = new) or "
+                         "build a new graph")
 
 
 class Graph:
@@ -126,7 +150,8 @@ class Graph:
                                  "the new shape")
             if array.dtype != node.dtype:
                 if array.dtype.kind in "iu" and node.dtype.kind in "iu":
-                    array = array.astype(node.dtype)  # widening ids loses nothing
+                    _check_fits(node, array)  # narrowing must not wrap 2**32 + 1 to 1
+                    array = array.astype(node.dtype)
                 else:
                     raise DTypeError(f"feed for input '{node.name}' is {array.dtype}, but the "
                                      f"graph was built for {node.dtype}")
@@ -150,6 +175,8 @@ class Graph:
             if node.op is None:
                 if node.value is None:
                     raise GraphError(f"input '{node.name}' {node.shape} was never fed")
+                if node.kind == "param":
+                    _check_param(node)
                 if node.kind == "input":
                     node.grad = None
                 if check:

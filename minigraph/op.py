@@ -120,6 +120,9 @@ def as_node(x, like=None):
     dtype of the node it is combined with, so 1 - z stays float32)."""
     if isinstance(x, Node):
         return x
+    if x is None or isinstance(x, (str, bytes)) or np.asarray(x).dtype.kind not in "biuf":
+        raise DTypeError(f"cannot use {x!r} in a graph: give a node, a number or a numeric "
+                         f"array{f' (combining with node {like.name!r})' if like else ''}")
     if like is not None and np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         return constant(np.asarray(x, dtype=like.dtype), name=repr(x))
     return constant(x)

@@ -9,6 +9,8 @@ count); it is created with cs231n's defaults when None is passed.
 
 import numpy as np
 
+from .errors import check_number
+
 
 def _defaults(config, **defaults):
     config = {} if config is None else config
@@ -98,12 +100,22 @@ def get_rule(name):
 
 def global_norm(grads):
     """sqrt of the sum of squares of every gradient in the dict."""
-    return float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+    total = sum(float(np.vdot(g, g)) for g in grads.values())
+    if np.isfinite(total):
+        return float(np.sqrt(total))
+    # float32 squares overflow for entries near 1e19: divide by the largest entry first
+    scale = max((float(np.abs(g).max()) for g in grads.values() if g.size), default=0.0)
+    if not np.isfinite(scale) or scale == 0:
+        return scale
+    return scale * float(np.sqrt(sum(float(np.vdot(g / g.dtype.type(scale), g / g.dtype.type(
+        scale))) for g in grads.values())))
 
 
 def clip_by_global_norm(grads, max_norm):
     """Scale every gradient in place by max_norm / norm when the global norm exceeds
     max_norm; returns the norm before clipping."""
+    if max_norm is not None:
+        check_number("clip_by_global_norm", "max_norm", max_norm, strict=True)
     norm = global_norm(grads)
     if max_norm is not None and norm > max_norm:
         for g in grads.values():

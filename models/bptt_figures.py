@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 
+from .plots import save_figure
 from .vanishing_gradient import DEFAULTS
 
 COLOURS = {"rnn": "#c0392b", "lstm": "#2471a3", "lstm f-bias 0": "#8e44ad", "gru": "#229954"}
@@ -94,8 +95,7 @@ def plot(results, path, settings=None):
         "step (the GRU's usual bias 0 would keep 0.5, halving the direct path every step). "
         "'lstm f-bias 0' is the LSTM with forget bias 0.")
     fig.text(0.01, 0.01, textwrap.fill(caption, 165), fontsize=10, va="bottom")
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def write_json(results, path, settings=None):

@@ -6,6 +6,9 @@ import time
 
 import numpy as np
 
+from minigraph.checkpoint import CheckpointError
+from minigraph.errors import UsageError
+
 from .caption_eval import caption_images, evaluate_split
 from .captioning_rnn import CaptioningRNN
 from .data import decode_captions, load_coco_data
@@ -15,39 +18,64 @@ from .data.shapes_dataset import (
     load_objects,
     make_shapes_dataset,
 )
+from .flags import (
+    check_output_folder,
+    check_picture_output,
+    check_training_output,
+    count,
+    non_negative,
+    positive,
+    rate,
+)
+from .interrupt import Interrupted
+from .plots import save_figure
+
+# (flag, type, default, help) of the training settings a checkpoint records
+TRAIN_SETTINGS = [
+    ("--cell", str, "lstm", "recurrent cell"),
+    ("--hidden", count, 256, "hidden units"),
+    ("--wordvec", count, 128, "word-vector size"),
+    ("--batch-size", count, 100, "captions per minibatch"),
+    ("--lr", rate, 5e-3, "learning rate"),
+    ("--lr-decay", positive(), 0.85, "learning-rate factor per epoch"),
+    ("--proj-lr", rate, 5e-4, "learning rate of W_proj, the image-to-h0 projection (cs231n "
+     "uses --lr for every weight; why not here: docs/tutorials/03-captioning.md)"),
+    ("--max-train", count, None, "use this many training captions (default: all)"),
+    ("--seed", non_negative, 0, "seed of every random stream"),
+]
 
 
 def add_commands(commands):
     shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
     shapes.add_argument("--out", required=True, help="directory to write")
-    shapes.add_argument("--train", type=int, default=60000,
+    shapes.add_argument("--train", type=count, default=60000,
                         help="training images (fewer are faster to make, but the captioner "
                         "then memorises them: see docs/tutorials/03-captioning.md)")
-    shapes.add_argument("--val", type=int, default=1000, help="validation images")
-    shapes.add_argument("--novel", type=int, default=500, help="images of unseen pairs")
-    shapes.add_argument("--seed", type=int, default=0)
+    shapes.add_argument("--val", type=non_negative, default=1000, help="validation images")
+    shapes.add_argument("--novel", type=non_negative, default=500, help="images of unseen pairs")
+    shapes.add_argument("--seed", type=non_negative, default=0)
     shapes.set_defaults(handler=run_shapes)
 
     caption = commands.add_parser("caption", help="train and use an image captioner")
     sub = caption.add_subparsers(dest="caption_command", required=True)
     train = sub.add_parser("train", help="train a CaptioningRNN on a COCO-layout directory")
     train.add_argument("--data", required=True, help="COCO-layout data directory")
-    train.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--wordvec", type=int, default=128)
-    train.add_argument("--epochs", type=int, default=20)
-    train.add_argument("--batch-size", type=int, default=100)
-    train.add_argument("--lr", type=float, default=5e-3)
-    train.add_argument("--lr-decay", type=float, default=0.85)
-    train.add_argument("--proj-lr", type=float, default=5e-4,
-                       help="learning rate of W_proj, the image-to-h0 projection (cs231n uses "
-                       "--lr for every weight; why not here: docs/tutorials/03-captioning.md)")
-    train.add_argument("--max-train", type=int, default=None, help="use this many captions")
-    train.add_argument("--max-minutes", type=float, default=None)
-    train.add_argument("--val-images", type=int, default=300,
+    # settings a checkpoint records default to None, so that --resume can refuse a flag the
+    # user gave with another value instead of ignoring it
+    for flag, kind, default, text in TRAIN_SETTINGS:
+        suffix = "" if default is None else f" (default: {default})"
+        train.add_argument(flag, type=kind, default=None, help=text + suffix,
+                           **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
+    train.add_argument("--epochs", type=non_negative, default=20,
+                       help="epochs in all (with --resume: the total to reach)")
+    train.add_argument("--max-minutes", type=positive(), default=None)
+    train.add_argument("--val-images", type=non_negative, default=300,
                        help="validation images captioned for BLEU after each epoch")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="captioner.h5")
+    train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
+    train.add_argument("--resume", action="store_true",
+                       help="continue training --out exactly where it stopped")
+    train.add_argument("--force", action="store_true",
+                       help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
 
@@ -55,27 +83,28 @@ def add_commands(commands):
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data", default=None, help="defaults to the training data")
     evaluate.add_argument("--split", default="val")
-    evaluate.add_argument("--max-images", type=int, default=None)
-    evaluate.add_argument("--beam", type=int, default=0, help="beam width (0: greedy)")
+    evaluate.add_argument("--max-images", type=count, default=None)
+    evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
     evaluate.set_defaults(handler=run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
     sample.add_argument("--model", required=True)
     sample.add_argument("--image", required=True, nargs="+", help="PNG files")
     sample.add_argument("--data", default=None, help="where feature_extractor.h5 is")
-    sample.add_argument("--beam", type=int, default=0)
+    sample.add_argument("--beam", type=non_negative, default=0)
     sample.set_defaults(handler=run_sample)
 
     gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
     gallery.add_argument("--model", required=True)
     gallery.add_argument("--data", default=None)
     gallery.add_argument("--split", default="val")
-    gallery.add_argument("--count", type=int, default=12)
+    gallery.add_argument("--count", type=count, default=12)
     gallery.add_argument("--out", default="gallery.png")
     gallery.set_defaults(handler=run_gallery)
 
 
 def run_shapes(args):
+    check_output_folder(args.out)
     started = time.monotonic()
     sizes = make_shapes_dataset(args.out, args.train, args.val, args.novel, seed=args.seed)
     print(f"wrote {sizes} images to {args.out} in {time.monotonic() - started:.0f} s")
@@ -88,57 +117,125 @@ def _objects(data_dir):
 
 def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
                     lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
-                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4):
+                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4,
+                    resume=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
-    W_proj its own learning rate (None: ``lr``)."""
+    W_proj its own learning rate (None: ``lr``). ``resume`` continues the checkpoint
+    ``out`` exactly, with the settings it records (the arguments above are then ignored,
+    except ``epochs``, the total to reach, and ``max_minutes``)."""
     from .captioning_solver import CaptioningSolver
 
-    data = load_coco_data(data_dir, max_train=max_train, seed=seed)
+    settings = {"cell": cell, "hidden": hidden, "wordvec": wordvec, "batch_size": batch_size,
+                "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr, "max_train": max_train,
+                "seed": seed}
+    if resume:
+        model, saved = CaptioningRNN.load(out)
+        settings = saved["state"].get("settings")
+        if not isinstance(settings, dict) or set(settings) != set(SETTING_NAMES):
+            raise CheckpointError(f"{out} does not record its training settings (written by an "
+                                  "older minigraph?); it cannot be resumed exactly")
+    data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"])
     objects = _objects(data_dir)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
+    if not resume:
+        model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                              wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
+    lr, proj_lr = settings["lr"], settings["proj_lr"]
 
     def metrics(m):
-        if "val_captions" not in data:
+        if "val_captions" not in data or not val_images:  # --val-images 0: no BLEU
             return {}
         result = evaluate_split(m, data, "val", val_images,
                                 objects=objects["val"] if objects else None)
         return {k: v for k, v in result.items() if k in ("bleu4", "attribute_accuracy")}
     plot = os.path.splitext(out)[0] + "_loss.png"
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": lr},
-                              lr_decay=lr_decay, batch_size=batch_size, num_epochs=epochs,
-                              print_every=0, progress=progress, seed=seed, evaluate=metrics,
-                              checkpoint_path=out, plot_path=plot,
+                              lr_decay=settings["lr_decay"],
+                              batch_size=settings["batch_size"], num_epochs=epochs,
+                              print_every=0, progress=progress, seed=settings["seed"],
+                              evaluate=metrics, checkpoint_path=out, plot_path=plot,
                               max_seconds=None if max_minutes is None else 60 * max_minutes,
-                              extra_state={"data_dir": os.path.abspath(data_dir)}, log=log,
+                              extra_state={"data_dir": os.path.abspath(data_dir),
+                                           "settings": settings}, log=log,
                               param_configs=None if proj_lr is None else {
                                   "W_proj": {"learning_rate": proj_lr}})
+    if resume:
+        solver.load_checkpoint(out)
+        log(f"resuming {out} at iteration {len(solver.loss_history)} (epoch {solver.epoch})")
     solver.train()
     return model, solver, data
 
 
+SETTING_NAMES = [flag[2:].replace("-", "_") for flag, _, _, _ in TRAIN_SETTINGS]
+
+
+def _train_settings(args):
+    """The settings given, with defaults for those left out."""
+    return {name: getattr(args, name) if getattr(args, name) is not None else default
+            for name, (_, _, default, _) in zip(SETTING_NAMES, TRAIN_SETTINGS)}
+
+
+def _refuse_changed_settings(args):
+    saved = CaptioningRNN.load(args.out)[1]["state"].get("settings") or {}
+    changed = [f"--{name.replace('_', '-')} {getattr(args, name)} (it has {saved[name]})"
+               for name in SETTING_NAMES if getattr(args, name) is not None
+               and name in saved and getattr(args, name) != saved[name]]
+    if changed:
+        raise UsageError(f"--resume continues {args.out} with the settings it was trained "
+                         f"with; it cannot change {', '.join(changed)}. Leave those flags out, "
+                         "or train a new model under another --out")
+
+
 def run_train(args):
+    check_training_output(args.out, "CaptioningRNN", args.resume, args.force)
+    if args.resume:
+        _refuse_changed_settings(args)
+    settings = _train_settings(args)
+    plot = os.path.splitext(args.out)[0] + "_loss.png"
+    before = {path: _stamp(path) for path in (args.out, plot)}
     started = time.monotonic()
-    _, solver, _ = train_captioner(args.data, args.cell, args.hidden, args.wordvec, args.epochs,
-                                   args.batch_size, args.lr, args.lr_decay, args.max_train,
-                                   args.max_minutes, args.val_images, args.seed, args.out,
-                                   progress=not args.quiet, proj_lr=args.proj_lr)
+    s = settings
+    try:
+        _, solver, _ = train_captioner(args.data, s["cell"], s["hidden"], s["wordvec"],
+                                       args.epochs, s["batch_size"], s["lr"], s["lr_decay"],
+                                       s["max_train"], args.max_minutes, args.val_images,
+                                       s["seed"], args.out, progress=not args.quiet,
+                                       proj_lr=s["proj_lr"], resume=args.resume)
+    except Interrupted as exc:
+        raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
+                          f"--out {args.out} --resume") from None
+    written = [path for path, stamp in before.items() if _stamp(path) != stamp]
     print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
-          f" checkpoint {args.out}, loss curve {os.path.splitext(args.out)[0]}_loss.png")
+          f" {'wrote ' + ' and '.join(written) if written else 'nothing written'}")
     return 0
+
+
+def _stamp(path):
+    """(inode, mtime) of a file, None when absent: tells whether a run wrote it."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
 
 
 def _load(model_path, data_dir):
     model, saved = CaptioningRNN.load(model_path)
     data_dir = data_dir or saved["state"].get("data_dir")
     if not data_dir:
-        raise SystemExit("give --data: the checkpoint does not record its data directory")
+        raise UsageError("give --data: the checkpoint does not record its data directory")
     return model, data_dir
+
+
+def _check_split(data, split, data_dir):
+    splits = sorted(k[:-len("_captions")] for k in data if k.endswith("_captions"))
+    if split not in splits:
+        raise UsageError(f"--split {split!r}: {data_dir} has the splits {', '.join(splits)}")
 
 
 def run_eval(args):
     model, data_dir = _load(args.model, args.data)
     data = load_coco_data(data_dir)
+    _check_split(data, args.split, data_dir)
     objects = _objects(data_dir)
     method = "beam" if args.beam else "greedy"
     result = evaluate_split(model, data, args.split, args.max_images, method,
@@ -151,18 +248,37 @@ def run_eval(args):
 
 
 def run_sample(args):
-    from PIL import Image
 
     from .data.features import RandomConvFeatures
 
     model, data_dir = _load(args.model, args.data)
     extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))
-    images = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in args.image])
+    images = [_read_image(p) for p in args.image]
+    sizes = sorted({image.shape[:2] for image in images})
+    if len(sizes) > 1:
+        raise UsageError(f"--image: the pictures have different sizes {sizes}; give pictures "
+                         "of one size (the dataset's)")
+    images = np.stack(images)
     texts = caption_images(model, extractor(images), "beam" if args.beam else "greedy",
                            max(args.beam, 1))
     for path, text in zip(args.image, texts):
         print(f"{path}: {text}")
     return 0
+
+
+def _read_image(path):
+    """An RGB picture of the size the feature extractor was made for, or a UsageError."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.isfile(path):
+        problem = "is a directory" if os.path.isdir(path) else "no such file"
+        raise UsageError(f"--image {path}: {problem}")
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise UsageError(f"--image {path} is not a picture PIL can read ({exc})") from None
+    return pixels
 
 
 def write_gallery(model, data, data_dir, split, count, out):
@@ -191,13 +307,14 @@ def write_gallery(model, data, data_dir, split, count, out):
         lines = textwrap.wrap(f"GT: {first_ref[image]}", 44) + textwrap.wrap(
             f"model: {text}", 44)
         ax.set_title("\n".join(lines), fontsize=8, loc="left")
-    fig.savefig(out, bbox_inches="tight", pad_inches=0.15)  # the picture fits its text
-    plt.close(fig)
+    save_figure(fig, out, bbox_inches="tight", pad_inches=0.15)  # fits its text
 
 
 def run_gallery(args):
+    check_picture_output(args.out, [".png"])
     model, data_dir = _load(args.model, args.data)
     data = load_coco_data(data_dir)
+    _check_split(data, args.split, data_dir)
     write_gallery(model, data, data_dir, args.split, args.count, args.out)
     print(f"wrote {args.out}")
     return 0

@@ -13,9 +13,13 @@ One unrolled graph is built per minibatch shape (N, T) and reused for every late
 minibatch of that shape.
 """
 
+import inspect
+
 import numpy as np
 
 import minigraph as mg
+from minigraph import checkpoint
+from minigraph.errors import check_int, check_number
 
 from . import per_step
 from .decoding import beam_search, pick_next_word
@@ -33,6 +37,9 @@ class CaptioningRNN(Model):
                  cell_type="rnn", dtype=np.float32, fused=True, seed=0):
         if cell_type not in mg.GATES:
             raise ValueError(f"invalid cell_type {cell_type!r}; choose one of {sorted(mg.GATES)}")
+        input_dim = check_int("CaptioningRNN", "input_dim", input_dim)
+        wordvec_dim = check_int("CaptioningRNN", "wordvec_dim", wordvec_dim)
+        hidden_dim = check_int("CaptioningRNN", "hidden_dim", hidden_dim)
         if "<NULL>" not in word_to_idx:
             raise ValueError("word_to_idx must contain '<NULL>' (the padding token)")
         self.cell_type, self.fused = cell_type, fused
@@ -46,6 +53,9 @@ class CaptioningRNN(Model):
                        "dtype": np.dtype(dtype).name, "fused": fused, "seed": seed}
         V, D, W, H, k = len(word_to_idx), input_dim, wordvec_dim, hidden_dim, mg.GATES[cell_type]
         rng = np.random.default_rng(seed)
+        # sampling draws from its own stream of the same seed: never OS entropy, and never
+        # the initialisation stream
+        self.sample_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
         super().__init__({  # cs231n's initialisation scales
             "W_embed": rng.standard_normal((V, W)) / 100,
             "W_proj": rng.standard_normal((D, H)) / np.sqrt(D),
@@ -159,18 +169,24 @@ class CaptioningRNN(Model):
         method: 'greedy' (argmax, the default), 'sample' (from softmax(scores /
         temperature); temperature 0 is greedy, lower is more conservative) or 'beam'
         (beam search of width ``beam_size``, scored by log-probability / length **
-        length_penalty). Runs in no-grad mode.
+        length_penalty). Runs in no-grad mode. 'sample' draws from the model's own stream
+        (seeded by the constructor's ``seed``) unless ``seed`` is given.
         """
         if self._start is None or self._end is None:
             raise ValueError("sampling needs '<START>' and '<END>' in word_to_idx")
         features = np.asarray(features).astype(self.dtype, copy=False)
         N = features.shape[0]
+        if method not in ("greedy", "sample", "beam"):
+            raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
+        max_length = check_int("CaptioningRNN.sample", "max_length", max_length)
+        temperature = check_number("CaptioningRNN.sample", "temperature", temperature)
         if method == "beam":
+            beam_size = check_int("CaptioningRNN.sample", "beam_size", beam_size)
             return np.stack([self._beam(features[i:i + 1], max_length, beam_size,
                                         length_penalty) for i in range(N)])
         if method not in ("greedy", "sample"):
             raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
-        rng = np.random.default_rng(seed)
+        rng = self.sample_rng if seed is None else np.random.default_rng(seed)
         start, step = self._sampler(N)
         with mg.no_grad():
             h = start.forward({"features": features})
@@ -210,3 +226,17 @@ class CaptioningRNN(Model):
     @classmethod
     def _from_checkpoint(cls, saved):
         return cls(saved["vocab"], **saved["config"])
+
+    @classmethod
+    def _check_checkpoint(cls, path, saved):
+        checkpoint.check_config_keys(path, saved["config"],
+                                     set(inspect.signature(cls).parameters) - {"word_to_idx"})
+        checkpoint.check_config_sizes(path, saved["config"], saved["params"], {
+            "input_dim": ("W_proj", 0), "wordvec_dim": ("W_embed", 1),
+            "hidden_dim": ("Wh", 0)})
+        vocab = saved["vocab"]
+        ids = sorted(v for v in vocab.values() if type(v) is int) if isinstance(
+            vocab, dict) else None
+        if ids != list(range(saved["params"]["W_embed"].shape[0])) or len(ids) != len(vocab):
+            raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a word-to-id map of ids "
+                                             "0 .. V-1 matching W_embed")

@@ -13,15 +13,18 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import modes, optim
-from minigraph.errors import MinigraphError
+from minigraph import checkpoint, modes, optim
+from minigraph.errors import MinigraphError, check_int, check_number
 
 from .data import sample_coco_minibatch
+from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
 
 
 class TrainingError(MinigraphError, RuntimeError):
     """Training cannot go on (the loss is NaN or exploded); the message says what to try."""
+
+    exit_code = 1
 
 
 class CaptioningSolver:
@@ -30,6 +33,11 @@ class CaptioningSolver:
                  progress=True, clip_norm=None, anomaly=True, num_val_images=200,
                  evaluate=None, checkpoint_path=None, plot_path=None, log=None,
                  max_seconds=None, extra_state=None, param_configs=None):
+        batch_size = check_int("CaptioningSolver", "batch_size", batch_size)
+        num_epochs = check_int("CaptioningSolver", "num_epochs", num_epochs, minimum=0)
+        lr_decay = check_number("CaptioningSolver", "lr_decay", lr_decay, strict=True)
+        if clip_norm is not None:
+            clip_norm = check_number("CaptioningSolver", "clip_norm", clip_norm, strict=True)
         self.model, self.data = model, data
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
@@ -92,28 +100,48 @@ class CaptioningSolver:
         bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
         smoothed = RunningAverage(0.95)
         started = time.monotonic()
-        for t in range(total):
-            if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
-                self.log(f"time limit of {self.max_seconds:.0f} s reached after {t} iterations")
-                if t % per_epoch:
+        first = len(self.loss_history)  # > 0 after load_checkpoint: continue from there
+        with graceful_interrupt():
+            if self.checkpoint_path:
+                self.log("training; Ctrl-C stops after the current step and saves "
+                         f"{self.checkpoint_path}")
+            for t in range(first, total):
+                if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
+                    self.log(f"time limit of {self.max_seconds:.0f} s reached after {t - first} "
+                             "iterations")
+                    if t % per_epoch:
+                        self._end_epoch()
+                    break
+                self._step()
+                loss = self.loss_history[-1]
+                smoothed.update(loss)
+                bar.update(1)
+                bar.set_postfix(loss=f"{smoothed.value:.3f}", epoch=self.epoch + 1)
+                if stop_requested():
+                    bar.close()
+                    self._stop()
+                if self.verbose and self.print_every and t % self.print_every == 0:
+                    self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
+                if (t + 1) % per_epoch == 0:
                     self._end_epoch()
-                break
-            self._step()
-            loss = self.loss_history[-1]
-            smoothed.update(loss)
-            bar.update(1)
-            bar.set_postfix(loss=f"{smoothed.value:.3f}", epoch=self.epoch + 1)
-            if self.verbose and self.print_every and t % self.print_every == 0:
-                self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
-            if (t + 1) % per_epoch == 0:
-                self._end_epoch()
         bar.close()
         return self
+
+    def _stop(self):
+        """Ctrl-C: the step in flight has finished; save (if there is a checkpoint path)."""
+        done = len(self.loss_history)
+        if not self.checkpoint_path:
+            raise Interrupted(f"interrupted after iteration {done} (nothing saved: no "
+                              "checkpoint path)")
+        self.save_checkpoint(self.checkpoint_path)
+        raise Interrupted(f"interrupted after iteration {done}; saved {self.checkpoint_path}")
 
     def _end_epoch(self):
         self.epoch += 1
         for config in self.optim_configs.values():
             config["learning_rate"] = config.get("learning_rate", 1e-3) * self.lr_decay
+        if self.checkpoint_path:  # the epoch's training is safe before evaluation can fail
+            self.save_checkpoint(self.checkpoint_path)
         val_loss = self.validation_loss()
         metrics = self.evaluate(self.model) if self.evaluate else {}
         self.val_loss_history.append(val_loss)
@@ -141,15 +169,30 @@ class CaptioningSolver:
         history = {"loss_history": self.loss_history,
                    "val_loss_history": [np.nan if v is None else v
                                         for v in self.val_loss_history]}
+        # the minibatch stream's state too, so that a resumed run draws the batches the
+        # uninterrupted run would have drawn
         self.model.save(path, optim_configs=self.optim_configs, history=history,
-                        state={"epoch": self.epoch, "seed": self.seed, **self.extra_state})
+                        state={"epoch": self.epoch, "seed": self.seed,
+                               "iteration": len(self.loss_history),
+                               "rng": self.rng.bit_generator.state, **self.extra_state})
 
     def load_checkpoint(self, path):
-        """Restore parameters (checked against the model), optimizer state, epoch and history."""
+        """Restore parameters (checked against the model), optimizer state, epoch, history
+        and the minibatch stream: ``train()`` then continues exactly where the saved run
+        stopped."""
         saved = self.model.load_params(path)
+        checkpoint.check_optim_configs(path, self.model.params, saved["optim"])
         for name, config in saved["optim"].items():
             self.optim_configs[name] = {k: (np.array(v) if isinstance(v, np.ndarray) else v)
                                         for k, v in config.items()}
         self.epoch = int(saved["state"].get("epoch", 0))
         self.loss_history = [float(v) for v in saved["history"].get("loss_history", [])]
+        self.val_loss_history = [None if np.isnan(v) else float(v)
+                                 for v in saved["history"].get("val_loss_history", [])]
+        if "rng" in saved["state"]:
+            try:
+                self.rng.bit_generator.state = saved["state"]["rng"]
+            except (TypeError, ValueError, KeyError) as exc:
+                raise checkpoint.CheckpointError(f"{path}: 'state/rng' is not a generator "
+                                                 f"state ({exc})") from None
         return saved

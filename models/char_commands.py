@@ -3,10 +3,42 @@
 import os
 import time
 
+from minigraph.errors import UsageError
+
 from .data.text import load_text
+from .flags import (
+    check_picture_output,
+    check_training_output,
+    count,
+    fraction,
+    non_negative,
+    positive,
+    rate,
+)
 
 TEXT_HELP = ("UTF-8 text file, or 'shakespeare' for the packaged tiny Shakespeare "
              "(default: about 1 MB of Python's own source)")
+CELLS = ["rnn", "lstm", "gru"]
+# (flag, type, default, help) of every setting a checkpoint records
+MODEL_SETTINGS = [
+    ("--cell", str, "lstm", "recurrent cell"),
+    ("--layers", count, 2, "recurrent layers"),
+    ("--hidden", count, 256, "hidden units per layer"),
+    ("--seq-len", count, 64, "characters per window of truncated BPTT"),
+    ("--batch-size", count, 32, "parallel tracks through the text"),
+    ("--dropout", fraction, 0.0, "dropout between layers, in [0, 1)"),
+    ("--lr", rate, 2e-3, "learning rate"),
+    ("--lr-decay", positive(), 0.97, "learning-rate factor per pass over the text"),
+    ("--clip", positive(), 5.0, "global gradient-norm clip"),
+    ("--seed", non_negative, 0, "seed of every random stream"),
+]
+# where each setting is in a checkpoint: (part of the checkpoint, key)
+SAVED_AS = {"cell": ("config", "cell"), "layers": ("config", "num_layers"),
+            "hidden": ("config", "hidden_size"), "dropout": ("config", "dropout"),
+            "seed": ("config", "seed"), "seq_len": ("settings", "seq_len"),
+            "batch_size": ("settings", "batch_size"), "lr": ("settings", "lr"),
+            "lr_decay": ("settings", "lr_decay"), "clip": ("settings", "clip"),
+            "optimizer": ("settings", "update_rule")}
 
 
 def add_commands(commands):
@@ -14,35 +46,36 @@ def add_commands(commands):
     sub = char.add_subparsers(dest="char_command", required=True)
     train = sub.add_parser("train", help="train on a text file (default: Python's own source)")
     train.add_argument("--text", default=None, help=TEXT_HELP)
-    train.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    train.add_argument("--layers", type=int, default=2)
-    train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--seq-len", type=int, default=64)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--dropout", type=float, default=0.0)
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--lr-decay", type=float, default=0.97, help="per pass over the text")
+    # Model and optimizer settings default to None so that --resume can tell a flag the
+    # user gave (refused if it differs from the checkpoint) from one left out.
+    for flag, kind, default, text in MODEL_SETTINGS:
+        train.add_argument(flag, type=kind, default=None, help=f"{text} (default: {default})",
+                           **({"choices": CELLS} if flag == "--cell" else {}))
     train.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "sgd"],
-                       default="adam")
-    train.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip")
-    train.add_argument("--max-minutes", type=float, default=None)
-    train.add_argument("--iterations", type=int, default=None)
-    train.add_argument("--eval-every", type=int, default=200)
-    train.add_argument("--sample-every", type=int, default=500)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="char_model.h5")
+                       default=None, help="update rule (default: adam)")
+    train.add_argument("--max-minutes", type=positive(), default=None,
+                       help="time limit (default: 10 when --iterations is not given)")
+    train.add_argument("--iterations", type=non_negative, default=None,
+                       help="steps to train (with --max-minutes: whichever comes first)")
+    train.add_argument("--eval-every", type=non_negative, default=200,
+                       help="iterations between validations and checkpoints (0: at the end only)")
+    train.add_argument("--sample-every", type=non_negative, default=500,
+                       help="iterations between samples in <out>_samples.txt (0: at the end)")
+    train.add_argument("--out", default="char_model.h5", help="checkpoint to write")
     train.add_argument("--resume", action="store_true", help="continue from --out exactly")
+    train.add_argument("--force", action="store_true",
+                       help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(handler=run_train)
 
     sample = sub.add_parser("sample", help="generate text")
     sample.add_argument("--model", required=True)
-    sample.add_argument("--length", type=int, default=500)
-    sample.add_argument("--temperature", type=float, default=0.8,
+    sample.add_argument("--length", type=non_negative, default=500)
+    sample.add_argument("--temperature", type=rate, default=0.8,
                         help="0 = argmax; lower is more conservative, higher more diverse")
-    sample.add_argument("--top-k", type=int, default=None)
+    sample.add_argument("--top-k", type=count, default=None)
     sample.add_argument("--prime", default="")
-    sample.add_argument("--seed", type=int, default=None)
+    sample.add_argument("--seed", type=non_negative, default=None)
     sample.set_defaults(handler=run_sample)
 
     evaluate = sub.add_parser("eval", help="loss of a model on a text, in nats and bits/char")
@@ -53,8 +86,8 @@ def add_commands(commands):
     neurons = sub.add_parser("neurons", help="HTML page of hidden-cell activations")
     neurons.add_argument("--model", required=True)
     neurons.add_argument("--text", default=None, help=TEXT_HELP)
-    neurons.add_argument("--chars", type=int, default=2000, help="how much text to show")
-    neurons.add_argument("--k", type=int, default=50,
+    neurons.add_argument("--chars", type=count, default=2000, help="how much text to show")
+    neurons.add_argument("--k", type=count, default=50,
                          help="how many characters back the gradient strip reaches")
     neurons.add_argument("--compare", nargs="+", default=[], metavar="MODEL",
                          help="other checkpoints (an RNN, a GRU) whose gradient strips are "
@@ -63,20 +96,48 @@ def add_commands(commands):
     neurons.set_defaults(handler=run_neurons)
 
 
+def _settings(args):
+    """The model and optimizer settings given, with the defaults for those left out."""
+    given = {flag[2:].replace("-", "_"): default for flag, _, default, _ in MODEL_SETTINGS}
+    given["optimizer"] = "adam"
+    given.update({k: getattr(args, k) for k in given if getattr(args, k) is not None})
+    return given
+
+
+def _refuse_changed_settings(args, path, saved):
+    """--resume continues with the checkpoint's own settings: a flag that asks for another
+    value is refused rather than silently ignored."""
+    changed = []
+    for name, (part, key) in SAVED_AS.items():
+        value = getattr(args, name)
+        source = saved["config"] if part == "config" else saved["state"].get("settings", {})
+        if value is not None and key in source and value != source[key]:
+            changed.append(f"--{name.replace('_', '-')} {value} (it has {source[key]})")
+    if changed:
+        raise UsageError(f"--resume continues {path} with the settings it was trained with; "
+                         f"it cannot change {', '.join(changed)}. Leave those flags out, or "
+                         "train a new model under another --out")
+
+
 def run_train(args):
+    from minigraph import checkpoint
+
     from .char_train import CharTrainer
 
+    check_training_output(args.out, "CharRNN", args.resume, args.force)
     text = load_text(args.text)
     if args.iterations is None and args.max_minutes is None:
         args.max_minutes = 10.0
     if args.resume:
+        _refuse_changed_settings(args, args.out, checkpoint.load(args.out, kind="CharRNN"))
         trainer = CharTrainer.resume(args.out, text)
         print(f"resuming {args.out} at iteration {trainer.iteration}")
     else:
-        trainer = CharTrainer(text, cell=args.cell, layers=args.layers, hidden=args.hidden,
-                              seq_len=args.seq_len, batch_size=args.batch_size,
-                              dropout=args.dropout, lr=args.lr, lr_decay=args.lr_decay,
-                              update_rule=args.optimizer, clip=args.clip, seed=args.seed)
+        s = _settings(args)
+        trainer = CharTrainer(text, cell=s["cell"], layers=s["layers"], hidden=s["hidden"],
+                              seq_len=s["seq_len"], batch_size=s["batch_size"],
+                              dropout=s["dropout"], lr=s["lr"], lr_decay=s["lr_decay"],
+                              update_rule=s["optimizer"], clip=s["clip"], seed=s["seed"])
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
                   eval_every=args.eval_every, sample_every=args.sample_every, out=args.out,
@@ -119,6 +180,7 @@ def run_neurons(args):
     from .char_rnn import CharRNN
     from .neurons import check_vocabulary, validation_stretch, write_neuron_page
 
+    check_picture_output(args.out, [".html", ".htm"])
     model, _ = CharRNN.load(args.model)
     check_vocabulary(model.chars, args.model)
     compare = []

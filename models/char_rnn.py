@@ -20,11 +20,14 @@ step one fused node; ``fused=False`` builds the Embedding node ``embed`` and eve
 composed from primitive ops. Same numbers.
 """
 
+import inspect
 import warnings
 
 import numpy as np
 
 import minigraph as mg
+from minigraph import checkpoint
+from minigraph.errors import check_int, check_number
 
 from . import per_step
 from .decoding import pick_next_word
@@ -44,6 +47,12 @@ class CharRNN(Model):
                  dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None):
         if cell not in mg.GATES:
             raise ValueError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
+        vocab_size = check_int("CharRNN", "vocab_size", vocab_size)
+        hidden_size = check_int("CharRNN", "hidden_size", hidden_size)
+        num_layers = check_int("CharRNN", "num_layers", num_layers)
+        dropout = check_number("CharRNN", "dropout", dropout, below=1.0)
+        if embed_size is not None:
+            embed_size = check_int("CharRNN", "embed_size", embed_size)
         if chars is not None and len(chars) != vocab_size:
             raise ValueError(f"{len(chars)} characters given for vocab_size {vocab_size}")
         self.cell, self.num_layers, self.dropout, self.fused = cell, num_layers, dropout, fused
@@ -240,6 +249,10 @@ class CharRNN(Model):
         """
         if self.chars is None:
             raise ValueError("this CharRNN has no character list: pass chars=... to sample text")
+        length = check_int("CharRNN.sample", "length", length, minimum=0)
+        temperature = check_number("CharRNN.sample", "temperature", temperature)
+        if top_k is not None:
+            top_k = check_int("CharRNN.sample", "top_k", top_k)
         index = {c: i for i, c in enumerate(self.chars)}
         unknown = sorted({c for c in prime if c not in index})
         if unknown:
@@ -269,3 +282,18 @@ class CharRNN(Model):
     @classmethod
     def _from_checkpoint(cls, saved):
         return cls(chars=saved["vocab"], **saved["config"])
+
+    @classmethod
+    def _check_checkpoint(cls, path, saved):
+        config = saved["config"]
+        checkpoint.check_config_keys(path, config,
+                                     set(inspect.signature(cls).parameters) - {"chars"})
+        checkpoint.check_config_sizes(path, config, saved["params"], {
+            "vocab_size": ("W_embed", 0), "embed_size": ("W_embed", 1),
+            "hidden_size": ("W_out", 0)})
+        layers = config.get("num_layers")
+        if not isinstance(layers, int) or not 1 <= layers <= len(saved["params"]):
+            raise checkpoint.CheckpointError(f"{path}: config 'num_layers' is {layers!r}")
+        if not isinstance(saved["vocab"], list) or len(saved["vocab"]) != config["vocab_size"]:
+            raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a list of "
+                                             f"{config['vocab_size']} characters")

@@ -8,13 +8,15 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import modes, optim
+from minigraph import checkpoint, modes, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import MinigraphError
+from minigraph.errors import MinigraphError, check_int, check_number
+from minigraph.files import atomic_append
 
 from .captioning_solver import TrainingError
 from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
+from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
 
 
@@ -26,6 +28,13 @@ class CharTrainer:
     def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
                  dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
                  embed_size=None, fused=True, dtype=np.float32, model=None):
+        owner = "CharTrainer"
+        seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
+            owner, "batch_size", batch_size)
+        lr = check_number(owner, "lr", lr)
+        if clip is not None:  # None: no clipping
+            clip = check_number(owner, "clip", clip, strict=True)
+        lr_decay = check_number(owner, "lr_decay", lr_decay, strict=True)
         train_text, val_text = split_text(text)
         self.vocab = Vocabulary.from_text(text)
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
@@ -96,19 +105,25 @@ class CharTrainer:
                    disable=not progress, desc="char-rnn")
         smoothed, done = RunningAverage(0.98), 0
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
-        while (iterations is None or done < iterations) and (
-                deadline is None or time.monotonic() < deadline):
-            loss = self.step()
-            done += 1
-            smoothed.update(loss)
-            elapsed = time.monotonic() - started
-            rate = done * chars_per_step / elapsed
-            bar.set_postfix(loss=f"{smoothed.value:.3f}", chars_s=f"{rate:.0f}")
-            bar.update(1 if iterations is not None else int(elapsed) - bar.n)
-            if eval_every and self.iteration % eval_every == 0:
-                self._evaluate(log, out)
-            if sample_every and samples_path and self.iteration % sample_every == 0:
-                self._write_sample(samples_path, sample_length)
+        with graceful_interrupt():
+            if out:
+                log(f"training; Ctrl-C stops after the current step and saves {out}")
+            while (iterations is None or done < iterations) and (
+                    deadline is None or time.monotonic() < deadline):
+                loss = self.step()
+                done += 1
+                smoothed.update(loss)
+                elapsed = time.monotonic() - started
+                rate = done * chars_per_step / elapsed
+                bar.set_postfix(loss=f"{smoothed.value:.3f}", chars_s=f"{rate:.0f}")
+                bar.update(1 if iterations is not None else int(elapsed) - bar.n)
+                if stop_requested():
+                    bar.close()
+                    self._stop(out)
+                if eval_every and self.iteration % eval_every == 0:
+                    self._evaluate(log, out)
+                if sample_every and samples_path and self.iteration % sample_every == 0:
+                    self._write_sample(samples_path, sample_length)
         bar.close()
         self.chars_per_second = done * chars_per_step / max(time.monotonic() - started, 1e-9)
         if out:
@@ -116,6 +131,16 @@ class CharTrainer:
             if samples_path:
                 self._write_sample(samples_path, sample_length)
         return self
+
+    def _stop(self, out):
+        """Ctrl-C: the step in flight has finished; save and say how to go on."""
+        if not out:
+            raise Interrupted(f"interrupted after iteration {self.iteration} (nothing saved: "
+                              "no output file was given)")
+        self.save(out)
+        raise Interrupted(f"interrupted after iteration {self.iteration}; saved {out}. "
+                          f"Continue with: minigraph char train --out {out} --resume "
+                          "(and the same --text)")
 
     def _evaluate(self, log, out):
         val = self.validate()
@@ -130,8 +155,7 @@ class CharTrainer:
 
     def _write_sample(self, path, length):
         text = self.model.sample(length=length, temperature=0.8)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(f"==== iteration {self.iteration} ====\n{text}\n\n")
+        atomic_append(path, f"==== iteration {self.iteration} ====\n{text}\n\n")
 
     def plot(self, path):
         from .plots import plot_losses
@@ -164,6 +188,7 @@ class CharTrainer:
             raise CheckpointError(f"{path!r} was trained on a text with a different vocabulary "
                                   f"({len(model.chars)} characters; this text has "
                                   f"{len(vocab.chars)}; new {extra!r}, absent {missing!r})")
+        checkpoint.check_optim_configs(path, model.params, saved["optim"])
         state, settings = saved["state"], saved["state"]["settings"]
         trainer = cls(text, seq_len=int(settings["seq_len"]),
                       batch_size=int(settings["batch_size"]), lr=settings["lr"],
@@ -172,7 +197,12 @@ class CharTrainer:
         trainer.optim_configs = {name: copy.deepcopy(config)
                                  for name, config in saved["optim"].items()}
         trainer.iteration = int(state["iteration"])
-        trainer.train_tracks.position = int(state["position"])
+        position, windows = int(state["position"]), len(trainer.train_tracks)
+        if not 0 <= position < windows:
+            raise CheckpointError(f"{path} stopped at window {position + 1} of a pass over its "
+                                  f"text, but this text has only {windows} windows: resume on "
+                                  "the text it was trained on")
+        trainer.train_tracks.position = position
         model.dropout_rng.bit_generator.state = state["dropout_rng"]
         model.sample_rng.bit_generator.state = state["sample_rng"]
         carried = state.get("carried") or {}

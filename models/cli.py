@@ -1,9 +1,42 @@
 """The `minigraph` command line."""
 
 import argparse
+import errno
+import os
 import sys
+import traceback
 
 from minigraph import __version__
+from minigraph.errors import MinigraphError
+
+from .flags import check_output_folder, count, non_negative, positive
+
+DEBUG_ENV = "MINIGRAPH_DEBUG"
+
+# hints printed under an error message, by the error's class name
+HINTS = {
+    "WriteError": "free some space or choose another --out, then --resume",
+}
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default, also for options without help text."""
+
+    def _format_action(self, action):
+        if action.help is None and self._shows_default(action):
+            action.help = "(default: %(default)s)"  # argparse skips options without help
+        return super()._format_action(action)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if self._shows_default(action) and "%(default)" not in text:
+            text = f"{text} (default: %(default)s)"
+        return text
+
+    @staticmethod
+    def _shows_default(action):
+        return (action.option_strings and action.nargs != 0 and action.default is not None
+                and action.default is not argparse.SUPPRESS)
 
 
 def _demo(args):
@@ -12,21 +45,35 @@ def _demo(args):
         tour(seed=args.seed)
         return 0
     from .demo import run
+
+    check_output_folder(args.out)
     run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
         progress=not args.quiet, char_minutes=args.char_minutes)
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line (and a pointer to --help) instead
+    of the whole usage text."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message}\nhint: `{self.prog} --help` lists the "
+                     "options\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minigraph", description=__doc__)
+    parser = Parser(prog="minigraph", description=__doc__)
     parser.add_argument("--version", action="version", version=f"minigraph {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
     demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
-    demo.add_argument("--train-images", type=int, default=3000)
-    demo.add_argument("--minutes", type=float, default=1.5, help="captioner training limit")
-    demo.add_argument("--char-minutes", type=float, default=0.5, help="char-rnn training limit")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--train-images", type=count, default=3000)
+    demo.add_argument("--minutes", type=positive(), default=1.5, help="captioner training limit")
+    demo.add_argument("--char-minutes", type=positive(), default=0.5,
+                      help="char-rnn training limit")
+    demo.add_argument("--seed", type=non_negative, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.add_argument("--engine", action="store_true",
                       help="instead: a tour of the engine on a tiny RNN (seconds)")
@@ -39,16 +86,64 @@ def build_parser():
     add_render_commands(commands)
     from .exercises.commands import add_commands as add_exercise_commands
     add_exercise_commands(commands)
+    _show_defaults(parser)
     return parser
 
 
+def _show_defaults(parser):
+    """Every parser and sub-parser shows defaults in its help."""
+    parser.formatter_class = DefaultsFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _show_defaults(sub)
+
+
+def _exit_code(exc):
+    if isinstance(exc, MinigraphError):
+        return exc.exit_code
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR,
+                                                  errno.EACCES, errno.EPERM, errno.ENAMETOOLONG):
+        return 2  # a path the user gave that cannot be used
+    return 1
+
+
+def _message(exc):
+    if isinstance(exc, OSError) and not isinstance(exc, MinigraphError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
 def main(argv=None):
+    """Run one command; returns the exit status: 0 done, 1 a run that failed, 2 bad usage
+    or input, 130 stopped by Ctrl-C. Errors print as one line (``--debug`` or
+    MINIGRAPH_DEBUG=1 adds the traceback)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed usage and its one-line error
+        return exc.code
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     if not hasattr(args, "handler"):
         parser.print_help()
         return 0
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except (MinigraphError, OSError) as exc:
+        if debug:
+            traceback.print_exc()
+        code = _exit_code(exc)
+        print(f"{'' if code == 130 else 'error: '}{_message(exc)}", file=sys.stderr)
+        hint = HINTS.get(type(exc).__name__)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from minigraph.errors import check_number
+
 
 def log_softmax(scores):
     shifted = scores - scores.max(axis=-1, keepdims=True)
@@ -12,6 +14,7 @@ def pick_next_word(scores, temperature, rng):
     """Argmax when temperature is 0; otherwise a draw from softmax(scores / temperature).
     Lower temperature is more conservative (repeats the likeliest words), higher is more
     diverse (and makes more mistakes)."""
+    check_number("pick_next_word", "temperature", temperature)
     if temperature == 0:
         return scores.argmax(axis=1)
     probs = np.exp(log_softmax(scores.astype(np.float64) / temperature))

@@ -17,6 +17,7 @@ from minigraph.graph import Graph
 from minigraph.node import input, param
 from minigraph.ops import affine, masked_softmax_ce, reshape
 
+from .plots import save_figure
 from .vanishing_gradient import initial_weights
 
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM (forget bias 1)",
@@ -145,8 +146,7 @@ def plot_heatmaps(results, path, clip=5.0):
         "gates (forget and update biases 1) still damp it. Right: the global norm of all "
         "parameter\ngradients of sum_s L_s, before and after clipping to "
         f"{clip:g} (dashed line).", fontsize=10, x=0.01, ha="left")
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_norms(ax, results, cells, radius, clip):

@@ -151,9 +151,15 @@ class Model:
     def load(cls, path):
         """(model, checkpoint dict) from a file written by ``save``."""
         saved = checkpoint.load(path, kind=cls.__name__)
+        cls._check_checkpoint(path, saved)  # before the config builds anything
         model = cls._from_checkpoint(saved)
         model.load_params(path, saved)
         return model, saved
+
+    @classmethod
+    def _check_checkpoint(cls, path, saved):
+        """Refuse a checkpoint whose config or vocabulary does not describe its arrays (the
+        file is untrusted: a config must not make the constructor allocate at will)."""
 
     def load_params(self, path, saved=None):
         """Copy a checkpoint's parameters into this model, in place, after checking its

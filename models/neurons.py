@@ -9,13 +9,12 @@ The analysis lives in ``neuron_record`` (running the graph) and ``neuron_signals
 import base64
 import html
 import json
-import os
-import tempfile
 
 import numpy as np
 
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import InputError
+from minigraph.files import atomic_write
 
 from .data.text import Vocabulary
 from .neuron_record import GATES, QUANTITIES, gate_saturation, gradient_strips, record
@@ -122,17 +121,7 @@ def write_neuron_page(model, text, path, k=50, compare=()):
     title = (f"char-rnn neurons: {model.cell.upper()}, {model.num_layers} layers x "
              f"{model.hidden_size} cells, {len(text)} characters")
     page = PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", script_json(data))
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a page is for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, page)
     return data
 
 

@@ -1,7 +1,12 @@
 """Loss curves as PNG files (matplotlib, no display needed), and the bias-corrected
 exponential average every smoothed loss in minigraph uses (plots and progress bars)."""
 
+import io
+import os
+
 import numpy as np
+
+from minigraph.files import atomic_write
 
 
 class RunningAverage:
@@ -61,5 +66,16 @@ def plot_losses(path, train, validation=None, validation_x=None, title="loss",
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
+
+
+def save_figure(fig, path, **savefig_options):
+    """Write a matplotlib figure to ``path`` atomically (a crash or a symlink never spoils
+    the old file; the format follows the extension) and close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
+    fig.savefig(buffer, format=fmt, **savefig_options)
     plt.close(fig)
+    atomic_write(path, buffer.getvalue())

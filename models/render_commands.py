@@ -8,13 +8,15 @@ import time
 
 import numpy as np
 
+from .flags import check_picture_output, count
+
 
 def add_commands(commands):
     render = commands.add_parser("render", help="draw a model's unrolled graph")
     render.add_argument("--model", choices=["captioning", "char"], default="captioning")
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
-    render.add_argument("--steps", type=int, default=4, help="timesteps to unroll")
-    render.add_argument("--layers", type=int, default=1, help="char model layers")
+    render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
+    render.add_argument("--layers", type=count, default=1, help="char model layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
     render.add_argument("--loss", choices=["all", "last"], default="all",
@@ -103,6 +105,8 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
 def run_render(args):
     from minigraph.draw import draw, write_step_page
 
+    check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
+
     graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
                           drawing=True, loss=args.loss)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
@@ -148,6 +152,7 @@ def _json_keys(value):
 
 def run_bptt(args):
     started = time.monotonic()
+    check_picture_output(args.heatmap or args.out, [".png", ".svg", ".pdf"])
     if args.heatmap:
         from .gradient_flow import run_heatmap
         run_heatmap(args.heatmap, T=args.steps or 30, seed=args.seed)

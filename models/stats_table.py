@@ -7,6 +7,8 @@ import numpy as np
 
 from minigraph.analysis import stats
 
+from .plots import save_figure
+
 
 def _kind(node):
     """What a node is: its op's class; leaves by kind (param, input, const)."""
@@ -118,5 +120,4 @@ def plot_memory(points, path, title):
     ax.grid(alpha=0.3)
     ax.text(0.03, 0.95, f"{slope:,.0f} bytes more per step:\nBPTT memory grows linearly in T",
             transform=ax.transAxes, va="top", fontsize=10)
-    fig.savefig(path)
-    plt.close(fig)
+    save_figure(fig, path)

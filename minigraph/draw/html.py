@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..files import atomic_write
 from .dot import to_dot
 from .render import render_bytes
 
@@ -47,8 +48,7 @@ def write_page(template, path, title, data, **parts):
     for name, text in parts.items():
         page = page.replace(f"__{name.upper()}__", text)
     page = page.replace("__DATA__", json.dumps(data))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
+    atomic_write(path, page)
 
 
 def write_step_page(graph, path, title=None, **draw_options):

@@ -5,13 +5,18 @@ import os
 import shutil
 import subprocess
 
+from ..errors import MinigraphError, UsageError
+from ..files import atomic_write
+
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = ("no dot program found: `pip install graphviz-pure` (a dot-compatible "
                 "program from PyPI) or install Graphviz (`apt-get install graphviz`)")
 
 
-class RenderError(RuntimeError):
-    pass
+class RenderError(MinigraphError, RuntimeError):
+    """No dot program, or one that failed; the message says what to install or what broke."""
+
+    exit_code = 1
 
 
 def find_renderer():
@@ -37,23 +42,18 @@ def save(dot, path):
     path = os.fspath(path)
     fmt = os.path.splitext(path)[1].lstrip(".").lower()
     if fmt not in FORMATS:
-        raise ValueError(f"cannot save {path!r}: use one of .{', .'.join(FORMATS)}")
+        raise UsageError(f"cannot save {path!r}: use one of .{', .'.join(FORMATS)}")
     source = dot.source if hasattr(dot, "source") else str(dot)
     if fmt == "dot":
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(source)
-        return path
+        return atomic_write(path, source)
     try:
         data = _pdf_from_png(source) if fmt == "pdf" and not _has_pdf() else \
             render_bytes(source, fmt)
     except RenderError as exc:
         fallback = os.path.splitext(path)[0] + ".dot"
-        with open(fallback, "w", encoding="utf-8") as f:
-            f.write(source)
+        atomic_write(fallback, source)
         raise RenderError(f"{exc}; wrote the DOT source to {fallback}") from None
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    return atomic_write(path, data)
 
 
 def _has_pdf():

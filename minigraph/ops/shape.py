@@ -4,6 +4,7 @@ backward hands the engine partial gradients (SubGrad) instead of full-size zeros
 
 import numpy as np
 
+from ..errors import InputError, ShapeError
 from ..op import Op, SubGrad, apply
 
 
@@ -209,21 +210,30 @@ def split(x, sizes, names=None):
                  for a, b, n in zip(edges[:-1], edges[1:], names))
 
 
+def _nonempty(xs, op):
+    xs = list(xs)
+    if not xs:
+        raise ShapeError(f"{op}: needs at least one node, got an empty list")
+    return xs
+
+
 def concat(xs, name=None):
     """Join a list of nodes along the last axis.
     Shapes: (..., D1), (..., D2), ... (equal on every other axis) -> (..., D1 + D2 + ...)."""
-    return apply(Concat(), *xs, name=name)
+    return apply(Concat(), *_nonempty(xs, "Concat"), name=name)
 
 
 def select_step(x, t, name=None):
     """Timestep ``t`` of a sequence, x[:, t]. Shapes: x (N, T, ...) -> (N, ...)."""
-    return apply(SelectStep(t), x, name=name)
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+        raise InputError(f"SelectStep: the timestep must be an integer, got {t!r}")
+    return apply(SelectStep(int(t)), x, name=name)
 
 
 def stack(xs, name=None):
     """Stack a list of T timesteps into a sequence along axis 1.
     Shapes: T nodes of shape (N, ...) -> (N, T, ...)."""
-    return apply(Stack(), *xs, name=name)
+    return apply(Stack(), *_nonempty(xs, "Stack"), name=name)
 
 
 def transpose(x, axis1=0, axis2=1, name=None):

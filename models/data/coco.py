@@ -46,9 +46,17 @@ def _read_h5(path, keys=None):
             missing = [k for k in keys if k not in f]
             if missing:
                 raise DataError(f"{path} has no dataset {missing[0]!r} (found {sorted(f.keys())})")
-            return {k: np.asarray(f[k]) for k in keys}
-    except OSError as exc:
-        raise DataError(f"cannot read {path} as HDF5: {exc}") from None
+            arrays = {}
+            for k in keys:
+                if not isinstance(f.get(k, getlink=True), h5py.HardLink) or \
+                        not isinstance(f[k], h5py.Dataset) or f[k].dtype.kind not in "biuf":
+                    raise DataError(f"{path}: {k!r} is not a numeric array")
+                arrays[k] = np.asarray(f[k])
+            return arrays
+    except (OSError, UnicodeDecodeError, KeyError, RuntimeError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"cannot read {path} as HDF5 (damaged?): {exc}") from None
 
 
 def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
@@ -67,9 +75,8 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
             vocab = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse {vocab_path} as JSON: {exc}") from None
+    _check_vocabulary(vocab, vocab_path)
     for key in ("idx_to_word", "word_to_idx"):
-        if key not in vocab:
-            raise DataError(f"{vocab_path} has no key {key!r}")
         data[key] = vocab[key]
     V = len(data["idx_to_word"])
     for split in splits:
@@ -77,8 +84,12 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
             raise DataError(f"{captions_path} has no dataset '{split}_image_idxs'")
         features_path = _path(base_dir, feature_file(split, pca_features))
         data[f"{split}_features"] = _read_h5(features_path, ["features"])["features"]
-        with open(_path(base_dir, url_file(split)), encoding="utf-8") as f:
-            data[f"{split}_urls"] = np.asarray([line.strip() for line in f])
+        urls_path = _path(base_dir, url_file(split))
+        try:
+            with open(urls_path, encoding="utf-8") as f:
+                data[f"{split}_urls"] = np.asarray([line.strip() for line in f])
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read {urls_path} as UTF-8 text: {exc}") from None
         _check_split(data, split, V, captions_path, features_path, base_dir)
     if max_train is not None:
         rng = np.random.default_rng(seed)
@@ -88,9 +99,36 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
     return data
 
 
+def _check_vocabulary(vocab, path):
+    """A JSON object with idx_to_word (a list of distinct words) and word_to_idx (its
+    inverse), holding the tokens the models rely on."""
+    if not isinstance(vocab, dict):
+        raise DataError(f"{path} is not a JSON object (found a {type(vocab).__name__})")
+    for key in ("idx_to_word", "word_to_idx"):
+        if key not in vocab:
+            raise DataError(f"{path} has no key {key!r}")
+    words, index = vocab["idx_to_word"], vocab["word_to_idx"]
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise DataError(f"{path}: 'idx_to_word' must be a list of words")
+    if not isinstance(index, dict) or len(index) != len(words) or any(
+            index.get(w) != i for i, w in enumerate(words)):
+        raise DataError(f"{path}: 'word_to_idx' is not the inverse of 'idx_to_word' (every "
+                        "word must map to its position)")
+    missing = [t for t in ("<NULL>", "<START>", "<END>") if t not in index]
+    if missing:
+        raise DataError(f"{path}: the vocabulary has no {', '.join(missing)} token")
+
+
 def _check_split(data, split, V, captions_path, features_path, base_dir):
     captions, idxs = data[f"{split}_captions"], data[f"{split}_image_idxs"]
-    images = data[f"{split}_features"].shape[0]
+    features = data[f"{split}_features"]
+    if features.ndim != 2 or features.dtype.kind != "f":
+        raise DataError(f"{features_path}: 'features' is {features.shape} {features.dtype}; "
+                        "expected (images, D) floats")
+    if captions.dtype.kind not in "iu" or idxs.dtype.kind not in "iu":
+        raise DataError(f"{captions_path}: '{split}_captions' and '{split}_image_idxs' must "
+                        "hold integers")
+    images = features.shape[0]
     if captions.ndim != 2 or idxs.shape != (captions.shape[0],):
         raise DataError(f"{captions_path}: '{split}_captions' {captions.shape} and "
                         f"'{split}_image_idxs' {idxs.shape} do not match")
@@ -108,8 +146,10 @@ def _check_split(data, split, V, captions_path, features_path, base_dir):
 
 
 def sample_coco_minibatch(data, batch_size=100, split="train", rng=None):
-    """(captions, image_features, urls) of ``batch_size`` captions drawn at random."""
-    rng = np.random.default_rng() if rng is None else rng
+    """(captions, image_features, urls) of ``batch_size`` captions drawn at random by
+    ``rng`` (a numpy Generator). Without one, a Generator seeded with 0 is used, so the
+    same call gives the same minibatch: pass your own seeded ``rng`` for a stream of them."""
+    rng = np.random.default_rng(0) if rng is None else rng
     if f"{split}_captions" not in data:
         raise DataError(f"no split {split!r} in the data (have "
                         f"{sorted(k[:-9] for k in data if k.endswith('_captions'))})")

@@ -1,0 +1,110 @@
+"""Argument types for the command line: each refuses a value outside its range with one
+line naming the flag (argparse adds it), the value given and what is allowed."""
+
+import argparse
+import math
+import os
+
+from minigraph.errors import UsageError
+
+
+def _number(kind, text):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def at_least(minimum, kind=int):
+    """A type accepting numbers >= minimum."""
+    def parse(text):
+        value = _number(kind, text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+        return value
+    parse.__name__ = f"{kind.__name__} >= {minimum}"
+    return parse
+
+
+def positive(kind=float):
+    """A type accepting numbers > 0."""
+    def parse(text):
+        value = _number(kind, text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+    parse.__name__ = f"{kind.__name__} > 0"
+    return parse
+
+
+def fraction(text):
+    """A probability-like value in [0, 1) (dropout)."""
+    value = _number(float, text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+count = at_least(1)            # sizes and counts: layers, hidden units, batch size, images
+non_negative = at_least(0)     # seeds, counts where 0 means "none"
+rate = at_least(0.0, float)    # learning rates, decays, temperatures
+
+
+def check_training_output(path, kind, resume, force):
+    """Refuse, before training starts, an --out that cannot be written or that holds
+    something training would destroy: a file that is not a ``kind`` checkpoint (the training
+    text, say) unless --force, a ``kind`` checkpoint unless --resume or --force."""
+    from minigraph.checkpoint import peek_kind
+    from minigraph.files import OutputError, check_writable
+
+    check_writable(path, "--out")
+    if not os.path.exists(path):
+        if resume:
+            raise UsageError(f"--resume: {path} does not exist; give the checkpoint to "
+                             "continue as --out, or leave out --resume to start a new model")
+        return
+    found = peek_kind(path)
+    if resume:
+        if found != kind:
+            raise UsageError(f"--resume: {path} is not a {kind} checkpoint "
+                             f"({'a ' + found if found else 'not a minigraph checkpoint'})")
+        return
+    if force:
+        return
+    if found == kind:
+        raise OutputError(f"--out {path} already holds a {kind} checkpoint: add --resume to "
+                          "continue it, --force to replace it, or choose another --out")
+    raise OutputError(f"--out {path} exists and is not a {kind} checkpoint "
+                      f"({'a ' + found + ' checkpoint' if found else 'another kind of file'}); "
+                      "choose another --out, or add --force to replace it")
+
+
+def check_picture_output(path, extensions, flag="--out"):
+    """An output picture or page: writable, and named with one of ``extensions`` (so that a
+    typo cannot overwrite, say, the training text)."""
+    from minigraph.files import check_writable
+
+    check_writable(path, flag)
+    if not path.lower().endswith(tuple(extensions)):
+        raise UsageError(f"{flag} {path}: the file name must end in "
+                         f"{' or '.join(extensions)}")
+    return path
+
+
+def check_output_folder(path, flag="--out"):
+    """A folder to write into: not empty, not an existing file, creatable and writable."""
+    if not path:
+        raise UsageError(f"{flag}: the folder name is empty")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{flag} {path} exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{flag}: cannot create the folder {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag}: the folder {path} is not writable")
+    return path
