@@ -55,10 +55,15 @@ def test_write_page_fills_each_placeholder_once(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["p.html"]  # no temporary left behind
 
 
-def test_step_page_needs_a_trace(tmp_path):
+def test_step_page_needs_a_trace_of_a_small_graph(tmp_path):
     graph = example_graph("char", "rnn", steps=2)
     with pytest.raises(TypeError, match="minigraph.trace"):
         write_step_page(graph, tmp_path / "p.html")
+    with mg.trace() as record:
+        example_graph("char", "rnn", steps=150)
+    with pytest.raises(mg.GraphError, match="unroll fewer steps"):
+        write_step_page(record, tmp_path / "p.html")
+    assert not (tmp_path / "p.html").exists()
 
 
 @needs_dot
@@ -171,6 +176,9 @@ def test_forward_shows_no_gradient_and_backward_sums_to_the_engine(driver, tmp_p
         np.linalg.norm(Wh.grad), rel=1e-5)
     body.send_keys(Keys.HOME)
     assert driver.execute_script("return document.body.dataset.step") == "0"
+    driver.execute_script("const s = document.getElementById('slider'); s.value = 5;"
+                          "s.dispatchEvent(new Event('input'));")
+    assert driver.execute_script("return document.body.dataset.step") == "4"
     body.send_keys(Keys.END)
     assert driver.execute_script("return document.body.dataset.step") == str(
         len(data["steps"]) - 1)

@@ -7,6 +7,7 @@ write on them as the gradients arrive.
 
 import json
 
+from ..errors import GraphError
 from ..tracing import Trace
 from .render import render_bytes
 
@@ -101,7 +102,7 @@ def page_data(trace, title, graph=None):
     run = trace.run(graph)
     graph = run.graph
     if len(graph.nodes) > NODE_LIMIT:
-        raise ValueError(f"the step page draws every node and this graph has "
+        raise GraphError(f"the step page draws every node and this graph has "
                          f"{len(graph.nodes)} (at most {NODE_LIMIT}): unroll fewer steps")
     placed = layout(graph)
     index = {n: i for i, n in enumerate(graph.nodes)}

@@ -38,7 +38,9 @@ const normSum = received.map(list => list.reduce((s, i) => s + SENT[i].norm, 0))
 
 // --------------------------------------------------------------- the drawing
 const graphBox = document.getElementById("graph");
-const svg = svgEl("svg", {viewBox: `0 0 ${DATA.width} ${DATA.height}`});
+const PAD = 24;  // room around the layout, so a node at its edge is not cut off
+const WIDTH = DATA.width + 2 * PAD, HEIGHT = DATA.height + 2 * PAD;
+const svg = svgEl("svg", {viewBox: `${-PAD} ${-PAD} ${WIDTH} ${HEIGHT}`});
 const defs = svgEl("defs");
 for (const [id, colour] of [["grey", "#9a9a9a"], ["blue", "#2166ac"], ["red", "#dc2626"],
                             ["orange", "#f2a65a"], ["faint", "#e5e5e5"]]) {
@@ -367,7 +369,10 @@ function quizClick(i) {
   const why = !n.needsGrad ? `${n.name} never takes a gradient.` :
     done ? `${n.name}'s gradient is already complete.` : `Not ${n.name}, not yet.`;
   const hint = quiz.tries >= 2 ? " Hint: the outlined node runs its backward next (the last one computed in forward whose gradient is not yet passed on)." : "";
-  if (quiz.tries >= 2) nodeEls[STEPS[quiz.step].node].g.classList.add("asked");
+  if (quiz.tries >= 2) {
+    nodeEls[STEPS[quiz.step].node].g.classList.add("asked");
+    follow(STEPS[quiz.step].node, []);
+  }
   renderQuiz(why + hint, false);
 }
 function checkNorm(text) {
@@ -422,8 +427,8 @@ function follow(current, others) {
   // keep this step's node in view at a readable size, and as many of the nodes it sends
   // to (or reads from) as fit around it
   if (fitAll) return;
-  const view = graphBox, box = i => [NODES[i].x * scale, NODES[i].y * scale,
-    (NODES[i].x + NODES[i].w) * scale, (NODES[i].y + NODES[i].h) * scale];
+  const view = graphBox, box = i => [(NODES[i].x + PAD) * scale, (NODES[i].y + PAD) * scale,
+    (NODES[i].x + NODES[i].w + PAD) * scale, (NODES[i].y + NODES[i].h + PAD) * scale];
   const all = [current, ...others].map(box), me = box(current), margin = 30;
   for (const [lo, hi, start, size] of [[0, 2, "scrollLeft", view.clientWidth],
                                        [1, 3, "scrollTop", view.clientHeight]]) {
@@ -438,11 +443,11 @@ function follow(current, others) {
 }
 function zoom(fit) {
   fitAll = fit;
-  const byHeight = (graphBox.clientHeight - 4) / DATA.height;
-  scale = fit ? Math.min((graphBox.clientWidth - 4) / DATA.width, byHeight, 1.2)
+  const byHeight = (graphBox.clientHeight - 4) / HEIGHT;
+  scale = fit ? Math.min((graphBox.clientWidth - 4) / WIDTH, byHeight, 1)
               : Math.min(1, Math.max(0.8, byHeight));
-  svg.setAttribute("width", DATA.width * scale);
-  svg.setAttribute("height", DATA.height * scale);
+  svg.setAttribute("width", WIDTH * scale);
+  svg.setAttribute("height", HEIGHT * scale);
   show(current);
 }
 
