@@ -60,7 +60,7 @@ def test_step_page_needs_a_trace_of_a_small_graph(tmp_path):
     with pytest.raises(TypeError, match="minigraph.trace"):
         write_step_page(graph, tmp_path / "p.html")
     with mg.trace() as record:
-        example_graph("char", "rnn", steps=150)
+        example_graph("char", "rnn", steps=30)
     with pytest.raises(mg.GraphError, match="unroll fewer steps"):
         write_step_page(record, tmp_path / "p.html")
     assert not (tmp_path / "p.html").exists()

@@ -68,8 +68,8 @@ const nodeEls = NODES.map((n, i) => {
   const strip = svgEl("g", {class: "strip"});
   const name = n.name.length > 22 ? n.name.slice(0, 21) + "\u2026" : n.name;
   const op = `${n.kind === "param" || n.kind === "input" || n.kind === "const" ? n.kind : n.op} ${shapeText(n)}`;
-  const g = svgEl("g", {class: `node kind-${n.kind}`, "data-id": i},
-    svgEl("title", {}, `${n.name}: ${n.op} ${shapeText(n)} ${n.dtype}`),
+  const tip = svgEl("title", {}, `${n.name}: ${n.op} ${shapeText(n)} ${n.dtype}`);
+  const g = svgEl("g", {class: `node kind-${n.kind}`, "data-id": i}, tip,
     svgEl("rect", {class: "box", x: n.x, y: n.y, width: n.w, height: n.h,
                    rx: n.kind === "param" ? 14 : n.kind === "op" ? 6 : 2}),
     svgEl("text", {class: "name", x: cx, y: n.y + 16, "text-anchor": "middle"}, name),
@@ -78,7 +78,7 @@ const nodeEls = NODES.map((n, i) => {
     status, strip);
   g.addEventListener("click", () => nodeClicked(i));
   nodeLayer.append(g);
-  return {g, status, strip};
+  return {g, status, strip, tip, about: tip.textContent};
 });
 graphBox.append(svg);
 // squeeze a long name or op into its box rather than let it spill over the next one
@@ -172,8 +172,10 @@ function show(k) {
 }
 
 function drawNode(i, backward, done, arrived, receiving) {
-  const n = NODES[i], {g, status, strip} = nodeEls[i];
+  const n = NODES[i], {g, status, strip, tip, about} = nodeEls[i];
   g.setAttribute("class", `node kind-${n.kind}`);
+  // hovering shows the gradient written out, as far as it has arrived
+  tip.textContent = backward && n.needsGrad && n.arrivals ? `${about}\n${sumText(i, arrived)}` : about;
   g.classList.toggle("selected", selected === i);
   strip.replaceChildren();
   g.removeAttribute("data-grad");
