@@ -34,6 +34,17 @@ function shapeText(n) { return "(" + n.shape.join(", ") + (n.shape.length === 1 
 function nodeT(n) { return n.t === null || n.t === undefined ? "" : `t=${n.t}, `; }
 const received = NODES.map(() => []);          // node -> its contributions, in order
 SENT.forEach((c, i) => received[c.to].push(i));
+// an assembly reads best in the order of its slices ([..., 0:8] before [..., 8:16])
+const sliceStart = ci => (SENT[ci].part || "").match(/\d+/g)?.map(Number) || [];
+for (const list of received) {
+  if (list.length > 1 && list.every(ci => SENT[ci].disjoint)) {
+    list.sort((a, b) => {
+      const x = sliceStart(a), y = sliceStart(b);
+      for (let k = 0; k < Math.min(x.length, y.length); k++) if (x[k] !== y[k]) return x[k] - y[k];
+      return x.length - y.length;
+    });
+  }
+}
 const normSum = received.map(list => list.reduce((s, i) => s + SENT[i].norm, 0));
 
 // --------------------------------------------------------------- the drawing
@@ -252,12 +263,13 @@ function drawEdges(step, backward, forwardDone, arrived, nowSent) {
 }
 
 function label(path, contributions) {
-  const middle = path.getPointAtLength(path.getTotalLength() / 2);
-  const text = contributions.map(c => (c.part ? c.part + " " : "") + fmt(c.norm)).join(" + ");
-  const t = svgEl("text", {x: middle.x, y: middle.y + 4.5, "text-anchor": "middle"}, text);
-  const w = 8 * text.length + 10;
+  // the norm only (the panel names the slice); above a short edge, not over its nodes
+  const length = path.getTotalLength(), middle = path.getPointAtLength(length / 2);
+  const text = contributions.map(c => fmt(c.norm)).join(" + ");
+  const w = 8 * text.length + 10, y = length < w + 24 ? middle.y - 24 : middle.y;
+  const t = svgEl("text", {x: middle.x, y: y + 4.5, "text-anchor": "middle"}, text);
   labelLayer.append(svgEl("g", {class: "edge-label"},
-    svgEl("rect", {x: middle.x - w / 2, y: middle.y - 10, width: w, height: 20, rx: 4}), t));
+    svgEl("rect", {x: middle.x - w / 2, y: y - 10, width: w, height: 20, rx: 4}), t));
 }
 
 // --------------------------------------------------------------- the panel
