@@ -58,6 +58,7 @@ def write_step_page(trace, path, title=None, graph=None):
     """
     data = page_data(trace, title, graph)
     data["title"] = title or data["title"] or "step through forward and backward"
+    script = _asset("graph.js") + "\n" + _asset("panel.js")  # one script, two files to read
     write_page(_asset("page.html"), path, data["title"], data, css=_asset("page.css"),
-               js=_asset("page.js"))
+               js=script)
     return data
