@@ -77,6 +77,8 @@ def test_step_page_is_self_contained_with_a_step_per_op_node(tmp_path, model, ce
     assert re.findall(r"https?://[^\s\"']+", page) == ["http://www.w3.org/2000/svg"]
     phases = [s["phase"] for s in data["steps"]]
     assert phases == ["forward"] * len(graph.op_nodes) + ["backward"] * len(graph.op_nodes)
+    fused = [n["name"] for n in data["nodes"] if n["kind"] == "fused"]
+    assert fused == ([] if composed else ["h[0].state", "h[1].state", "h[2].state"])
     wh = next(i for i, n in enumerate(data["nodes"]) if n["name"] in ("Wh", "Wh0"))
     into_wh = [c for c in data["contributions"] if c["to"] == wh]
     assert len(into_wh) == 3 and data["nodes"][wh]["arrivals"] == 3  # one per timestep

@@ -24,8 +24,8 @@ def _kind(node, graph):
         return "loss"
     if node.op is None:
         return node.kind
-    # fused cell steps (ops/recurrent.py) compute a whole cell in one node
-    return "fused" if type(node.op).__module__.endswith(".recurrent") else "op"
+    # fused cell steps (ops/recurrent.py, or a user's own) compute a whole cell in one node
+    return "fused" if getattr(node.op, "category", None) == "recurrent" else "op"
 
 
 def _dot_id(node):
