@@ -3,7 +3,7 @@ reverse, and can be run again on new feed values without being rebuilt."""
 
 import numpy as np
 
-from . import modes
+from . import modes, tracing
 from .errors import AnomalyError, DTypeError, GraphError, InputError, ShapeError
 from .node import Node
 from .op import ProductGrad, SubGrad
@@ -171,6 +171,9 @@ class Graph:
         keep_for_backward = modes.grad_enabled()
         if not keep_values and self._last_users is None:
             self._last_users = self._find_last_users()
+        trace = tracing.active()  # None unless inside `with minigraph.trace()`
+        if trace is not None:
+            trace.forward_started(self)
         for node in self.nodes:
             if node.op is None:
                 if node.value is None:
@@ -191,6 +194,8 @@ class Graph:
                 node.op.release()
             if check:
                 _check_finite(node, value, "value")
+            if trace is not None:
+                trace.computed(node)
             if not keep_values:
                 for done in self._last_users.get(node, ()):
                     done.value = None
@@ -232,10 +237,13 @@ class Graph:
             seeds = [(self.outputs[0], grad)]
         for node in self.op_nodes:  # stale gradients of a retained earlier backward
             node.grad = node.pending = None
+        seeds = [(out, self._upstream(out, out_grad)) for out, out_grad in seeds
+                 if out_grad is not None or len(seeds) == 1]
         for out, out_grad in seeds:
-            if out_grad is None and len(seeds) > 1:
-                continue
-            self._accumulate(out, self._upstream(out, out_grad), None)
+            self._accumulate(out, out_grad, None)
+        trace = tracing.active()  # records each contribution as it is made (costs one check)
+        if trace is not None:
+            trace.backward_started(self, seeds)
         check = modes.anomaly_enabled()
         outputs = set(self.outputs)
         for node in reversed(self.op_nodes):
@@ -249,6 +257,8 @@ class Graph:
                 if len(input_grads) != len(node.inputs):
                     raise GraphError(f"{_where(node)}: backward returned {len(input_grads)} "
                                      f"gradients for {len(node.inputs)} inputs")
+                if trace is not None:  # one check per node; nothing more when off
+                    trace.sent(node, input_grads)
                 for child, child_grad in zip(node.inputs, input_grads):
                     if child_grad is not None and child.requires_grad:
                         self._accumulate(child, child_grad, node)
@@ -262,6 +272,8 @@ class Graph:
                 self._settle(leaf)
             if check and leaf.grad is not None:
                 _check_finite(leaf, leaf.grad, "gradient")
+        if trace is not None:
+            trace.backward_finished(self)
         self._ready_for_backward = retain_graph
 
     @staticmethod

@@ -103,19 +103,21 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
 
 
 def run_render(args):
+    import minigraph as mg
     from minigraph.draw import draw, write_step_page
 
     check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
 
-    graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
-                          drawing=True, loss=args.loss)
+    with mg.trace() as record:  # the step page replays this forward and backward
+        graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
+                              drawing=True, loss=args.loss)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
              f"{args.steps} steps{', loss at the last step only' if args.loss == 'last' else ''}")
     options = {"view": args.view, "labels": not args.no_labels}
     started = time.monotonic()
     if args.html or args.out.endswith(".html"):
         path = args.out if args.out.endswith(".html") else os.path.splitext(args.out)[0] + ".html"
-        write_step_page(graph, path, title=title, grads=True, **options)
+        write_step_page(record, path, title=title, graph=graph)
     else:
         path = draw(graph, grads=args.grads, title=title, **options).save(args.out)
     print(f"wrote {path} ({len(graph.nodes)} nodes) in {time.monotonic() - started:.2f} s")

@@ -2,17 +2,14 @@
 The BPTT experiment's tests are in test_bptt.py."""
 
 import re
-import warnings
 
 import numpy as np
 import pytest
 
 import minigraph as mg
 from minigraph.analysis import stats
-from minigraph.draw import draw, find_renderer, to_dot, write_step_page
+from minigraph.draw import draw, find_renderer, to_dot
 from minigraph.models.render_commands import example_graph
-
-from . import browser
 
 
 def test_unrolled_view_has_a_column_per_step_and_parameters_once():
@@ -130,65 +127,3 @@ def test_saved_memory_grows_linearly_with_T():
     small = stats(example_graph("char", "lstm", steps=10))["saved_bytes"]
     large = stats(example_graph("char", "lstm", steps=20))["saved_bytes"]
     assert 1.8 < large / small < 2.1
-
-
-@pytest.mark.skipif(find_renderer() is None, reason="no dot program")
-def test_step_page_is_self_contained(tmp_path):
-    graph = example_graph("captioning", "lstm", steps=3)
-    data = write_step_page(graph, tmp_path / "p.html", title="t")
-    source = (tmp_path / "p.html").read_text()
-    assert "<svg" in source and "http://www.w3.org" in source
-    assert "src=" not in source and "<link" not in source
-    phases = [s["phase"] for s in data["steps"]]
-    assert phases[0] == "forward" and phases[-1] == "backward"
-    assert phases.count("forward") == len([n for n in graph.op_nodes])
-
-
-def _webdriver():
-    try:
-        from selenium import webdriver
-    except ImportError:
-        return None
-    if browser.chromium() is None or browser.chromedriver() is None:
-        return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser.chromium()
-    for flag in browser.FLAGS:
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=browser.chromedriver())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return webdriver.Chrome(options=options, service=service)
-
-
-@pytest.mark.skipif(find_renderer() is None or browser.chromium() is None,
-                    reason="no dot program or no Chromium")
-def test_step_page_steps_through_forward_then_backward_in_chromium(tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    driver = _webdriver()
-    if driver is None:
-        pytest.skip("selenium or chromedriver missing")
-    graph = example_graph("captioning", "lstm", steps=3)
-    write_step_page(graph, tmp_path / "p.html", title="captioning")
-    try:
-        driver.get((tmp_path / "p.html").as_uri())
-        seen = [(driver.find_element(By.ID, "node-name").text,
-                 driver.find_element(By.CSS_SELECTOR, "g.node.current title").text)]
-        nxt = driver.find_element(By.ID, "next")
-        for _ in range(4):
-            nxt.click()
-            seen.append((driver.find_element(By.ID, "node-name").text,
-                         driver.find_element(By.CSS_SELECTOR, "g.node.current title").text))
-        assert len(set(seen)) == 5  # the highlighted node and the panel changed every time
-        assert driver.find_element(By.ID, "phase").text == "forward"
-        body = driver.find_element(By.TAG_NAME, "body")
-        for _ in range(200):
-            body.send_keys(Keys.ARROW_RIGHT)
-        assert driver.find_element(By.ID, "phase").text == "backward"
-        assert "grad norm" in driver.find_element(By.ID, "info").text
-        driver.save_screenshot(str(tmp_path / "page.png"))
-        assert (tmp_path / "page.png").stat().st_size > 10_000
-    finally:
-        driver.quit()
