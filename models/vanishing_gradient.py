@@ -27,7 +27,7 @@ CELLS = (("rnn", "rnn", None), ("lstm", "lstm", 1.0), ("lstm f-bias 0", "lstm", 
          ("gru", "gru", 1.0))
 
 #: the task and budget of `minigraph bptt` (see docs/tutorials/02-bptt.md for why)
-DEFAULTS = {"T": 40, "steps": 400, "N": 64, "K": 4, "H": 32, "lr": 5e-3, "clip": 5.0,
+DEFAULTS = {"T": 40, "steps": 400, "N": 64, "K": 4, "H": 32, "lr": 1e-2, "clip": 5.0,
             "eval_every": 20}
 
 
