@@ -42,8 +42,10 @@ def stale_temporaries(path):
     return glob.glob(os.path.join(glob.escape(directory), f"{TMP_PREFIX}{glob.escape(name)}-*"))
 
 
-def atomic_write(path, data):
+def atomic_write(path, data, overwrite=True):
     """Write ``data`` (bytes or str, str as UTF-8) to ``path`` atomically; returns ``path``.
+    With ``overwrite`` False an existing ``path`` is never replaced, even one that appears
+    while the data is written: ``FileExistsError``.
 
     Stale temporaries of the same target (from a killed write) are removed first. A write
     that fails (a full disk, a read-only folder) raises ``OutputError`` naming the file,
@@ -75,12 +77,18 @@ def atomic_write(path, data):
             os.fchmod(fd, mode)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if the name exists; the temporary goes below
+            os.remove(tmp)
     except BaseException as exc:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        if isinstance(exc, FileExistsError):
+            raise
         if isinstance(exc, OSError):
             raise WriteError(f"cannot write {path}: {exc.strerror or exc}; the previous "
                               "file, if any, is unchanged") from None

@@ -3,9 +3,10 @@
 import os
 import sys
 
+from minigraph.files import atomic_write
+
 from .catalog import BY_NAME, LADDER, TOLERANCE
 from .checking import ExerciseError, check_file
-from .files import write_file
 
 
 def add_commands(commands):
@@ -62,7 +63,7 @@ def _start(name, folder, force):
                             "replace it with a fresh skeleton, or give another DIR")
     try:
         os.makedirs(folder, exist_ok=True)
-        write_file(path, exercise.skeleton_text().encode("utf-8"), overwrite=force)
+        atomic_write(path, exercise.skeleton_text(), overwrite=force)
     except FileExistsError:
         raise ExerciseError(f"{path} already exists; pass --force to replace it") from None
     except OSError as exc:

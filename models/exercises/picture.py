@@ -7,8 +7,7 @@ import re
 from minigraph.draw import to_dot
 from minigraph.draw.render import render_bytes
 from minigraph.draw.style import STYLES
-
-from .files import write_file
+from minigraph.files import atomic_write
 
 WRONG = "#e0201b"  # brighter and thicker than anything else minigraph draws
 WRONG_FILL = "#ffd9d6"
@@ -116,4 +115,4 @@ def _escape(text):
 
 def write_check_svg(result, path):
     """Render the picture to ``path`` (svg), replacing it whole."""
-    return write_file(path, render_bytes(check_dot(result).source, "svg"), overwrite=True)
+    return atomic_write(path, render_bytes(check_dot(result).source, "svg"))
