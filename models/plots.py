@@ -35,15 +35,21 @@ class RunningAverage:
 
 
 def smooth(values, beta=None):
-    """The bias-corrected exponential average of ``values`` (1-D) at every point.
+    """The bias-corrected exponential average of ``values`` (1-D) at every point, run
+    forward and then backward over the result, so the curve does not lag behind a falling
+    loss (a plot is drawn after the fact; progress bars use the causal ``RunningAverage``).
     ``beta`` defaults to an averaging window of about a fifth of the series, at most 50
     points (beta = 1 - 1 / window)."""
     values = np.asarray(values, dtype=np.float64)
     if beta is None:
         window = max(1, min(50, len(values) // 5))
         beta = 1.0 - 1.0 / window
-    average = RunningAverage(beta)
-    return np.array([average.update(v) for v in values])
+
+    def one_way(series):
+        average = RunningAverage(beta)
+        return np.array([average.update(v) for v in series])
+
+    return one_way(one_way(values)[::-1])[::-1]
 
 
 def plot_losses(path, train, validation=None, validation_x=None, title="loss",
@@ -57,7 +63,7 @@ def plot_losses(path, train, validation=None, validation_x=None, title="loss",
     steps = np.arange(1, len(train) + 1)
     ax.plot(steps, train, color="#9ab", linewidth=0.6, label="train (per iteration)")
     ax.plot(steps, smooth(train), color="#158", linewidth=1.6,
-            label="train (exponential average, bias-corrected)")
+            label="train (exponential average, bias-corrected, no lag)")
     if validation:
         ax.plot(validation_x, validation, "o-", color="#c40", label="validation")
     ax.set_xlabel("iteration")

@@ -29,3 +29,21 @@ def test_plot_losses_writes_a_png(tmp_path):
     path = tmp_path / "loss.png"
     plot_losses(path, list(np.linspace(3, 1, 120)), [2.5, 1.5], [40, 120])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plotted_smoothing_does_not_lag_behind_a_falling_loss():
+    # a loss falling linearly by 1 a step: a one-way average sits (window - 1) = 49 steps
+    # behind it, 49 units too high; away from the ends the forward-and-back one sits on it
+    steps = np.arange(1000, dtype=np.float64)
+    loss = 2000.0 - steps
+    smoothed = smooth(loss, beta=1 - 1 / 50)
+    assert np.abs(smoothed[300:700] - loss[300:700]).max() < 1.0
+    one_way = np.array(_one_way(loss, 1 - 1 / 50))
+    assert one_way[500] - loss[500] > 40  # the lag the plot no longer shows
+
+
+def _one_way(values, beta):
+    from minigraph.models.plots import RunningAverage
+
+    average = RunningAverage(beta)
+    return [average.update(v) for v in values]
