@@ -119,8 +119,7 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False)
     if fused:
         xw = temporal_affine(x, Wx, b, name=f"{name}.xw")
         return unroll_projected(cell, xw, h0, Wh, c0=c0, name=name, reverse=reverse)
-    if cell == "lstm" and c0 is None:
-        c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    c0 = _initial_cell_state(cell, h0, c0)
     h, c, hs = h0, c0, [None] * x.shape[1]
     for t in _time_order(x.shape[1], reverse):
         with tags(t=t):
@@ -128,6 +127,13 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False)
             h, c = cell_step(cell, x_t, h, c, Wx, Wh, b, fused=False, name=f"{name}[{t}]")
         hs[t] = h
     return hs, h, c
+
+
+def _initial_cell_state(cell, h0, c0):
+    """The LSTM's c0 defaults to zeros (cs231n and torch.nn.LSTM); other cells have none."""
+    if cell == "lstm" and c0 is None:
+        return constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    return c0
 
 
 def _time_order(T, reverse):
@@ -143,8 +149,7 @@ def unroll_projected(cell, xw, h0, Wh, c0=None, name="h", reverse=False):
     if cell not in GATES:
         raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     _check_sequence("unroll_projected", xw, h0)
-    if cell == "lstm" and c0 is None:
-        c0 = constant(np.zeros(h0.shape, h0.dtype), name="c0")
+    c0 = _initial_cell_state(cell, h0, c0)
     h, c, hs = h0, c0, [None] * xw.shape[1]
     for t in _time_order(xw.shape[1], reverse):
         with tags(t=t):

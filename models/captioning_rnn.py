@@ -68,8 +68,11 @@ class CaptioningRNN(Model):
         }, dtype)
 
     # ------------------------------------------------------------------ training graph
-    def _build(self, N, T):
-        """The unrolled graph for N captions of T + 1 tokens (T timesteps)."""
+    def graph_inputs(self, N, T):
+        """The fed inputs of a graph for N captions of T + 1 tokens and the initial state
+        h0 = features W_proj + b_proj: (words_in, words_out, mask, h0). The training graph
+        and the drawing-mode graph (models/per_step.py) both start here, so they are fed
+        alike."""
         p = self.parameters()
         features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype,
                             requires_grad=False)
@@ -77,6 +80,12 @@ class CaptioningRNN(Model):
         words_out = mg.input("captions_out", (N, T), np.int64)
         mask = mg.input("mask", (N, T), np.bool_)
         h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
+        return words_in, words_out, mask, h0
+
+    def _build(self, N, T):
+        """The unrolled graph for N captions of T + 1 tokens (T timesteps)."""
+        p = self.parameters()
+        words_in, words_out, mask, h0 = self.graph_inputs(N, T)
         if self.fused:  # the fast path: x_t Wx + b for every t read from one V-row table
             xw = mg.embedding_affine(words_in, p["W_embed"], p["Wx"], p["b"], name="xw")
             hs, _, _ = mg.unroll_projected(self.cell_type, xw, h0, p["Wh"])

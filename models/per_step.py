@@ -108,12 +108,7 @@ def captioning_graph(model, N, T, loss="all"):
     T + 1 tokens: the same inputs, feeds and parameters as its training graph."""
     check_loss_choice(loss)
     p = model.parameters()
-    features = mg.input("features", (N, p["W_proj"].shape[0]), model.dtype,
-                        requires_grad=False)
-    words_in = mg.input("captions_in", (N, T), np.int64)
-    words_out = mg.input("captions_out", (N, T), np.int64)
-    mask = mg.input("mask", (N, T), np.bool_)
-    h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
+    words_in, words_out, mask, h0 = model.graph_inputs(N, T)
     x = mg.embedding(words_in, p["W_embed"], name="x")
     hs, _, _ = unroll_steps(model.cell_type, select_steps(x), h0, None, p["Wx"], p["Wh"],
                             p["b"], fused=model.fused)
