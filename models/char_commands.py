@@ -19,6 +19,7 @@ from .flags import (
 TEXT_HELP = ("UTF-8 text file, or 'shakespeare' for the packaged tiny Shakespeare "
              "(default: about 1 MB of Python's own source)")
 CELLS = ["rnn", "lstm", "gru"]
+CHOICES = {"--cell": CELLS, "--lr-schedule": ["step", "cosine"]}
 # (flag, type, default, help) of every setting a checkpoint records
 MODEL_SETTINGS = [
     ("--cell", str, "lstm", "recurrent cell"),
@@ -29,6 +30,10 @@ MODEL_SETTINGS = [
     ("--dropout", fraction, 0.0, "dropout between layers, in [0, 1)"),
     ("--lr", rate, 2e-3, "learning rate"),
     ("--lr-decay", positive(), 0.97, "learning-rate factor per pass over the text"),
+    ("--lr-schedule", str, "step", "step: x --lr-decay per pass over the text; cosine: "
+     "half a cosine down to lr/100 over the run (planned from --iterations, or from "
+     "--max-minutes and the speed of the first steps)"),
+    ("--warmup", non_negative, 0, "iterations of linear learning-rate warm-up (cosine)"),
     ("--clip", positive(), 5.0, "global gradient-norm clip"),
     ("--seed", non_negative, 0, "seed of every random stream"),
 ]
@@ -38,6 +43,7 @@ SAVED_AS = {"cell": ("config", "cell"), "layers": ("config", "num_layers"),
             "seed": ("config", "seed"), "seq_len": ("settings", "seq_len"),
             "batch_size": ("settings", "batch_size"), "lr": ("settings", "lr"),
             "lr_decay": ("settings", "lr_decay"), "clip": ("settings", "clip"),
+            "lr_schedule": ("settings", "lr_schedule"), "warmup": ("settings", "warmup"),
             "optimizer": ("settings", "update_rule")}
 
 
@@ -50,7 +56,7 @@ def add_commands(commands):
     # user gave (refused if it differs from the checkpoint) from one left out.
     for flag, kind, default, text in MODEL_SETTINGS:
         train.add_argument(flag, type=kind, default=None, help=f"{text} (default: {default})",
-                           **({"choices": CELLS} if flag == "--cell" else {}))
+                           **({"choices": CHOICES[flag]} if flag in CHOICES else {}))
     train.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "sgd"],
                        default=None, help="update rule (default: adam)")
     train.add_argument("--max-minutes", type=positive(), default=None,
@@ -137,7 +143,8 @@ def run_train(args):
         trainer = CharTrainer(text, cell=s["cell"], layers=s["layers"], hidden=s["hidden"],
                               seq_len=s["seq_len"], batch_size=s["batch_size"],
                               dropout=s["dropout"], lr=s["lr"], lr_decay=s["lr_decay"],
-                              update_rule=s["optimizer"], clip=s["clip"], seed=s["seed"])
+                              update_rule=s["optimizer"], clip=s["clip"], seed=s["seed"],
+                              lr_schedule=s["lr_schedule"], warmup=s["warmup"])
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
                   eval_every=args.eval_every, sample_every=args.sample_every, out=args.out,

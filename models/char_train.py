@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from minigraph import checkpoint, modes, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import MinigraphError, check_int, check_number
+from minigraph.errors import MinigraphError, UsageError, check_int, check_number
 from minigraph.files import atomic_append
 
 from .captioning_solver import TrainingError
@@ -18,6 +18,10 @@ from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
 from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
+
+SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
+COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
+PLAN_AFTER = 25  # steps timed before a time-limited cosine run plans its horizon
 
 
 class CharTrainer:
@@ -27,7 +31,8 @@ class CharTrainer:
 
     def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
                  dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
-                 embed_size=None, fused=True, dtype=np.float32, model=None):
+                 embed_size=None, fused=True, dtype=np.float32, model=None,
+                 lr_schedule="step", warmup=0, horizon=0):
         owner = "CharTrainer"
         seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
             owner, "batch_size", batch_size)
@@ -35,6 +40,11 @@ class CharTrainer:
         if clip is not None:  # None: no clipping
             clip = check_number(owner, "clip", clip, strict=True)
         lr_decay = check_number(owner, "lr_decay", lr_decay, strict=True)
+        if lr_schedule not in SCHEDULES:
+            raise UsageError(f"{owner}: lr_schedule {lr_schedule!r} is not one of "
+                                 f"{', '.join(SCHEDULES)}")
+        warmup = check_int(owner, "warmup", warmup, minimum=0)
+        horizon = check_int(owner, "horizon", horizon, minimum=0)
         train_text, val_text = split_text(text)
         self.vocab = Vocabulary.from_text(text)
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
@@ -45,7 +55,8 @@ class CharTrainer:
                                    "the training text (first 90%)")
         self.val_ids = self.vocab.encode(val_text)
         self.settings = {"seq_len": seq_len, "batch_size": batch_size, "lr": lr,
-                         "lr_decay": lr_decay, "update_rule": update_rule, "clip": clip}
+                         "lr_decay": lr_decay, "update_rule": update_rule, "clip": clip,
+                         "lr_schedule": lr_schedule, "warmup": warmup, "horizon": horizon}
         self.rule = optim.get_rule(update_rule)
         self.optim_configs = {p: {"learning_rate": lr} for p in self.model.params}
         self.iteration = 0
@@ -53,13 +64,31 @@ class CharTrainer:
         self.history = {"loss": [], "val_iteration": [], "val_loss": []}
 
     # ------------------------------------------------------------------ one step
+    def learning_rate(self, iteration):
+        """The cosine schedule's rate for ``iteration`` (counted from 0): a linear warm-up
+        over ``warmup`` steps, then half a cosine from ``lr`` down to ``lr / 100`` at
+        ``horizon``, flat after it. Before a horizon is planned (0) it stays at ``lr``."""
+        s = self.settings
+        lr, warmup, horizon = s["lr"], s["warmup"], s["horizon"]
+        if iteration < warmup:
+            return lr * (iteration + 1) / warmup
+        if not horizon:
+            return lr
+        progress = min(1.0, (iteration - warmup) / max(1, horizon - warmup))
+        floor = lr * COSINE_FLOOR
+        return floor + (lr - floor) * 0.5 * (1 + np.cos(np.pi * progress))
+
     def step(self):
         x, y, wrapped = self.train_tracks.next()
         if wrapped:
             self.state = None  # a new pass over the text: nothing to carry
-            if self.iteration:
+            if self.iteration and self.settings["lr_schedule"] == "step":
                 for config in self.optim_configs.values():
                     config["learning_rate"] *= self.settings["lr_decay"]
+        if self.settings["lr_schedule"] == "cosine":
+            lr = self.learning_rate(self.iteration)
+            for config in self.optim_configs.values():
+                config["learning_rate"] = lr
         with modes.detect_anomaly():
             try:
                 loss, grads, self.state = self.model.loss(x, y, self.state)
@@ -104,6 +133,11 @@ class CharTrainer:
         bar = tqdm(total=total, unit="it" if iterations is not None else "s",
                    disable=not progress, desc="char-rnn")
         smoothed, done = RunningAverage(0.98), 0
+        plan = self.settings["lr_schedule"] == "cosine" and not self.settings["horizon"]
+        if plan and iterations is not None:
+            self.settings["horizon"] = self.iteration + iterations
+            plan = False
+        plan_from = None
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
         with graceful_interrupt():
             if out:
@@ -112,6 +146,15 @@ class CharTrainer:
                     deadline is None or time.monotonic() < deadline):
                 loss = self.step()
                 done += 1
+                if plan and done == 5:  # the first steps build graphs: time the later ones
+                    plan_from = time.monotonic()
+                if plan and done == PLAN_AFTER:
+                    per_step = (time.monotonic() - plan_from) / (PLAN_AFTER - 5)
+                    left = int((deadline - time.monotonic()) / per_step)
+                    self.settings["horizon"] = self.iteration + max(left, 1)
+                    log(f"cosine schedule: {per_step * 1e3:.0f} ms a step, so the rate reaches "
+                        f"its floor at iteration {self.settings['horizon']}")
+                    plan = False
                 smoothed.update(loss)
                 elapsed = time.monotonic() - started
                 rate = done * chars_per_step / elapsed
@@ -193,7 +236,10 @@ class CharTrainer:
         trainer = cls(text, seq_len=int(settings["seq_len"]),
                       batch_size=int(settings["batch_size"]), lr=settings["lr"],
                       lr_decay=settings["lr_decay"], update_rule=settings["update_rule"],
-                      clip=settings["clip"], model=model)
+                      clip=settings["clip"], model=model,
+                      lr_schedule=str(settings.get("lr_schedule", "step")),
+                      warmup=int(settings.get("warmup", 0)),
+                      horizon=int(settings.get("horizon", 0)))
         trainer.optim_configs = {name: copy.deepcopy(config)
                                  for name, config in saved["optim"].items()}
         trainer.iteration = int(state["iteration"])

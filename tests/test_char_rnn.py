@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import ShapeError
+from minigraph.errors import ShapeError, UsageError
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
 from minigraph.models.char_rnn import CharRNN
 from minigraph.models.char_train import CharTrainer
@@ -159,6 +159,45 @@ def test_resume_continues_exactly(tmp_path):
     assert resumed.history["loss"] == straight.history["loss"]  # bit for bit
     for name, value in straight.model.params.items():
         np.testing.assert_array_equal(resumed.model.params[name], value)
+
+
+def test_cosine_schedule_warms_up_then_falls_to_a_hundredth_at_the_horizon():
+    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr=1e-2,
+                          lr_schedule="cosine", warmup=4, horizon=104)
+    rates = [trainer.learning_rate(i) for i in range(120)]
+    np.testing.assert_allclose(rates[:4], [2.5e-3, 5e-3, 7.5e-3, 1e-2])
+    np.testing.assert_allclose(rates[54], (1e-2 + 1e-4) / 2)  # halfway down the cosine
+    np.testing.assert_allclose(rates[104:], 1e-4)  # the floor, and flat after the horizon
+    assert all(a >= b for a, b in zip(rates[4:], rates[5:]))
+
+
+def test_cosine_training_plans_its_horizon_and_uses_the_rate_it_computes():
+    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr=1e-2,
+                          lr_schedule="cosine")
+    trainer.train(iterations=30, eval_every=0, progress=False)
+    assert trainer.settings["horizon"] == 30
+    used = {c["learning_rate"] for c in trainer.optim_configs.values()}
+    assert used == {trainer.learning_rate(29)} and trainer.learning_rate(29) < 2e-4
+
+
+def test_cosine_resume_continues_exactly(tmp_path):
+    K = 5
+    settings = dict(layers=1, hidden=12, seq_len=8, batch_size=3, lr=5e-3, seed=3,
+                    lr_schedule="cosine", warmup=2, horizon=2 * K)
+    straight = CharTrainer(TEXT, **settings)
+    straight.train(iterations=2 * K, eval_every=0, progress=False)
+    first = CharTrainer(TEXT, **settings)
+    first.train(iterations=K, eval_every=0, progress=False)
+    first.save(tmp_path / "half.h5")
+    resumed = CharTrainer.resume(tmp_path / "half.h5", TEXT)
+    assert resumed.settings["horizon"] == 2 * K and resumed.settings["lr_schedule"] == "cosine"
+    resumed.train(iterations=K, eval_every=0, progress=False)
+    assert resumed.history["loss"] == straight.history["loss"]  # bit for bit
+
+
+def test_an_unknown_schedule_is_refused_by_name():
+    with pytest.raises(UsageError, match="lr_schedule 'linear' is not one of step, cosine"):
+        CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr_schedule="linear")
 
 
 def test_resume_against_a_different_vocabulary_says_so(tmp_path):
