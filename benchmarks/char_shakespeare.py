@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from minigraph.errors import MinigraphError
+from minigraph.files import atomic_write
 from minigraph.models.char_train import CharTrainer
 from minigraph.models.data.text import Tracks, load_text
 
@@ -35,7 +36,10 @@ def main(argv=None):
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr-schedule", choices=["step", "cosine"], default="step")
+    parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--out", default="char_shakespeare.json")
     args = parser.parse_args(argv)
     try:
@@ -44,22 +48,31 @@ def main(argv=None):
         raise SystemExit(f"error: {exc}") from None
     trainer = CharTrainer(text, cell="lstm", layers=args.layers, hidden=args.hidden,
                           seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
-                          dropout=args.dropout, seed=0)
-    started = time.monotonic()
-    trainer.train(max_minutes=args.minutes, eval_every=500, sample_every=0, progress=False,
-                  log=print)
+                          dropout=args.dropout, seed=0, lr_schedule=args.lr_schedule,
+                          warmup=args.warmup)
+    started, curve = time.monotonic(), []
+
+    def log(message):  # called right after each validation: note when it came
+        history = trainer.history
+        if history["val_iteration"] and (not curve or curve[-1][1] != history["val_iteration"][-1]):
+            curve.append([round(time.monotonic() - started, 1), history["val_iteration"][-1],
+                          round(history["val_loss"][-1], 4)])
+        print(message, flush=True)
+
+    trainer.train(max_minutes=args.minutes, eval_every=args.eval_every, sample_every=0,
+                  progress=False, log=log)
     train_seconds = time.monotonic() - started
     val, chars = full_validation(trainer)
-    result = {"validation_nats_per_char": round(val, 4),
+    result = {"implementation": "minigraph",
+              "validation_nats_per_char": round(val, 4),
               "validation_bits_per_char": round(val / np.log(2), 4),
               "validation_chars_scored": chars, "iterations": trainer.iteration,
               "train_seconds": round(train_seconds, 1),
               "chars_per_second": round(trainer.chars_per_second),
-              "config": vars(args)}
-    print(json.dumps(result, indent=2))
+              "curve": curve, "config": vars(args)}
+    print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=2))
     print(trainer.model.sample(prime="ROMEO:", length=400, temperature=0.8, seed=0))
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
+    atomic_write(args.out, json.dumps(result, indent=2))
     return result
 
 

@@ -24,6 +24,19 @@ COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
 PLAN_AFTER = 25  # steps timed before a time-limited cosine run plans its horizon
 
 
+def cosine_rate(iteration, lr, warmup, horizon):
+    """The learning rate at ``iteration`` (counted from 0): a linear warm-up over ``warmup``
+    steps, then half a cosine from ``lr`` down to ``lr * COSINE_FLOOR`` at ``horizon``, flat
+    after it. Before a horizon is planned (0) it stays at ``lr``."""
+    if iteration < warmup:
+        return lr * (iteration + 1) / warmup
+    if not horizon:
+        return lr
+    progress = min(1.0, (iteration - warmup) / max(1, horizon - warmup))
+    floor = lr * COSINE_FLOOR
+    return floor + (lr - floor) * 0.5 * (1 + np.cos(np.pi * progress))
+
+
 class CharTrainer:
     """Owns the model, the optimizer state, the data position, the hidden state carried
     from one window of the tracks to the next (``state``) and every random stream, so that
@@ -65,18 +78,9 @@ class CharTrainer:
 
     # ------------------------------------------------------------------ one step
     def learning_rate(self, iteration):
-        """The cosine schedule's rate for ``iteration`` (counted from 0): a linear warm-up
-        over ``warmup`` steps, then half a cosine from ``lr`` down to ``lr / 100`` at
-        ``horizon``, flat after it. Before a horizon is planned (0) it stays at ``lr``."""
+        """The cosine schedule's rate for ``iteration`` (see ``cosine_rate``)."""
         s = self.settings
-        lr, warmup, horizon = s["lr"], s["warmup"], s["horizon"]
-        if iteration < warmup:
-            return lr * (iteration + 1) / warmup
-        if not horizon:
-            return lr
-        progress = min(1.0, (iteration - warmup) / max(1, horizon - warmup))
-        floor = lr * COSINE_FLOOR
-        return floor + (lr - floor) * 0.5 * (1 + np.cos(np.pi * progress))
+        return cosine_rate(iteration, s["lr"], s["warmup"], s["horizon"])
 
     def step(self):
         x, y, wrapped = self.train_tracks.next()
