@@ -177,7 +177,7 @@ def run_eval(args):
     ids = vocab.encode(text)
     settings = saved["state"].get("settings", {"batch_size": 32, "seq_len": 64})
     tracks = Tracks(ids, int(settings["batch_size"]), int(settings["seq_len"]), args.text or "text")
-    mean, chars = model.evaluate_tracks(tracks)
+    mean, chars = model.evaluate_tracks(tracks, progress=True)
     print(f"{chars} characters: {mean:.4f} nats/char = {mean / 0.693147:.4f} "
           "bits/char")
     return 0

@@ -188,12 +188,16 @@ class CharRNN(Model):
         graph.train()
         return loss, self._final_state(graph)
 
-    def evaluate_tracks(self, tracks, max_batches=None):
+    def evaluate_tracks(self, tracks, max_batches=None, progress=False):
         """(mean loss in nats per character, characters scored) over the minibatches of a
-        ``Tracks``, from a zero state carried along the tracks, in eval mode."""
+        ``Tracks``, from a zero state carried along the tracks, in eval mode. ``progress``
+        shows a bar (a long text takes minutes)."""
+        from tqdm.auto import tqdm
+
         count = len(tracks) if max_batches is None else min(max_batches, len(tracks))
         state, losses = self.zero_state(tracks.batch_size), []
-        for k in range(count):
+        for k in tqdm(range(count), desc="validation", unit="batch", disable=not progress,
+                      leave=False):
             x, y = tracks.batch(k)
             loss, state = self.evaluate(x, y, state)
             losses.append(float(loss))
@@ -244,8 +248,10 @@ class CharRNN(Model):
         temperature 0 takes the argmax (deterministic); lower temperatures are more
         conservative (likely, repetitive text), higher ones more diverse (more mistakes).
         ``top_k`` samples only among the k likeliest characters. Prime characters outside
-        the vocabulary are reported with a warning and skipped. ``seed`` None uses the
-        model's own sampling stream, which training never touches.
+        the vocabulary are reported with a warning and skipped; with no prime the text
+        starts after a newline (a line start, as text does), or after a random character
+        when the vocabulary has no newline. ``seed`` None uses the model's own sampling
+        stream, which training never touches.
         """
         if self.chars is None:
             raise ValueError("this CharRNN has no character list: pass chars=... to sample text")
@@ -260,7 +266,8 @@ class CharRNN(Model):
                           f"{''.join(unknown)!r}", stacklevel=2)
         rng = self.sample_rng if seed is None else np.random.default_rng(seed)
         state = self.zero_state(1)
-        ids = [index[c] for c in prime if c in index] or [int(rng.integers(len(self.chars)))]
+        ids = [index[c] for c in prime if c in index] or (
+            [index["\n"]] if "\n" in index else [int(rng.integers(len(self.chars)))])
         for char_id in ids[:-1]:
             _, state = self.step(char_id, state)
         out, current = [], ids[-1]

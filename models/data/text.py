@@ -82,6 +82,13 @@ def load_text(name=None):
     return read_text(name)
 
 
+def _code_points(text, chunk):
+    """(start, the code points of text[start:start + chunk] as uint32) for each chunk."""
+    for start in range(0, len(text), chunk):
+        piece = text[start:start + chunk].encode("utf-32-le", "surrogatepass")
+        yield start, np.frombuffer(piece, np.uint32)
+
+
 class Vocabulary:
     """The sorted set of characters of a text; ids are positions in that order."""
 
@@ -92,18 +99,44 @@ class Vocabulary:
             raise DataError("vocabulary characters must be distinct")
 
     @classmethod
-    def from_text(cls, text):
-        return cls(sorted(set(text)))
+    def from_text(cls, text, chunk=1 << 20):
+        """The characters of ``text``, found a chunk at a time through numpy (no Python
+        set of a 50 MB string)."""
+        seen = set()
+        for _, piece in _code_points(text, chunk):
+            seen.update(np.unique(piece).tolist())
+        return cls(chr(code) for code in sorted(seen))
 
     def __len__(self):
         return len(self.chars)
 
-    def encode(self, text):
-        missing = sorted(set(text) - set(self.index))
-        if missing:
-            raise DataError(f"{len(missing)} characters are not in the vocabulary: "
-                            f"{''.join(missing[:20])!r}")
-        return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
+    @property
+    def id_dtype(self):
+        """The narrowest unsigned integer type that holds every id: uint8 up to 256
+        characters, uint16 up to 65,536 (any text), so that an encoded text takes one or
+        two bytes per character."""
+        return np.uint8 if len(self.chars) <= 256 else np.uint16 if len(self.chars) <= 65536 \
+            else np.uint32
+
+    def encode(self, text, chunk=1 << 20):
+        """The ids of ``text`` as a compact array (``id_dtype``). Encoded ``chunk``
+        characters at a time through numpy (code points looked up in a table indexed by
+        code point), never one Python object per character: a 50 MB text needs 50 MB of
+        ids and a few bytes of scratch per character of one chunk."""
+        codes = np.array([ord(c) for c in self.chars], dtype=np.int64)
+        table = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int32)  # -1: unknown
+        table[codes] = np.arange(len(codes))
+        ids = np.empty(len(text), dtype=self.id_dtype)
+        for start, piece in _code_points(text, chunk):
+            found = table[np.minimum(piece, len(table) - 1)]  # the last slot is always -1
+            if (found < 0).any():
+                unknown = found < 0
+                missing = sorted({chr(c) for c in piece[unknown].tolist()})
+                raise DataError(f"{len(missing)} characters are not in the vocabulary "
+                                f"(from character {start + int(np.argmax(unknown))} on): "
+                                f"{''.join(missing[:20])!r}")
+            ids[start:start + len(piece)] = found
+        return ids
 
     def decode(self, ids):
         return "".join(self.chars[int(i)] for i in ids)
@@ -123,6 +156,7 @@ class Tracks:
             raise DataError(f"{name} has {len(ids)} characters: too short for one minibatch of "
                             f"{batch_size} tracks x {seq_len + 1} characters "
                             f"(needs {batch_size * (seq_len + 1)})")
+        # a view of the compact ids (uint8/uint16): no copy of the text is made here
         self.tracks = np.asarray(ids[:length * batch_size]).reshape(batch_size, length)
         self.batch_size, self.seq_len = batch_size, seq_len
         self.batches_per_epoch = (length - 1) // seq_len
@@ -133,7 +167,7 @@ class Tracks:
 
     def batch(self, k):
         start = k * self.seq_len
-        window = self.tracks[:, start:start + self.seq_len + 1]
+        window = self.tracks[:, start:start + self.seq_len + 1].astype(np.int64)
         return window[:, :-1], window[:, 1:]
 
     def next(self):
@@ -146,5 +180,6 @@ class Tracks:
 
 
 def split_text(text, train_fraction=0.9):
+    """(the first 90%, the last 10%) of a text or of its encoded ids."""
     cut = int(len(text) * train_fraction)
     return text[:cut], text[cut:]
