@@ -55,7 +55,8 @@ def test_encoding_a_text_allocates_about_one_byte_per_character():
 
 def test_an_unknown_character_is_named_with_where_it_is():
     vocab = Vocabulary("abc")
-    with pytest.raises(DataError, match=r"not in the vocabulary \(from character 0 on\): 'xz'"):
+    with pytest.raises(DataError, match=r"2 characters are not in the vocabulary "
+                       r"\(the first at character 6\): .xz."):
         vocab.encode("abcabczax", chunk=4)
 
 

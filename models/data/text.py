@@ -127,15 +127,18 @@ class Vocabulary:
         table = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int32)  # -1: unknown
         table[codes] = np.arange(len(codes))
         ids = np.empty(len(text), dtype=self.id_dtype)
+        missing, first = set(), None
         for start, piece in _code_points(text, chunk):
             found = table[np.minimum(piece, len(table) - 1)]  # the last slot is always -1
-            if (found < 0).any():
-                unknown = found < 0
-                missing = sorted({chr(c) for c in piece[unknown].tolist()})
-                raise DataError(f"{len(missing)} characters are not in the vocabulary "
-                                f"(from character {start + int(np.argmax(unknown))} on): "
-                                f"{''.join(missing[:20])!r}")
-            ids[start:start + len(piece)] = found
+            unknown = found < 0
+            if unknown.any():
+                missing.update(chr(c) for c in np.unique(piece[unknown]).tolist())
+                first = start + int(np.argmax(unknown)) if first is None else first
+            else:
+                ids[start:start + len(piece)] = found
+        if missing:
+            raise DataError(f"{len(missing)} characters are not in the vocabulary (the "
+                            f"first at character {first}): {''.join(sorted(missing)[:20])!r}")
         return ids
 
     def decode(self, ids):
