@@ -17,6 +17,7 @@ from minigraph import checkpoint, modes, optim
 from minigraph.errors import MinigraphError, check_int, check_number
 
 from .data import sample_coco_minibatch
+from .data.coco import check_feature_scale
 from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
 
@@ -39,6 +40,7 @@ class CaptioningSolver:
         if clip_norm is not None:
             clip_norm = check_number("CaptioningSolver", "clip_norm", clip_norm, strict=True)
         self.model, self.data = model, data
+        check_feature_scale(data["train_features"], "the training image features")
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs

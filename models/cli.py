@@ -5,6 +5,7 @@ import errno
 import os
 import sys
 import traceback
+import warnings
 
 from minigraph import __version__
 from minigraph.errors import MinigraphError
@@ -115,6 +116,11 @@ def _message(exc):
     return str(exc) or type(exc).__name__
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning on the command line is one line, like an error (no file and source line)."""
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main(argv=None):
     """Run one command; returns the exit status: 0 done, 1 a run that failed, 2 bad usage
     or input, 130 stopped by Ctrl-C. Errors print as one line (``--debug`` or
@@ -129,7 +135,9 @@ def main(argv=None):
         parser.print_help()
         return 0
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except KeyboardInterrupt:
         if debug:
             traceback.print_exc()
