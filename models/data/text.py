@@ -123,9 +123,11 @@ class Vocabulary:
         characters at a time through numpy (code points looked up in a table indexed by
         code point), never one Python object per character: a 50 MB text needs 50 MB of
         ids and a few bytes of scratch per character of one chunk."""
-        codes = np.array([ord(c) for c in self.chars], dtype=np.int64)
+        # a hand-built vocabulary may hold longer entries: no single character matches them
+        single = [(ord(c), i) for i, c in enumerate(self.chars) if len(c) == 1]
+        codes = np.array([code for code, _ in single], dtype=np.int64)
         table = np.full(int(codes.max(initial=-1)) + 2, -1, dtype=np.int32)  # -1: unknown
-        table[codes] = np.arange(len(codes))
+        table[codes] = [i for _, i in single]
         ids = np.empty(len(text), dtype=self.id_dtype)
         missing, first = set(), None
         for start, piece in _code_points(text, chunk):
