@@ -6,9 +6,10 @@ import time
 
 import numpy as np
 
-from minigraph.checkpoint import CheckpointError
+from minigraph.checkpoint import CheckpointError, peek_kind
 from minigraph.errors import UsageError
 
+from .attention_captioner import AttentionCaptioner
 from .caption_eval import caption_images, evaluate_split
 from .captioning_rnn import CaptioningRNN
 from .data import decode_captions, load_coco_data
@@ -42,7 +43,16 @@ TRAIN_SETTINGS = [
      "uses --lr for every weight; why not here: docs/tutorials/03-captioning.md)"),
     ("--max-train", count, None, "use this many training captions (default: all)"),
     ("--seed", non_negative, 0, "seed of every random stream"),
+    ("--attention", "flag", False, "an AttentionCaptioner: soft attention over the grid "
+     "features (*_grid.h5) instead of one pooled vector"),
 ]
+CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
+
+
+def load_captioner(path):
+    """(model, checkpoint dict) of either captioner, by the kind the checkpoint records."""
+    cls = CAPTIONERS.get(peek_kind(path), CaptioningRNN)  # anything else: its own error
+    return cls.load(path)
 
 
 def add_commands(commands):
@@ -64,6 +74,9 @@ def add_commands(commands):
     # user gave with another value instead of ignoring it
     for flag, kind, default, text in TRAIN_SETTINGS:
         suffix = "" if default is None else f" (default: {default})"
+        if kind == "flag":
+            train.add_argument(flag, action="store_true", default=None, help=text)
+            continue
         train.add_argument(flag, type=kind, default=None, help=text + suffix,
                            **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
     train.add_argument("--epochs", type=non_negative, default=20,
@@ -98,7 +111,13 @@ def add_commands(commands):
     gallery.add_argument("--model", required=True)
     gallery.add_argument("--data", default=None)
     gallery.add_argument("--split", default="val")
-    gallery.add_argument("--count", type=count, default=12)
+    gallery.add_argument("--count", type=count, default=None,
+                         help="images shown (default: 12, or 4 with --attention)")
+    gallery.add_argument("--attention", action="store_true",
+                         help="for an AttentionCaptioner: each generated word with its "
+                         "attention map over the image")
+    gallery.add_argument("--force", action="store_true",
+                         help="with --attention: replace an existing --out")
     gallery.add_argument("--out", default="gallery.png")
     gallery.set_defaults(handler=run_gallery)
 
@@ -118,25 +137,34 @@ def _objects(data_dir):
 def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
                     lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
                     seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4,
-                    resume=False):
+                    resume=False, attention=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
-    W_proj its own learning rate (None: ``lr``). ``resume`` continues the checkpoint
-    ``out`` exactly, with the settings it records (the arguments above are then ignored,
-    except ``epochs``, the total to reach, and ``max_minutes``)."""
+    W_proj its own learning rate (None: ``lr``). ``attention`` trains an
+    AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
+    the checkpoint ``out`` exactly, with the settings it records (the arguments above are
+    then ignored, except ``epochs``, the total to reach, and ``max_minutes``)."""
     from .captioning_solver import CaptioningSolver
 
     settings = {"cell": cell, "hidden": hidden, "wordvec": wordvec, "batch_size": batch_size,
                 "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr, "max_train": max_train,
-                "seed": seed}
+                "seed": seed, "attention": bool(attention)}
     if resume:
-        model, saved = CaptioningRNN.load(out)
+        model, saved = load_captioner(out)
         settings = saved["state"].get("settings")
+        if isinstance(settings, dict):  # written before --attention existed
+            settings.setdefault("attention", isinstance(model, AttentionCaptioner))
         if not isinstance(settings, dict) or set(settings) != set(SETTING_NAMES):
             raise CheckpointError(f"{out} does not record its training settings (written by an "
                                   "older minigraph?); it cannot be resumed exactly")
-    data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"])
+    data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"],
+                          grid=settings["attention"])
     objects = _objects(data_dir)
-    if not resume:
+    if not resume and settings["attention"]:
+        _, P, D = data["train_grid"].shape
+        model = AttentionCaptioner(data["word_to_idx"], input_dim=D, num_cells=P,
+                                   wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell,
+                                   seed=seed)
+    elif not resume:
         model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
                               wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
     lr, proj_lr = settings["lr"], settings["proj_lr"]
@@ -175,7 +203,7 @@ def _train_settings(args):
 
 
 def _refuse_changed_settings(args):
-    saved = CaptioningRNN.load(args.out)[1]["state"].get("settings") or {}
+    saved = load_captioner(args.out)[1]["state"].get("settings") or {}
     changed = [f"--{name.replace('_', '-')} {getattr(args, name)} (it has {saved[name]})"
                for name in SETTING_NAMES if getattr(args, name) is not None
                and name in saved and getattr(args, name) != saved[name]]
@@ -185,8 +213,17 @@ def _refuse_changed_settings(args):
                          "or train a new model under another --out")
 
 
+def _checkpoint_kind(args):
+    """The kind --out must hold: the attention captioner's with --attention, and with
+    --resume whichever captioner the file holds."""
+    if args.attention:
+        return "AttentionCaptioner"
+    found = peek_kind(args.out) if args.resume and os.path.exists(args.out) else None
+    return found if found in CAPTIONERS else "CaptioningRNN"
+
+
 def run_train(args):
-    check_training_output(args.out, "CaptioningRNN", args.resume, args.force)
+    check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force)
     if args.resume:
         _refuse_changed_settings(args)
     settings = _train_settings(args)
@@ -199,7 +236,8 @@ def run_train(args):
                                        args.epochs, s["batch_size"], s["lr"], s["lr_decay"],
                                        s["max_train"], args.max_minutes, args.val_images,
                                        s["seed"], args.out, progress=not args.quiet,
-                                       proj_lr=s["proj_lr"], resume=args.resume)
+                                       proj_lr=s["proj_lr"], resume=args.resume,
+                                       attention=s["attention"])
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None
@@ -219,7 +257,7 @@ def _stamp(path):
 
 
 def _load(model_path, data_dir):
-    model, saved = CaptioningRNN.load(model_path)
+    model, saved = load_captioner(model_path)
     data_dir = data_dir or saved["state"].get("data_dir")
     if not data_dir:
         raise UsageError("give --data: the checkpoint does not record its data directory")
@@ -232,9 +270,14 @@ def _check_split(data, split, data_dir):
         raise UsageError(f"--split {split!r}: {data_dir} has the splits {', '.join(splits)}")
 
 
+def _load_data(model, data_dir):
+    """The data, with the grid features when the model reads them."""
+    return load_coco_data(data_dir, grid=model.feature_key == "grid")
+
+
 def run_eval(args):
     model, data_dir = _load(args.model, args.data)
-    data = load_coco_data(data_dir)
+    data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
     objects = _objects(data_dir)
     method = "beam" if args.beam else "greedy"
@@ -259,7 +302,15 @@ def run_sample(args):
         raise UsageError(f"--image: the pictures have different sizes {sizes}; give pictures "
                          "of one size (the dataset's)")
     images = np.stack(images)
-    texts = caption_images(model, extractor(images), "beam" if args.beam else "greedy",
+    if model.feature_key == "grid":
+        if extractor.grid_components is None:
+            raise UsageError(f"{os.path.join(data_dir, EXTRACTOR_FILE)} has no grid features "
+                             "(made before they existed): make the set again with "
+                             "`minigraph shapes` to caption with an AttentionCaptioner")
+        features = extractor.grid(images)
+    else:
+        features = extractor(images)
+    texts = caption_images(model, features, "beam" if args.beam else "greedy",
                            max(args.beam, 1))
     for path, text in zip(args.image, texts):
         print(f"{path}: {text}")
@@ -289,7 +340,7 @@ def write_gallery(model, data, data_dir, split, count, out):
     from PIL import Image
 
     images = sorted(set(data[f"{split}_image_idxs"].tolist()))[:count]
-    generated = caption_images(model, data[f"{split}_features"][images])
+    generated = caption_images(model, data[f"{split}_{model.feature_key}"][images])
     first_ref = {}
     for image, text in zip(data[f"{split}_image_idxs"],
                            decode_captions(data[f"{split}_captions"], data["idx_to_word"])):
@@ -312,9 +363,20 @@ def write_gallery(model, data, data_dir, split, count, out):
 
 def run_gallery(args):
     check_picture_output(args.out, [".png"])
+    if args.attention and os.path.exists(args.out) and not args.force:
+        raise UsageError(f"--out {args.out} exists; choose another --out or add --force to "
+                         "replace it")
     model, data_dir = _load(args.model, args.data)
-    data = load_coco_data(data_dir)
+    if args.attention and model.feature_key != "grid":
+        raise UsageError(f"--attention needs an AttentionCaptioner (trained with `caption "
+                         f"train --attention`); {args.model} holds a {type(model).__name__}")
+    data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
-    write_gallery(model, data, data_dir, args.split, args.count, args.out)
+    if args.attention:
+        from .attention_gallery import write_attention_gallery
+        write_attention_gallery(model, data, data_dir, args.split, args.count or 4, args.out,
+                                overwrite=args.force)
+    else:
+        write_gallery(model, data, data_dir, args.split, args.count or 12, args.out)
     print(f"wrote {args.out}")
     return 0

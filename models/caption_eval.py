@@ -39,7 +39,8 @@ def evaluate_split(model, data, split="val", max_images=None, method="greedy", b
     the split that have captions."""
     refs = references_by_image(data, split)
     images = sorted(refs)[:max_images]
-    texts = caption_images(model, data[f"{split}_features"][images], method, beam_size)
+    features = data[f"{split}_{getattr(model, 'feature_key', 'features')}"]  # or the grid
+    texts = caption_images(model, features[images], method, beam_size)
     result = bleu([refs[i] for i in images], [t.split() for t in texts])
     if objects is not None:
         truth = [objects[i] for i in images]

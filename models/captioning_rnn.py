@@ -33,6 +33,8 @@ class CaptioningRNN(Model):
     fused node; ``fused=False`` builds what the formula above writes: an Embedding node
     ``x`` and every step composed from MatMul, Add, Sigmoid, Tanh and Mul. Same numbers."""
 
+    feature_key = "features"  # reads data[f"{split}_features"] (AttentionCaptioner: "grid")
+
     def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
                  cell_type="rnn", dtype=np.float32, fused=True, seed=0):
         if cell_type not in mg.GATES:
@@ -243,6 +245,10 @@ class CaptioningRNN(Model):
         checkpoint.check_config_sizes(path, saved["config"], saved["params"], {
             "input_dim": ("W_proj", 0), "wordvec_dim": ("W_embed", 1),
             "hidden_dim": ("Wh", 0)})
+        cls._check_vocab(path, saved)
+
+    @staticmethod
+    def _check_vocab(path, saved):
         vocab = saved["vocab"]
         ids = sorted(v for v in vocab.values() if type(v) is int) if isinstance(
             vocab, dict) else None

@@ -40,7 +40,9 @@ class CaptioningSolver:
         if clip_norm is not None:
             clip_norm = check_number("CaptioningSolver", "clip_norm", clip_norm, strict=True)
         self.model, self.data = model, data
-        check_feature_scale(data["train_features"], "the training image features")
+        # which image features the model reads: "features" (pooled) or "grid" (attention)
+        self.feature_key = getattr(model, "feature_key", "features")
+        check_feature_scale(data[f"train_{self.feature_key}"], "the training image features")
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs
@@ -67,7 +69,7 @@ class CaptioningSolver:
 
     def _step(self):
         captions, features, _ = sample_coco_minibatch(self.data, self.batch_size, "train",
-                                                      self.rng)
+                                                      self.rng, self.feature_key)
         with modes.detect_anomaly(self.anomaly):
             try:
                 loss, grads = self.model.loss(features, captions)
@@ -92,7 +94,8 @@ class CaptioningSolver:
         if "val_captions" not in self.data:
             return None
         captions = self.data["val_captions"][:max_captions]
-        features = self.data["val_features"][self.data["val_image_idxs"][:max_captions]]
+        features = self.data[f"val_{self.feature_key}"][
+            self.data["val_image_idxs"][:max_captions]]
         return self.model.evaluate(features, captions)
 
     def train(self):
@@ -165,7 +168,7 @@ class CaptioningSolver:
         val = [v for v in self.val_loss_history if v is not None]
         plot_losses(path, self.loss_history, val or None,
                     [per_epoch * (i + 1) for i in range(len(val))],
-                    title=f"CaptioningRNN ({self.model.cell_type})")
+                    title=f"{type(self.model).__name__} ({self.model.cell_type})")
 
     def save_checkpoint(self, path):
         history = {"loss_history": self.loss_history,

@@ -22,10 +22,15 @@ def pick_next_word(scores, temperature, rng):
     return np.minimum((probs.cumsum(axis=1) < draws).sum(axis=1), scores.shape[1] - 1)
 
 
-def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1.0):
+def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1.0,
+                with_notes=False):
     """The best token sequence under ``advance(words, h, c) -> (scores, h, c)``, which runs
     one step for ``beam_size`` rows at once. Finished hypotheses (ending in ``end``) are
-    ranked by total log-probability / length ** length_penalty. Returns a list of ids."""
+    ranked by total log-probability / length ** length_penalty. Returns a list of ids.
+
+    ``with_notes``: ``advance`` returns a fourth value, one note per row (the attention
+    weights of that step, say), and the result is (ids, notes), the note of each id's step
+    following the hypothesis it belongs to."""
     k = beam_size
     h = np.repeat(h0, k, axis=0)
     c = np.zeros_like(h)
@@ -33,9 +38,11 @@ def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1
     totals = np.full(k, -np.inf)
     totals[0] = 0.0  # all rows start identical: keep one live copy
     histories = [[] for _ in range(k)]
+    notes = [[] for _ in range(k)]  # stays empty lists unless with_notes
     finished = []
     for length in range(1, max_length + 1):
-        scores, h, c = advance(words, h, c)
+        scores, h, c, *step_notes = advance(words, h, c)
+        step_notes = step_notes[0] if with_notes else [None] * k
         candidates = (totals[:, None] + log_softmax(scores.astype(np.float64))).ravel()
         order = np.argsort(-candidates, kind="stable")[:2 * k]
         keep_rows, keep_words, keep_totals = [], [], []
@@ -46,7 +53,7 @@ def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1
             if word == end:
                 if rank < k:  # an <END> ranked below the beam would not have been kept
                     finished.append((candidates[flat] / length ** length_penalty,
-                                     histories[row] + [word]))
+                                     histories[row] + [word], notes[row] + [step_notes[row]]))
             elif len(keep_rows) < k:
                 keep_rows.append(row)
                 keep_words.append(word)
@@ -62,10 +69,14 @@ def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1
         pad = k - len(keep_rows)
         rows = np.array(keep_rows + [keep_rows[0]] * pad)
         histories = [histories[r] + [w] for r, w in zip(rows, keep_words + [keep_words[0]] * pad)]
+        notes = [notes[r] + [step_notes[r]] for r in rows]
         words = np.array(keep_words + [keep_words[0]] * pad, dtype=np.int64)
         totals = np.array(keep_totals + [-np.inf] * pad)
         h, c = h[rows], c[rows]
     if not finished:  # nothing reached <END>: fall back to the best live hypothesis
         best = int(np.argmax(totals))
-        return histories[best][:max_length]
-    return max(finished, key=lambda item: item[0])[1][:max_length]
+        ids, id_notes = histories[best][:max_length], notes[best][:max_length]
+    else:
+        _, ids, id_notes = max(finished, key=lambda item: item[0])
+        ids, id_notes = ids[:max_length], id_notes[:max_length]
+    return (ids, id_notes) if with_notes else ids

@@ -5,7 +5,9 @@ A data directory holds ``coco2014_captions.h5`` (``{split}_captions`` (M, 17) in
 ``word_to_idx``), one feature file per split with a ``features`` dataset
 (``{split}2014_vgg16_fc7_pca.h5``, or ``{split}2014_vgg16_fc7.h5`` without PCA) and one url
 file per split (``{split}2014_urls.txt``). The cs231n splits are train and val; a set made
-by ``minigraph shapes`` adds ``novel``.
+by ``minigraph shapes`` adds ``novel``, and spatial features for attention, one
+``{split}2014_grid.h5`` per split with a ``features`` dataset (images, P, D): P grid
+cells of D numbers per image (16 and 64 for the shapes set), read with ``grid=True``.
 """
 
 import json
@@ -26,6 +28,10 @@ class DataError(MinigraphError, ValueError):
 
 def feature_file(split, pca_features=True):
     return f"{split}2014_vgg16_fc7{'_pca' if pca_features else ''}.h5"
+
+
+def grid_file(split):
+    return f"{split}2014_grid.h5"
 
 
 def url_file(split):
@@ -59,11 +65,13 @@ def _read_h5(path, keys=None):
         raise DataError(f"cannot read {path} as HDF5 (damaged?): {exc}") from None
 
 
-def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
+def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0, grid=False):
     """Load every split into cs231n's dictionary: ``{split}_captions``,
     ``{split}_image_idxs``, ``{split}_features``, ``{split}_urls``, ``idx_to_word``,
-    ``word_to_idx``. ``max_train`` keeps that many training captions drawn at random (with
-    replacement, as cs231n does) by a Generator seeded with ``seed``."""
+    ``word_to_idx``; with ``grid=True`` also ``{split}_grid``, the spatial features
+    (images, P, D) an attention captioner reads. ``max_train`` keeps that many training
+    captions drawn at random (with replacement, as cs231n does) by a Generator seeded with
+    ``seed``."""
     captions_path = _path(base_dir, CAPTIONS_FILE)
     data = _read_h5(captions_path)
     splits = sorted(k[:-len("_captions")] for k in data if k.endswith("_captions"))
@@ -91,12 +99,34 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0):
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read {urls_path} as UTF-8 text: {exc}") from None
         _check_split(data, split, V, captions_path, features_path, base_dir)
+        if grid:
+            data[f"{split}_grid"] = _read_grid(base_dir, split, data[f"{split}_features"])
     if max_train is not None:
         rng = np.random.default_rng(seed)
         picks = rng.integers(data["train_captions"].shape[0], size=max_train)
         data["train_captions"] = data["train_captions"][picks]
         data["train_image_idxs"] = data["train_image_idxs"][picks]
     return data
+
+
+def _read_grid(base_dir, split, features):
+    """The split's grid features (images, P, D), checked against its pooled features."""
+    path = os.path.join(base_dir, grid_file(split))
+    if not os.path.exists(path):
+        raise DataError(f"missing grid file {path}: attention needs spatial features "
+                        "(images, P, D); `minigraph shapes` writes them (sets made before "
+                        "grid features existed have none: make the set again)")
+    grid = _read_h5(path, ["features"])["features"]
+    if grid.ndim != 3 or grid.dtype.kind != "f" or 0 in grid.shape:
+        raise DataError(f"{path}: 'features' is {grid.shape} {grid.dtype}; expected "
+                        "(images, P, D) floats with P grid cells of D numbers each")
+    if grid.shape[0] != features.shape[0]:
+        raise DataError(f"{path} has {grid.shape[0]} images but the {split} features have "
+                        f"{features.shape[0]}")
+    if not np.isfinite(grid).all():
+        row = int(np.argwhere(~np.isfinite(grid))[0][0])
+        raise DataError(f"{path}: 'features' holds a non-finite value (image {row})")
+    return grid
 
 
 def _check_vocabulary(vocab, path):
@@ -148,10 +178,11 @@ def _check_split(data, split, V, captions_path, features_path, base_dir):
                         f"images but {features_path} has {images}")
 
 
-def sample_coco_minibatch(data, batch_size=100, split="train", rng=None):
+def sample_coco_minibatch(data, batch_size=100, split="train", rng=None, features="features"):
     """(captions, image_features, urls) of ``batch_size`` captions drawn at random by
     ``rng`` (a numpy Generator). Without one, a Generator seeded with 0 is used, so the
-    same call gives the same minibatch: pass your own seeded ``rng`` for a stream of them."""
+    same call gives the same minibatch: pass your own seeded ``rng`` for a stream of them.
+    ``features='grid'`` returns the grid features (loaded with ``grid=True``) instead."""
     rng = np.random.default_rng(0) if rng is None else rng
     if f"{split}_captions" not in data:
         raise DataError(f"no split {split!r} in the data (have "
@@ -159,7 +190,11 @@ def sample_coco_minibatch(data, batch_size=100, split="train", rng=None):
     picks = rng.choice(data[f"{split}_captions"].shape[0], batch_size)
     captions = data[f"{split}_captions"][picks]
     image_idxs = data[f"{split}_image_idxs"][picks]
-    return captions, data[f"{split}_features"][image_idxs], data[f"{split}_urls"][image_idxs]
+    if f"{split}_{features}" not in data:
+        raise DataError(f"no '{split}_{features}' in the data (load it with "
+                        f"{'grid=True' if features == 'grid' else 'load_coco_data'})")
+    return (captions, data[f"{split}_{features}"][image_idxs],
+            data[f"{split}_urls"][image_idxs])
 
 
 def decode_captions(captions, idx_to_word):

@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .coco import CAPTIONS_FILE, VOCAB_FILE, feature_file, url_file
-from .features import DESCRIPTION, RandomConvFeatures
+from .coco import CAPTIONS_FILE, VOCAB_FILE, feature_file, grid_file, url_file
+from .features import DESCRIPTION, GRID_DESCRIPTION, RandomConvFeatures
 from .shapes import (
     COLOURS,
     NOVEL_PAIRS,
@@ -43,7 +43,7 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
     sizes = {"train": num_train, "val": num_val, "novel": num_novel}
     os.makedirs(out_dir, exist_ok=True)
     extractor = RandomConvFeatures(seed=seed)
-    splits, raw = {}, {}
+    splits, raw, raw_grid = {}, {}, {}
     for split, count in sizes.items():
         pairs = list(NOVEL_PAIRS) if split == "novel" else seen
         images, objects, captions, image_idxs, urls = [], [], [], [], []
@@ -62,8 +62,9 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                 image_idxs.append(i)
         splits[split] = (np.asarray(captions, np.int32), np.asarray(image_idxs, np.int32),
                          urls, objects)
-        raw[split] = extractor.raw(np.stack(images))
+        raw[split], raw_grid[split] = extractor.raw_both(np.stack(images))
     extractor.fit(raw["train"])
+    extractor.fit_grid(raw_grid["train"])
     with h5py.File(os.path.join(out_dir, CAPTIONS_FILE), "w") as f:
         for split, (captions, image_idxs, _, _) in splits.items():
             f.create_dataset(f"{split}_captions", data=captions)
@@ -74,6 +75,9 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                 f.create_dataset("features", data=features)
                 f.attrs["description"] = DESCRIPTION if pca else DESCRIPTION.replace(
                     ", PCA)", ", before PCA)")
+        with h5py.File(os.path.join(out_dir, grid_file(split)), "w") as f:
+            f.create_dataset("features", data=extractor.transform_grid(raw_grid.pop(split)))
+            f.attrs["description"] = GRID_DESCRIPTION
         with open(os.path.join(out_dir, url_file(split)), "w", encoding="utf-8") as f:
             f.write("\n".join(urls) + "\n")
     with open(os.path.join(out_dir, VOCAB_FILE), "w", encoding="utf-8") as f:
@@ -86,7 +90,8 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                 "Same file layout as the cs231n COCO captioning data, but the images are "
                 "rendered shapes and the\nfiles named *vgg16_fc7* hold " + DESCRIPTION +
                 ".\nSplits: train, val (new renders), novel (only colour-shape pairs never "
-                f"seen in train: {', '.join(' '.join(p) for p in NOVEL_PAIRS)}).\n")
+                f"seen in train: {', '.join(' '.join(p) for p in NOVEL_PAIRS)}).\n"
+                f"*_grid.h5 hold the {GRID_DESCRIPTION}.\n")
     return sizes
 
 
