@@ -7,6 +7,7 @@ array is read, and links, misplaced groups, non-finite parameters and unknown co
 are refused with the key named.
 """
 
+import contextlib
 import io
 import json
 import os
@@ -113,6 +114,18 @@ def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=
         f.flush()
         image = f.id.get_file_image()
     atomic_write(path, image)
+
+
+@contextlib.contextmanager
+def writing_hdf5(path):
+    """``with writing_hdf5(path) as f:`` fills an in-memory ``h5py.File`` that is written
+    to ``path`` by ``files.atomic_write`` when the block ends without an error: never half
+    a file, never through a symlink at ``path``."""
+    with h5py.File(io.BytesIO(), "w") as f:
+        yield f
+        f.flush()
+        image = f.id.get_file_image()
+    atomic_write(os.fspath(path), image)
 
 
 def peek_kind(path):

@@ -7,7 +7,9 @@ was, and a symlink at the target is replaced rather than followed. New files get
 user's normal mode (0666 less the umask); a file that is replaced keeps its mode.
 """
 
+import contextlib
 import glob
+import io
 import os
 import stat
 
@@ -96,6 +98,15 @@ def atomic_write(path, data, overwrite=True):
     return path
 
 
+@contextlib.contextmanager
+def writing_text(path):
+    """``with writing_text(path) as f:`` collects text written to ``f`` and writes it to
+    ``path`` (UTF-8) by ``atomic_write`` when the block ends without an error."""
+    buffer = io.StringIO()
+    yield buffer
+    atomic_write(path, buffer.getvalue())
+
+
 def atomic_append(path, text):
     """Append ``text`` to a UTF-8 file by rewriting it atomically (for small logs)."""
     path = os.fspath(path)
@@ -126,4 +137,21 @@ def check_writable(path, what="output"):
                           f"{exc.strerror}") from None
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {what} {path}: the folder {directory} is not writable")
+    problem = cannot_create_in(directory)
+    if problem:
+        raise OutputError(f"cannot write {what} {path}: cannot create a file in the folder "
+                          f"{directory} ({problem})")
     return path
+
+
+def cannot_create_in(directory):
+    """Why no file can be created in ``directory`` (the system's reason), or None when one
+    can. os.access says yes to root everywhere but on a read-only mount: creating a file is
+    the test that holds (sysfs, procfs, a read-only bind mount, a quota)."""
+    probe = os.path.join(directory, f"{TMP_PREFIX}probe-{os.getpid()}")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    os.remove(probe)
+    return None

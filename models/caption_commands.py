@@ -8,6 +8,7 @@ import numpy as np
 
 from minigraph.checkpoint import CheckpointError, peek_kind
 from minigraph.errors import UsageError
+from minigraph.files import OutputError
 
 from .attention_captioner import AttentionCaptioner
 from .caption_eval import caption_images, evaluate_split
@@ -20,6 +21,7 @@ from .data.shapes_dataset import (
     make_shapes_dataset,
 )
 from .flags import (
+    add_old_spelling,
     check_output_folder,
     check_picture_output,
     check_training_output,
@@ -63,7 +65,11 @@ def add_commands(commands):
                         "then memorises them: see docs/tutorials/03-captioning.md)")
     shapes.add_argument("--val", type=non_negative, default=1000, help="validation images")
     shapes.add_argument("--novel", type=non_negative, default=500, help="images of unseen pairs")
-    shapes.add_argument("--seed", type=non_negative, default=0)
+    shapes.add_argument("--seed", type=non_negative, default=0, help="seed of the images "
+                        "and captions")
+    shapes.add_argument("--force", action="store_true",
+                        help="write into an --out folder that is not empty (files of the "
+                        "same names are replaced)")
     shapes.set_defaults(handler=run_shapes)
 
     caption = commands.add_parser("caption", help="train and use an image captioner")
@@ -81,7 +87,9 @@ def add_commands(commands):
                            **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
     train.add_argument("--epochs", type=non_negative, default=20,
                        help="epochs in all (with --resume: the total to reach)")
-    train.add_argument("--max-minutes", type=positive(), default=None)
+    train.add_argument("--minutes", dest="max_minutes", type=positive(), default=None,
+                       help="time limit (default: none)")
+    add_old_spelling(train, "--max-minutes", "--minutes")
     train.add_argument("--val-images", type=non_negative, default=300,
                        help="validation images captioned for BLEU after each epoch")
     train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
@@ -93,24 +101,28 @@ def add_commands(commands):
     train.set_defaults(handler=run_train)
 
     evaluate = sub.add_parser("eval", help="BLEU-1..4 and attribute accuracy on a split")
-    evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--data", default=None, help="defaults to the training data")
-    evaluate.add_argument("--split", default="val")
-    evaluate.add_argument("--max-images", type=count, default=None)
+    evaluate.add_argument("--model", required=True, help="the CaptioningRNN checkpoint")
+    evaluate.add_argument("--data", default=None,
+                          help="COCO-layout data directory (default: the training data)")
+    evaluate.add_argument("--split", default="val", help="which split to caption")
+    evaluate.add_argument("--max-images", type=count, default=None,
+                          help="caption at most this many images (default: all)")
     evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
     evaluate.set_defaults(handler=run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
-    sample.add_argument("--model", required=True)
+    sample.add_argument("--model", required=True, help="the CaptioningRNN checkpoint")
     sample.add_argument("--image", required=True, nargs="+", help="PNG files")
-    sample.add_argument("--data", default=None, help="where feature_extractor.h5 is")
-    sample.add_argument("--beam", type=non_negative, default=0)
+    sample.add_argument("--data", default=None, help="where feature_extractor.h5 is "
+                        "(default: the training data)")
+    sample.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
     sample.set_defaults(handler=run_sample)
 
     gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
-    gallery.add_argument("--model", required=True)
-    gallery.add_argument("--data", default=None)
-    gallery.add_argument("--split", default="val")
+    gallery.add_argument("--model", required=True, help="the captioner checkpoint")
+    gallery.add_argument("--data", default=None,
+                         help="COCO-layout data directory (default: the training data)")
+    gallery.add_argument("--split", default="val", help="which split to show")
     gallery.add_argument("--count", type=count, default=None,
                          help="images shown (default: 12, or 4 with --attention)")
     gallery.add_argument("--attention", action="store_true",
@@ -118,12 +130,17 @@ def add_commands(commands):
                          "attention map over the image")
     gallery.add_argument("--force", action="store_true",
                          help="with --attention: replace an existing --out")
-    gallery.add_argument("--out", default="gallery.png")
+    gallery.add_argument("--out", default="gallery.png", help="the picture to write (.png)")
     gallery.set_defaults(handler=run_gallery)
 
 
 def run_shapes(args):
     check_output_folder(args.out)
+    entries = os.listdir(args.out)
+    if entries and not args.force:
+        raise OutputError(f"--out {args.out} is not empty ({len(entries)} entries, such as "
+                          f"{sorted(entries)[0]!r}): choose a new folder, or add --force to "
+                          "write the dataset into it (files of the same names are replaced)")
     started = time.monotonic()
     sizes = make_shapes_dataset(args.out, args.train, args.val, args.novel, seed=args.seed)
     print(f"wrote {sizes} images to {args.out} in {time.monotonic() - started:.0f} s")

@@ -7,6 +7,7 @@ from minigraph.errors import UsageError
 
 from .data.text import load_text
 from .flags import (
+    add_old_spelling,
     check_picture_output,
     check_training_output,
     count,
@@ -32,7 +33,7 @@ MODEL_SETTINGS = [
     ("--lr-decay", positive(), 0.97, "learning-rate factor per pass over the text"),
     ("--lr-schedule", str, "step", "step: x --lr-decay per pass over the text; cosine: "
      "half a cosine down to lr/100 over the run (planned from --iterations, or from "
-     "--max-minutes and the speed of the first steps)"),
+     "--minutes and the speed of the first steps)"),
     ("--warmup", non_negative, 0, "iterations of linear learning-rate warm-up (cosine)"),
     ("--clip", positive(), 5.0, "global gradient-norm clip"),
     ("--seed", non_negative, 0, "seed of every random stream"),
@@ -59,10 +60,11 @@ def add_commands(commands):
                            **({"choices": CHOICES[flag]} if flag in CHOICES else {}))
     train.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "sgd"],
                        default=None, help="update rule (default: adam)")
-    train.add_argument("--max-minutes", type=positive(), default=None,
+    train.add_argument("--minutes", dest="max_minutes", type=positive(), default=None,
                        help="time limit (default: 10 when --iterations is not given)")
+    add_old_spelling(train, "--max-minutes", "--minutes")
     train.add_argument("--iterations", type=non_negative, default=None,
-                       help="steps to train (with --max-minutes: whichever comes first)")
+                       help="steps to train (with --minutes: whichever comes first)")
     train.add_argument("--eval-every", type=non_negative, default=200,
                        help="iterations between validations and checkpoints (0: at the end only)")
     train.add_argument("--sample-every", type=non_negative, default=500,
@@ -75,30 +77,35 @@ def add_commands(commands):
     train.set_defaults(handler=run_train)
 
     sample = sub.add_parser("sample", help="generate text")
-    sample.add_argument("--model", required=True)
-    sample.add_argument("--length", type=non_negative, default=500)
+    sample.add_argument("--model", required=True, help="the CharRNN checkpoint")
+    sample.add_argument("--length", type=non_negative, default=500,
+                        help="characters to generate after the prime")
     sample.add_argument("--temperature", type=rate, default=0.8,
                         help="0 = argmax; lower is more conservative, higher more diverse")
-    sample.add_argument("--top-k", type=count, default=None)
-    sample.add_argument("--prime", default="")
-    sample.add_argument("--seed", type=non_negative, default=None)
+    sample.add_argument("--top-k", type=count, default=None,
+                        help="sample among the k likeliest characters only (default: all)")
+    sample.add_argument("--prime", default="",
+                        help="text to start from (default: a line start)")
+    sample.add_argument("--seed", type=non_negative, default=None,
+                        help="seed of the draws (default: the model's own sampling stream)")
     sample.set_defaults(handler=run_sample)
 
     evaluate = sub.add_parser("eval", help="loss of a model on a text, in nats and bits/char")
-    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--model", required=True, help="the CharRNN checkpoint")
     evaluate.add_argument("--text", default=None, help=TEXT_HELP)
     evaluate.set_defaults(handler=run_eval)
 
     neurons = sub.add_parser("neurons", help="HTML page of hidden-cell activations")
-    neurons.add_argument("--model", required=True)
+    neurons.add_argument("--model", required=True, help="the CharRNN checkpoint")
     neurons.add_argument("--text", default=None, help=TEXT_HELP)
     neurons.add_argument("--chars", type=count, default=2000, help="how much text to show")
-    neurons.add_argument("--k", type=count, default=50,
-                         help="how many characters back the gradient strip reaches")
+    neurons.add_argument("--reach", dest="k", type=count, default=50,
+                         help="how many characters back the gradient strip reaches (k)")
+    add_old_spelling(neurons, "--k", "--reach")
     neurons.add_argument("--compare", nargs="+", default=[], metavar="MODEL",
                          help="other checkpoints (an RNN, a GRU) whose gradient strips are "
                               "drawn beside this model's")
-    neurons.add_argument("--out", default="neurons.html")
+    neurons.add_argument("--out", default="neurons.html", help="the page to write (.html)")
     neurons.set_defaults(handler=run_neurons)
 
 

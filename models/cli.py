@@ -70,11 +70,13 @@ def build_parser():
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
     demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
-    demo.add_argument("--train-images", type=count, default=3000)
+    demo.add_argument("--train-images", type=count, default=3000,
+                      help="shapes images to make for training")
     demo.add_argument("--minutes", type=positive(), default=1.5, help="captioner training limit")
     demo.add_argument("--char-minutes", type=positive(), default=0.5,
                       help="char-rnn training limit")
-    demo.add_argument("--seed", type=non_negative, default=0)
+    demo.add_argument("--seed", type=non_negative, default=0, help="seed of every random "
+                      "stream")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.add_argument("--engine", action="store_true",
                       help="instead: a tour of the engine on a tiny RNN (seconds)")

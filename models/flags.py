@@ -54,6 +54,14 @@ non_negative = at_least(0)     # seeds, counts where 0 means "none"
 rate = at_least(0.0, float)    # learning rates, decays, temperatures
 
 
+def add_old_spelling(parser, old, new):
+    """Let ``old``, a flag's former spelling, still set the flag ``new`` (same type, same
+    checks) without showing it in the help: scripts written for it keep working."""
+    action = next(a for a in parser._actions if new in a.option_strings)
+    parser.add_argument(old, dest=action.dest, type=action.type, choices=action.choices,
+                        nargs=action.nargs, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def check_training_output(path, kind, resume, force):
     """Refuse, before training starts, an --out that cannot be written or that holds
     something training would destroy: a file that is not a ``kind`` checkpoint (the training
@@ -107,4 +115,9 @@ def check_output_folder(path, flag="--out"):
         raise UsageError(f"{flag}: cannot create the folder {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"{flag}: the folder {path} is not writable")
+    from minigraph.files import cannot_create_in
+
+    problem = cannot_create_in(path)
+    if problem:
+        raise UsageError(f"{flag}: cannot create files in the folder {path} ({problem})")
     return path

@@ -1,30 +1,35 @@
 """`minigraph render`, `minigraph stats` and `minigraph bptt`: pictures and numbers of the
 unrolled graphs of the two models."""
 
-import argparse
 import json
 import os
 import time
 
 import numpy as np
 
-from .flags import check_picture_output, count
+from .flags import add_old_spelling, at_least, check_picture_output, count, non_negative
 
 
 def add_commands(commands):
     render = commands.add_parser("render", help="draw a model's unrolled graph")
-    render.add_argument("--model", choices=["captioning", "char"], default="captioning")
-    render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm")
+    render.add_argument("--kind", dest="model", choices=["captioning", "char"],
+                        default="captioning", help="which model to draw (--model elsewhere "
+                        "names a checkpoint file)")
+    add_old_spelling(render, "--model", "--kind")
+    render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm",
+                        help="recurrent cell")
     render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
     render.add_argument("--layers", type=count, default=1, help="char model layers")
-    render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled")
+    render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled",
+                        help="every step drawn (unrolled), the loop (rolled), or one window")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
     render.add_argument("--loss", choices=["all", "last"], default="all",
                         help="a loss at every step (all) or at the last step only (last: the "
                         "vanishing gradient shows as colour fading right to left)")
     render.add_argument("--composed", action="store_true",
                         help="cells built from primitive ops instead of one fused node")
-    render.add_argument("--no-labels", action="store_true")
+    render.add_argument("--no-labels", action="store_true", help="no names and shapes on "
+                        "the drawing")
     render.add_argument("--html", action="store_true",
                         help="interactive step-through page (also chosen by --out x.html)")
     render.add_argument("--out", default="graph.svg", help=".svg .png .pdf .dot or .html")
@@ -33,7 +38,7 @@ def add_commands(commands):
     stats = commands.add_parser("stats", help="node, FLOP and memory counts of a model graph")
     for action in render._actions:
         if action.dest in ("model", "cell", "steps", "layers", "composed"):
-            stats._add_action(action)
+            stats._add_action(action)  # the hidden --model too: shared, not copied
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.add_argument("--memory-plot", default=None, metavar="PNG",
                        help="also plot the bytes saved for backward against T (1 .. 32)")
@@ -42,36 +47,26 @@ def add_commands(commands):
     bptt = commands.add_parser(
         "bptt", help="how far back gradients reach: the recall experiment over seeds "
         "(rnn, lstm, gru), or with --heatmap the gradient of every loss step")
-    bptt.add_argument("--steps", type=_at_least(2), default=None,
+    bptt.add_argument("--steps", type=at_least(2), default=None,
                       help="sequence length T (default 40 for the experiment, 30 for "
                       "--heatmap)")
-    bptt.add_argument("--train-steps", type=_at_least(1), default=None,
+    bptt.add_argument("--iterations", dest="train_steps", type=count, default=None,
                       help="Adam steps per model (default 400)")
-    bptt.add_argument("--seeds", type=_at_least(1), default=5, help="how many seeds")
-    bptt.add_argument("--seed", type=_at_least(0), default=0,
+    add_old_spelling(bptt, "--train-steps", "--iterations")
+    bptt.add_argument("--seeds", type=count, default=5, help="how many seeds")
+    bptt.add_argument("--seed", type=non_negative, default=0,
                       help="first seed: runs seeds seed .. seed + seeds - 1")
-    bptt.add_argument("--jobs", type=_at_least(1), default=min(2, os.cpu_count() or 1),
+    bptt.add_argument("--jobs", type=count, default=min(2, os.cpu_count() or 1),
                       help="worker processes (default: 2, or 1 on one core)")
     bptt.add_argument("--out", default="bptt.png", help="the experiment's figure (.png)")
-    bptt.add_argument("--json", default=None,
+    bptt.add_argument("--results", dest="json", default=None, metavar="JSON",
                       help="also write final loss, chance loss and gradient reach per cell "
-                      "and seed to this file")
+                      "and seed to this JSON file")
+    add_old_spelling(bptt, "--json", "--results")
     bptt.add_argument("--heatmap", default=None, metavar="PNG",
                       help="instead of the experiment: |dL_s/dh_t| heatmaps for rnn, lstm "
                       "and gru at recurrent spectral radius 0.5, 1 and 1.5 (seconds)")
     bptt.set_defaults(handler=run_bptt)
-
-
-def _at_least(low):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-    return parse
 
 
 def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0,

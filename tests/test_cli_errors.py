@@ -2,7 +2,10 @@
 traceback, and exits 2 (bad usage or input) or 1 (a run that failed)."""
 
 import os
+import shutil
 
+import h5py
+import numpy as np
 import pytest
 
 from minigraph.models.cli import main
@@ -29,6 +32,11 @@ def world(tmp_path_factory, shapes_dir):
                  "--wordvec", "8", "--val-images", "5", "--max-train", "50", "--out",
                  str(d / "cap.h5"), "--quiet"]) == 0
     (d / "broken.h5").write_bytes((d / "char.h5").read_bytes()[:3000])
+    (d / "folder2").mkdir()
+    (d / "folder2" / "keep.txt").write_text("mine", encoding="utf-8")
+    shutil.copytree(shapes_dir, d / "nan-data")
+    with h5py.File(d / "nan-data" / "train2014_vgg16_fc7_pca.h5", "r+") as f:
+        f["features"][0, 0] = np.nan
     return {"d": str(d), "data": shapes_dir}
 
 
@@ -162,6 +170,39 @@ BAD = [
     ("demo-train-images-0", ["demo", "--train-images", "0"], 2, "--train-images"),
     ("demo-minutes-0", ["demo", "--minutes", "0"], 2, "--minutes"),
     ("demo-out-is-a-file", ["demo", "--out", "{d}/text.txt"], 2, "not a folder"),
+    # flags renamed for consistency, and their old spellings (hidden, still checked)
+    ("minutes-0", CHAR_TRAIN + ["--minutes", "0"], 2, "--minutes: must be greater than 0"),
+    ("caption-minutes-negative", CAP_TRAIN + ["--minutes", "-2"], 2, "--minutes"),
+    ("caption-max-minutes-0", CAP_TRAIN + ["--max-minutes", "0"], 2, "--max-minutes"),
+    ("bptt-iterations-0", ["bptt", "--iterations", "0"], 2, "--iterations: must be at least 1"),
+    ("bptt-train-steps-0", ["bptt", "--train-steps", "0"], 2, "--train-steps"),
+    ("bptt-seeds-0", ["bptt", "--seeds", "0"], 2, "--seeds"),
+    ("bptt-seed-negative", ["bptt", "--seed", "-1"], 2, "--seed: must be at least 0"),
+    ("bptt-jobs-0", ["bptt", "--jobs", "0"], 2, "--jobs"),
+    ("render-kind-bogus", ["render", "--kind", "transformer"], 2, "invalid choice"),
+    ("render-model-bogus", ["render", "--model", "transformer"], 2, "invalid choice"),
+    ("stats-kind-bogus", ["stats", "--kind", "x"], 2, "invalid choice"),
+    ("neurons-reach-0", ["char", "neurons", "--model", "{d}/char.h5", "--reach", "0"], 2,
+     "--reach"),
+    ("neurons-k-0", ["char", "neurons", "--model", "{d}/char.h5", "--k", "0"], 2, "--k"),
+    ("sample-seed-negative", ["char", "sample", "--model", "{d}/char.h5", "--seed", "-4"], 2,
+     "--seed"),
+    ("exercise-check-seed-negative", ["exercise", "check", "{d}/text.txt", "--seed", "-1"], 2,
+     "--seed: must be at least 0"),
+    ("shapes-seed-negative", ["shapes", "--out", "{d}/s2", "--seed", "-1"], 2, "--seed"),
+    ("shapes-val-negative", ["shapes", "--out", "{d}/s2", "--val", "-1"], 2, "--val"),
+    ("shapes-out-not-empty", ["shapes", "--out", "{d}/folder2", "--train", "5"], 2,
+     "is not empty"),
+    ("shapes-out-read-only", ["shapes", "--out", "/sys/minigraph-shapes", "--train", "5"], 2,
+     "/sys/minigraph-shapes"),
+    ("char-out-read-only", CHAR_TRAIN_NO_OUT + ["--out", "/sys/model.h5"], 2,
+     "cannot create a file"),
+    ("caption-out-read-only", CAP_TRAIN[:-1] + ["/sys/cap.h5"], 2, "cannot create a file"),
+    ("render-out-read-only", ["render", "--out", "/sys/graph.svg"], 2, "cannot create a file"),
+    ("caption-data-non-finite", CAP_TRAIN[:2] + ["--data", "{d}/nan-data", "--out",
+                                                 "{d}/c.h5"], 2, "non-finite value"),
+    ("caption-eval-data-non-finite", ["caption", "eval", "--model", "{d}/cap.h5", "--data",
+                                      "{d}/nan-data"], 2, "non-finite value"),
 ]
 
 

@@ -166,7 +166,9 @@ class RandomConvFeatures:
         return self.transform(self.raw(images))
 
     def save(self, path):
-        with h5py.File(path, "w") as f:
+        from minigraph.checkpoint import writing_hdf5
+
+        with writing_hdf5(path) as f:  # atomic: never half a file
             f.attrs["description"] = DESCRIPTION
             f.attrs["seed"] = self.seed
             f.attrs["grids2"], f.attrs["grids1"] = self.grids2, self.grids1

@@ -3,10 +3,12 @@
 import json
 import os
 
-import h5py
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
+
+from minigraph.checkpoint import writing_hdf5
+from minigraph.files import writing_text
 
 from .coco import CAPTIONS_FILE, VOCAB_FILE, feature_file, grid_file, url_file
 from .features import DESCRIPTION, GRID_DESCRIPTION, RandomConvFeatures
@@ -64,28 +66,29 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                          urls, objects)
         raw[split], raw_grid[split] = extractor.raw_both(np.stack(images))
     extractor.fit(raw["train"])
+    # every file below is written whole or not at all (files.atomic_write)
     extractor.fit_grid(raw_grid["train"])
-    with h5py.File(os.path.join(out_dir, CAPTIONS_FILE), "w") as f:
+    with writing_hdf5(os.path.join(out_dir, CAPTIONS_FILE)) as f:
         for split, (captions, image_idxs, _, _) in splits.items():
             f.create_dataset(f"{split}_captions", data=captions)
             f.create_dataset(f"{split}_image_idxs", data=image_idxs)
     for split, (_, _, urls, _) in splits.items():
         for pca, features in ((True, extractor.transform(raw[split])), (False, raw[split])):
-            with h5py.File(os.path.join(out_dir, feature_file(split, pca)), "w") as f:
+            with writing_hdf5(os.path.join(out_dir, feature_file(split, pca))) as f:
                 f.create_dataset("features", data=features)
                 f.attrs["description"] = DESCRIPTION if pca else DESCRIPTION.replace(
                     ", PCA)", ", before PCA)")
-        with h5py.File(os.path.join(out_dir, grid_file(split)), "w") as f:
+        with writing_hdf5(os.path.join(out_dir, grid_file(split))) as f:
             f.create_dataset("features", data=extractor.transform_grid(raw_grid.pop(split)))
             f.attrs["description"] = GRID_DESCRIPTION
-        with open(os.path.join(out_dir, url_file(split)), "w", encoding="utf-8") as f:
+        with writing_text(os.path.join(out_dir, url_file(split))) as f:
             f.write("\n".join(urls) + "\n")
-    with open(os.path.join(out_dir, VOCAB_FILE), "w", encoding="utf-8") as f:
+    with writing_text(os.path.join(out_dir, VOCAB_FILE)) as f:
         json.dump({"idx_to_word": idx_to_word, "word_to_idx": word_to_idx}, f)
-    with open(os.path.join(out_dir, OBJECTS_FILE), "w", encoding="utf-8") as f:
+    with writing_text(os.path.join(out_dir, OBJECTS_FILE)) as f:
         json.dump({split: s[3] for split, s in splits.items()}, f)
     extractor.save(os.path.join(out_dir, EXTRACTOR_FILE))
-    with open(os.path.join(out_dir, "README.txt"), "w", encoding="utf-8") as f:
+    with writing_text(os.path.join(out_dir, "README.txt")) as f:
         f.write(f"Shapes captioning set made by `minigraph shapes` (seed {seed}).\n"
                 "Same file layout as the cs231n COCO captioning data, but the images are "
                 "rendered shapes and the\nfiles named *vgg16_fc7* hold " + DESCRIPTION +

@@ -5,6 +5,7 @@ import sys
 
 from minigraph.files import atomic_write
 
+from ..flags import add_old_spelling, non_negative
 from .catalog import BY_NAME, LADDER, TOLERANCE
 from .checking import ExerciseError, check_file
 
@@ -25,9 +26,10 @@ def add_commands(commands):
                        help="replace an existing NAME.py (your work in it is lost)")
     check = actions.add_parser("check", help="check the backward in an exercise file")
     check.add_argument("file", metavar="FILE")
-    check.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    check.add_argument("--svg", default=None,
+    check.add_argument("--seed", type=non_negative, default=0, help="seed of the random inputs")
+    check.add_argument("--out", dest="svg", default=None,
                        help="where to draw the graph (default: FILE_check.svg beside FILE)")
+    add_old_spelling(check, "--svg", "--out")
     exercise.set_defaults(handler=_run, exercise_parser=exercise)
 
 

@@ -1,0 +1,133 @@
+"""Every command's flags follow one set of naming rules, and every option's help shows its
+default: walks the parser of every subcommand, so a new flag is checked too."""
+
+import argparse
+import re
+
+import pytest
+
+from minigraph.models.cli import build_parser, main
+
+# one meaning, one spelling: the spellings on the left are not to be used for new flags
+# (the old ones still parse, hidden, so that scripts keep working)
+SYNONYMS = {
+    "--max-minutes": "--minutes", "--time": "--minutes", "--train-steps": "--iterations",
+    "--steps-per-model": "--iterations", "--iters": "--iterations", "--num-iterations":
+    "--iterations", "--batch": "--batch-size", "--batchsize": "--batch-size", "--bs":
+    "--batch-size", "--output": "--out", "--outfile": "--out", "--svg": "--out",
+    "--random-seed": "--seed", "--rng": "--seed", "--hidden-size": "--hidden",
+    "--num-layers": "--layers", "--learning-rate": "--lr", "--epoch": "--epochs",
+    "--checkpoint": "--model", "--ckpt": "--model",
+}
+ALIASES = {  # hidden old spellings: (command, old) -> new
+    ("char train", "--max-minutes"): "--minutes",
+    ("caption train", "--max-minutes"): "--minutes",
+    ("bptt", "--train-steps"): "--iterations",
+    ("bptt", "--json"): "--results",
+    ("render", "--model"): "--kind",
+    ("stats", "--model"): "--kind",
+    ("exercise check", "--svg"): "--out",
+    ("char neurons", "--k"): "--reach",
+}
+
+
+def commands(parser=None, prefix=""):
+    """(command name, parser) for every parser that has no subcommands of its own."""
+    parser = parser or build_parser()
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield prefix.strip(), parser
+    for action in subs:
+        for name, sub in action.choices.items():
+            yield from commands(sub, f"{prefix} {name}")
+
+
+def visible_options(parser):
+    for action in parser._actions:
+        if action.option_strings and action.help != argparse.SUPPRESS and not isinstance(
+                action, (argparse._HelpAction, argparse._VersionAction)):
+            yield action
+
+
+def kind_of(action):
+    """What a flag takes: a switch, or a value of some type, from a fixed list or not."""
+    if action.nargs == 0:
+        return "switch"
+    name = getattr(action.type, "__name__", "str") if action.type else "str"
+    return name.split()[0] + (" from a list" if action.choices else "")
+
+
+ALL = list(commands())
+
+
+def test_the_walk_finds_every_command():
+    names = {name for name, _ in ALL}
+    assert {"demo", "shapes", "char train", "char sample", "char eval", "char neurons",
+            "caption train", "caption eval", "caption sample", "caption gallery", "render",
+            "stats", "bptt", "exercise start", "exercise check"} <= names
+
+
+@pytest.mark.parametrize("name, parser", ALL, ids=[name for name, _ in ALL])
+def test_flags_are_lowercase_words_joined_by_hyphens(name, parser):
+    for action in visible_options(parser):
+        for flag in action.option_strings:
+            assert re.fullmatch(r"--[a-z][a-z0-9]*(-[a-z0-9]+)*", flag), (name, flag)
+            assert len(flag) > 3, f"{name} {flag}: say what it is in a word"
+            assert flag not in SYNONYMS, f"{name} {flag}: spell it {SYNONYMS[flag]}"
+
+
+@pytest.mark.parametrize("name, parser", ALL, ids=[name for name, _ in ALL])
+def test_every_option_has_help_and_shows_its_default(name, parser, capsys):
+    text = parser.format_help()
+    for action in visible_options(parser):
+        assert action.help, f"{name} {action.option_strings[0]} has no help text"
+        if action.nargs != 0 and action.default not in (None, argparse.SUPPRESS):
+            assert f"(default: {action.default})" in " ".join(text.split()), \
+                f"{name} {action.option_strings[0]}: the help does not show its default"
+
+
+def test_one_flag_name_means_one_kind_of_value_in_every_command():
+    seen = {}
+    for name, parser in ALL:
+        for action in visible_options(parser):
+            for flag in action.option_strings:
+                seen.setdefault(flag, {}).setdefault(kind_of(action), []).append(name)
+    mixed = {flag: kinds for flag, kinds in seen.items() if len(kinds) > 1}
+    assert not mixed, mixed
+
+
+def test_the_same_setting_is_checked_the_same_way_everywhere():
+    """--seed is a whole number >= 0 wherever it appears; --out is a path everywhere."""
+    for name, parser in ALL:
+        for action in visible_options(parser):
+            if "--seed" in action.option_strings:
+                assert action.type.__name__ == "int >= 0", name
+            if "--out" in action.option_strings:
+                assert action.type is None and action.nargs is None, name
+
+
+@pytest.mark.parametrize("command, old", sorted(ALIASES), ids=lambda v: str(v))
+def test_old_spellings_still_parse_but_are_hidden(command, old):
+    parser = dict(ALL)[command]
+    new = ALIASES[(command, old)]
+    by_flag = {flag: action for action in parser._actions for flag in action.option_strings}
+    assert by_flag[old].dest == by_flag[new].dest
+    assert by_flag[old].help == argparse.SUPPRESS
+    assert old not in parser.format_usage().split()
+    assert old not in [flag for action in visible_options(parser) for flag in action.option_strings]
+
+
+@pytest.mark.parametrize("argv, dest, value", [
+    (["char", "train", "--max-minutes", "3"], "max_minutes", 3.0),
+    (["char", "train", "--minutes", "3"], "max_minutes", 3.0),
+    (["bptt", "--train-steps", "7"], "train_steps", 7),
+    (["render", "--model", "char"], "model", "char"),
+    (["render", "--kind", "char"], "model", "char"),
+])
+def test_an_alias_sets_the_same_setting(argv, dest, value):
+    assert getattr(build_parser().parse_args(argv), dest) == value
+
+
+def test_an_alias_is_validated_like_the_flag(capsys):
+    assert main(["char", "train", "--max-minutes", "0"]) == 2
+    assert "must be greater than 0" in capsys.readouterr().err
