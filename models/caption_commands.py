@@ -63,8 +63,8 @@ def add_commands(commands):
     shapes.add_argument("--train", type=count, default=60000,
                         help="training images (fewer are faster to make, but the captioner "
                         "then memorises them: see docs/tutorials/03-captioning.md)")
-    shapes.add_argument("--val", type=non_negative, default=1000, help="validation images")
-    shapes.add_argument("--novel", type=non_negative, default=500, help="images of unseen pairs")
+    shapes.add_argument("--val", type=count, default=1000, help="validation images")
+    shapes.add_argument("--novel", type=count, default=500, help="images of unseen pairs")
     shapes.add_argument("--seed", type=non_negative, default=0, help="seed of the images "
                         "and captions")
     shapes.add_argument("--force", action="store_true",

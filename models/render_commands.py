@@ -122,6 +122,8 @@ def run_render(args):
 def run_stats(args):
     from .stats_table import format_table, memory_against_T, plot_memory, table_data
 
+    if args.memory_plot:  # a typo must not overwrite, say, a text file
+        check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot")
     graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
     result = table_data(graph)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ' (fused)'}, "
@@ -149,7 +151,10 @@ def _json_keys(value):
 
 def run_bptt(args):
     started = time.monotonic()
-    check_picture_output(args.heatmap or args.out, [".png", ".svg", ".pdf"])
+    check_picture_output(args.heatmap or args.out, [".png", ".svg", ".pdf"],
+                         "--heatmap" if args.heatmap else "--out")
+    if args.json and not args.heatmap:
+        check_picture_output(args.json, [".json"], "--results")
     if args.heatmap:
         from .gradient_flow import run_heatmap
         run_heatmap(args.heatmap, T=args.steps or 30, seed=args.seed)

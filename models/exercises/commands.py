@@ -76,6 +76,8 @@ def _start(name, folder, force):
 
 
 def _check(path, seed, svg):
+    if svg and not svg.lower().endswith(".svg"):  # a typo must not overwrite your work
+        raise ExerciseError(f"--out {svg}: the file name must end in .svg")
     result = check_file(path, seed=seed)
     exercise = result.exercise
     print(f"exercise {exercise.name}: {exercise.backward_name} in {path}")
