@@ -131,3 +131,42 @@ def test_an_alias_sets_the_same_setting(argv, dest, value):
 def test_an_alias_is_validated_like_the_flag(capsys):
     assert main(["char", "train", "--max-minutes", "0"]) == 2
     assert "must be greater than 0" in capsys.readouterr().err
+
+
+def bad_values(action):
+    """Values the flag's type must refuse: not a number, and just below its range."""
+    name = getattr(action.type, "__name__", "")
+    values = ["many"] if name.startswith(("int", "float", "fraction")) else []
+    if name.startswith("int >= "):
+        values.append(str(int(name.split(">= ")[1]) - 1))
+    elif name.startswith("float >= "):
+        values.append("-0.5")
+    elif name.endswith("> 0"):
+        values.append("0")
+    elif name == "fraction":
+        values += ["1", "-0.1"]
+    if name.startswith("float") or name == "fraction":
+        values.append("nan")
+    if action.choices:
+        values.append("bogus")
+    return values
+
+
+VALUE_CASES = [(name, flag, bad) for name, parser in ALL for action in visible_options(parser)
+               for flag in action.option_strings[:1] for bad in bad_values(action)]
+
+
+def test_every_checked_flag_is_covered():
+    assert len(VALUE_CASES) > 60
+    assert ("char train", "--dropout", "1") in VALUE_CASES
+    assert ("bptt", "--steps", "1") in VALUE_CASES
+
+
+@pytest.mark.parametrize("name, flag, bad", VALUE_CASES,
+                         ids=[f"{n}{f}={b}" for n, f, b in VALUE_CASES])
+def test_every_checked_flag_refuses_a_bad_value_in_one_line(name, flag, bad, capsys):
+    assert main([*name.split(), flag, bad]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert "Traceback" not in out + err and len(lines) <= 2, err
+    assert lines[0].startswith("error: ") and f"argument {flag}" in lines[0], err

@@ -78,3 +78,17 @@ def test_non_finite_features_are_refused_when_loaded(shapes_dir, tmp_path):
     with pytest.raises(DataError, match=r"val2014_vgg16_fc7_pca.h5: 'features' holds a "
                                         r"non-finite value \(image 3\)"):
         load_coco_data(str(broken))
+
+
+def test_a_captioning_epoch_is_saved_before_its_evaluation_can_fail(data, tmp_path):
+    path = tmp_path / "c.h5"
+
+    def failing_evaluation(model):
+        raise DataError("the <END> id is wrong")
+    solver = _solver(data)
+    solver.checkpoint_path, solver.evaluate = str(path), failing_evaluation
+    with pytest.raises(DataError):
+        solver.train()
+    resumed = _solver(data)
+    resumed.load_checkpoint(str(path))
+    assert resumed.epoch == 1 and len(resumed.loss_history) == len(solver.loss_history) == 4
