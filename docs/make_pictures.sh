@@ -5,6 +5,7 @@ out=docs/img
 mkdir -p "$out"
 # Drawings: small models so they stay readable at the width the README and the docs show them.
 minigraph render --kind captioning --cell lstm --steps 3 --out "$out/captioning_lstm_unrolled.svg"
+minigraph render --kind attention --cell lstm --steps 3 --out "$out/attention_lstm_unrolled.svg"
 minigraph render --kind char --cell rnn --steps 3 --grads --out "$out/char_rnn_gradients.svg"
 minigraph render --kind char --cell rnn --steps 8 --grads --loss last \
     --out "$out/char_rnn_loss_last.svg"

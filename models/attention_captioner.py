@@ -8,10 +8,14 @@ additive (Bahdanau) attention, as in the paper:
     g      = grid + W_pos                         a learned embedding of each cell's place
     h0     = mean_p(g) W_proj + b_proj            (the paper's f_init; c0 = 0)
     u      = g U_att + b_att                      (N, P, A), computed once per image
-    e_t    = tanh(u + h_{t-1} W_att) v_att        (N, P)  a score per cell
+    q_t    = h_{t-1} W_att                        (N, A)  the query of step t
+    e_t    = tanh(u + q_t) v_att                  (N, P)  a score per cell
     a_t    = softmax(e_t) over the P cells        (N, P)  attention weights, summing to 1
-    z_t    = beta_t * sum_p a_t[p] g[p]           (N, D)  the context vector, where
-    beta_t = sigmoid(h_{t-1} W_gate + b_gate)             the optional gate (gate=True)
+    z_t    = beta_t * context_t                   (N, D)  the context vector, where
+    context_t = sum_p a_t[p] g[p]                         the weighted average of the cells
+    beta_t = sigmoid(f_beta_t), f_beta_t = h_{t-1} W_gate + b_gate
+                                                          the optional gate (gate=True;
+                                                          without it z_t = context_t)
     h_t    = cell([W_embed[word_t], z_t], h_{t-1})        rnn, lstm or gru
     s_t    = h_t W_vocab + b_vocab;  loss as CaptioningRNN's (masked, summed, / N)
 
@@ -110,15 +114,18 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         """One attention step from the state h (N, H) before step t: (z_t, a_t)."""
         p = self.parameters()
         N, P, A = u.shape
-        with mg.tags(t=t):
-            query = mg.reshape(mg.matmul(h, p["W_att"]), (N, 1, A), name=f"W h[{t - 1}]")
-            hidden = mg.tanh(mg.add(u, query), name=f"tanh[{t}]")
-            e = mg.sum(mg.mul(hidden, p["v_att"]), axis=2, name=f"e[{t}]")
+        with mg.tags(t=t):  # names as the formulas above write them
+            q = mg.matmul(h, p["W_att"], name=f"q[{t}]")  # the query: h_{t-1} W_att
+            q = mg.reshape(q, (N, 1, A), name=f"q[{t}] as (N, 1, A)")
+            hidden = mg.tanh(mg.add(u, q, name=f"u + q[{t}]"), name=f"tanh[{t}]")
+            e = mg.sum(mg.mul(hidden, p["v_att"], name=f"v tanh[{t}]"), axis=2, name=f"e[{t}]")
             a = mg.softmax(e, axis=1, name=f"a[{t}]")
-            weighted = mg.mul(mg.reshape(a, (N, P, 1)), g, name=f"a g[{t}]")
-            z = mg.sum(weighted, axis=1, name=f"z[{t}]" if not self.gate else f"sum a g[{t}]")
+            weighted = mg.mul(mg.reshape(a, (N, P, 1), name=f"a[{t}] as (N, P, 1)"), g,
+                              name=f"a g[{t}]")
+            z = mg.sum(weighted, axis=1, name=f"z[{t}]" if not self.gate else f"context[{t}]")
             if self.gate:
-                beta = mg.sigmoid(mg.affine(h, p["W_gate"], p["b_gate"]), name=f"beta[{t}]")
+                pre = mg.affine(h, p["W_gate"], p["b_gate"], name=f"f_beta[{t}]")
+                beta = mg.sigmoid(pre, name=f"beta[{t}]")
                 z = mg.mul(beta, z, name=f"z[{t}]")
         return z, a
 
@@ -133,7 +140,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         for t, x_t in enumerate(x_steps):
             z, a = self.attend(g, u, h, t)
             with mg.tags(t=t):
-                inp = mg.concat([x_t, z], name=f"[x, z][{t}]")
+                inp = mg.concat([x_t, z], name=f"input[{t}]")
                 h, c = mg.cell_step(self.cell_type, inp, h, c, p["Wx"], p["Wh"], p["b"],
                                     fused=self.fused, name=f"h[{t}]")
             if c is not None:

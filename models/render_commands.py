@@ -12,9 +12,11 @@ from .flags import add_old_spelling, at_least, check_picture_output, count, non_
 
 def add_commands(commands):
     render = commands.add_parser("render", help="draw a model's unrolled graph")
-    render.add_argument("--kind", dest="model", choices=["captioning", "char"],
-                        default="captioning", help="which model to draw (--model elsewhere "
-                        "names a checkpoint file)")
+    render.add_argument("--kind", dest="model", choices=["captioning", "attention", "char"],
+                        default="captioning", help="which model to draw: captioning "
+                        "(cs231n), attention (the captioner with soft attention over a 2x2 "
+                        "grid of image cells) or char (char-rnn); --model elsewhere names a "
+                        "checkpoint file")
     add_old_spelling(render, "--model", "--kind")
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm",
                         help="recurrent cell")
@@ -76,6 +78,8 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
     model's drawing mode (an output and a loss at every step, or only the last with
     ``loss='last'``)."""
     rng = np.random.default_rng(seed)
+    if model == "attention":
+        return _attention_example(cell, steps, composed, seed, drawing, loss, rng)
     if model == "captioning":
         from .captioning_rnn import CaptioningRNN
         words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "circle", "square"]
@@ -94,6 +98,21 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
     if drawing:
         return net.drawing_graph(ids[:, :-1], ids[:, 1:], loss=loss)
     net.loss(ids[:, :-1], ids[:, 1:], retain_graph=True)
+    return net.build_graph(2, steps)
+
+
+def _attention_example(cell, steps, composed, seed, drawing, loss, rng):
+    """The attention captioner at drawing size: 2 captions, a 2x2 grid of 6 features."""
+    from .attention_captioner import AttentionCaptioner
+    words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "circle", "square"]
+    net = AttentionCaptioner({w: i for i, w in enumerate(words)}, input_dim=6, num_cells=4,
+                             wordvec_dim=8, hidden_dim=8, attention_dim=5, cell_type=cell,
+                             fused=not composed, seed=seed)
+    grid = rng.standard_normal((2, 4, 6)).astype(np.float32)
+    captions = rng.integers(1, len(words), (2, steps + 1))
+    if drawing:
+        return net.drawing_graph(grid, captions, loss=loss)
+    net.loss(grid, captions, retain_graph=True)
     return net.build_graph(2, steps)
 
 

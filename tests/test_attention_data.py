@@ -105,3 +105,18 @@ def test_attention_gallery_of_a_plain_captioner_is_refused(shapes_dir, tmp_path,
                  str(tmp_path / "a.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--attention needs an AttentionCaptioner" in err
+
+
+def test_render_draws_and_pages_the_attention_nodes_of_three_steps(tmp_path):
+    dot, page = tmp_path / "att.dot", tmp_path / "att.html"
+    assert main(["render", "--kind", "attention", "--cell", "gru", "--steps", "3", "--out",
+                 str(dot)]) == 0
+    text = dot.read_text()
+    for t in range(3):  # q_t, e_t, a_t, z_t drawn with their step as a subscript
+        for symbol in ("q", "e", "a", "z", "context"):
+            assert f'{symbol}<SUB><FONT POINT-SIZE="11">{t}</FONT></SUB>' in text, (symbol, t)
+    assert "(2, 4, 5)" in text and "(2, 4)" in text  # shapes on the edges
+    assert main(["render", "--kind", "attention", "--steps", "3", "--out", str(page)]) == 0
+    html = page.read_text()
+    assert all(f'"a[{t}]"' in html and f'"e[{t}]"' in html and f'"z[{t}]"' in html
+               for t in range(3))
