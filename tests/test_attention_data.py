@@ -94,6 +94,21 @@ def test_attention_train_eval_sample_and_gallery_from_the_command_line(shapes_di
     assert main(["caption", "gallery", "--model", model_path, "--attention", "--count", "1",
                  "--force", "--out", picture]) == 0
 
+    old = tmp_path / "old"  # a set made before grid features: its extractor has no grid
+    old.mkdir()
+    with h5py.File(os.path.join(shapes_dir, EXTRACTOR_FILE)) as src, \
+            h5py.File(old / EXTRACTOR_FILE, "w") as dst:
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+        for name in src:
+            if not name.startswith("grid"):
+                dst.create_dataset(name, data=np.asarray(src[name]))
+    capsys.readouterr()
+    assert main(["caption", "sample", "--model", model_path, "--data", str(old), "--image",
+                 os.path.join(shapes_dir, "images", "val", "00000.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "has no grid features" in err and "minigraph shapes" in err
+
 
 def test_attention_gallery_of_a_plain_captioner_is_refused(shapes_dir, tmp_path, capsys):
     model_path = str(tmp_path / "plain.h5")
