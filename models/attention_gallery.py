@@ -71,10 +71,11 @@ def draw_attention_figure(pictures, panels, title=None):
             ax.text(0.5, -0.04, f"{word}  ({cells.max():.2f})", transform=ax.transAxes,
                     ha="center", va="top", fontsize=10)
         row += lines
+    height = 2.05 * rows  # inches
     if title:
-        fig.suptitle(title, fontsize=11)
-    top = 1 - 0.45 / (2.05 * rows) if title else 0.99  # the title's height in inches
-    fig.subplots_adjust(left=0.01, right=0.99, top=top, bottom=0.03, wspace=0.06,
+        fig.suptitle(title, fontsize=11, y=1 - 0.12 / height, va="top")
+    top = 1 - 0.55 / height if title else 0.99  # room for the title, in inches
+    fig.subplots_adjust(left=0.01, right=0.99, top=top, bottom=0.45 / height, wspace=0.06,
                         hspace=0.35)
     return fig
 
