@@ -66,8 +66,8 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                          urls, objects)
         raw[split], raw_grid[split] = extractor.raw_both(np.stack(images))
     extractor.fit(raw["train"])
-    # every file below is written whole or not at all (files.atomic_write)
     extractor.fit_grid(raw_grid["train"])
+    # every file below is written whole or not at all (files.atomic_write)
     with writing_hdf5(os.path.join(out_dir, CAPTIONS_FILE)) as f:
         for split, (captions, image_idxs, _, _) in splits.items():
             f.create_dataset(f"{split}_captions", data=captions)
