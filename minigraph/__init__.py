@@ -29,6 +29,7 @@ from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly
 from .node import Node, constant, input, param, tags
 from .op import Op, ProductGrad, SubGrad, apply
 from .ops import *  # noqa: F403 - the op library is the public API
+from .thread_policy import get_threads, set_threads, threads
 from .tracing import trace
 
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@ reverse, and can be run again on new feed values without being rebuilt."""
 
 import numpy as np
 
-from . import modes, tracing
+from . import modes, thread_policy, tracing
 from .errors import AnomalyError, DTypeError, GraphError, InputError, ShapeError
 from .node import Node
 from .op import ProductGrad, SubGrad
@@ -164,7 +164,12 @@ class Graph:
         has run: backward needs only what the ops saved, so an intermediate nobody saved
         (an input projection whose steps each made their own gate array) is freed at once.
         Training loops use it; keep the default to inspect or draw values afterwards.
+        BLAS runs with ``minigraph.get_threads()`` threads (minigraph/thread_policy.py).
         """
+        with thread_policy.blas_threads():
+            return self._forward(feed, keep_values)
+
+    def _forward(self, feed, keep_values):
         if feed:
             self.feed(feed)
         check = modes.anomaly_enabled()
@@ -222,8 +227,12 @@ class Graph:
         a scalar output. A graph with several outputs also takes a list with one gradient
         (or None) per output. Unless ``retain_graph`` is set, each op's saved arrays, value
         and gradient are freed as soon as backward has used them; a second backward then
-        needs a new forward.
+        needs a new forward. BLAS runs with ``minigraph.get_threads()`` threads.
         """
+        with thread_policy.blas_threads():
+            self._backward(grad, retain_graph)
+
+    def _backward(self, grad, retain_graph):
         if not self._ready_for_backward:
             raise GraphError("backward needs a forward run first (forward under no_grad, or a "
                              "previous backward without retain_graph=True, leaves nothing to "

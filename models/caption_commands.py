@@ -22,6 +22,8 @@ from .data.shapes_dataset import (
 )
 from .flags import (
     add_old_spelling,
+    add_threads_flag,
+    apply_threads_flag,
     check_output_folder,
     check_picture_output,
     check_training_output,
@@ -98,6 +100,7 @@ def add_commands(commands):
     train.add_argument("--force", action="store_true",
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_flag(train)
     train.set_defaults(handler=run_train)
 
     evaluate = sub.add_parser("eval", help="BLEU-1..4 and attribute accuracy on a split")
@@ -241,6 +244,7 @@ def _checkpoint_kind(args):
 
 def run_train(args):
     check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force)
+    apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
     settings = _train_settings(args)

@@ -8,6 +8,8 @@ from minigraph.errors import UsageError
 from .data.text import load_text
 from .flags import (
     add_old_spelling,
+    add_threads_flag,
+    apply_threads_flag,
     check_picture_output,
     check_training_output,
     count,
@@ -74,6 +76,7 @@ def add_commands(commands):
     train.add_argument("--force", action="store_true",
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_threads_flag(train)
     train.set_defaults(handler=run_train)
 
     sample = sub.add_parser("sample", help="generate text")
@@ -138,6 +141,7 @@ def run_train(args):
     from .char_train import CharTrainer
 
     check_training_output(args.out, "CharRNN", args.resume, args.force)
+    apply_threads_flag(args)
     text = load_text(args.text)
     if args.iterations is None and args.max_minutes is None:
         args.max_minutes = 10.0

@@ -121,3 +121,17 @@ def check_output_folder(path, flag="--out"):
     if problem:
         raise UsageError(f"{flag}: cannot create files in the folder {path} ({problem})")
     return path
+
+
+def add_threads_flag(parser):
+    """``--threads N``: BLAS threads for the graphs (minigraph.set_threads)."""
+    parser.add_argument("--threads", type=count, default=None,
+                        help="BLAS threads while training (default: 1, fastest and robust "
+                             "on a busy machine; see docs/performance.md)")
+
+
+def apply_threads_flag(args):
+    if getattr(args, "threads", None) is not None:
+        from minigraph import set_threads
+
+        set_threads(args.threads)
