@@ -7,6 +7,7 @@ Build nodes with ``param``, ``input`` and the op functions, wrap the outputs in 
 from . import ops, optim
 from .cells import (
     GATES,
+    SEQUENCE_CELLS,
     bidirectional,
     cell_step,
     gru_cell,
@@ -14,6 +15,7 @@ from .cells import (
     rnn_cell,
     unroll,
     unroll_projected,
+    unroll_sequence,
 )
 from .errors import (
     AnomalyError,

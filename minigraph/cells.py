@@ -14,9 +14,11 @@ from .ops import (
     concat,
     gru_step,
     gru_step_projected,
+    lstm_sequence,
     lstm_step,
     lstm_step_projected,
     matmul,
+    rnn_sequence,
     rnn_step,
     rnn_step_projected,
     select_step,
@@ -163,6 +165,25 @@ def unroll_projected(cell, xw, h0, Wh, c0=None, name="h", reverse=False):
                 h = rnn_step_projected(xw_t, h, Wh, name=step_name)
         hs[t] = h
     return hs, h, c
+
+
+SEQUENCE_CELLS = ("rnn", "lstm")  # cells with a whole-sequence node (minigraph/ops/sequence.py)
+
+
+def unroll_sequence(cell, xw, h0, Wh, c0=None, name="h"):
+    """``unroll_projected`` as one node for all T steps (the training fast path, same
+    numbers): returns (hs, h_T, c_T) with hs one (N, T, H) node instead of T nodes, c_T
+    None except for lstm. For ``cell`` in SEQUENCE_CELLS ('rnn', 'lstm').
+    Shapes: xw (N, T, kH), h0 (N, H), Wh (H, kH) [, c0 (N, H)] -> (N, T, H), (N, H)."""
+    if cell not in SEQUENCE_CELLS:
+        raise ValueError(f"unroll_sequence: no whole-sequence node for cell {cell!r}; "
+                         f"choose one of {list(SEQUENCE_CELLS)} or use unroll_projected")
+    _check_sequence("unroll_sequence", xw, h0)
+    if cell == "lstm":
+        c0 = _initial_cell_state(cell, h0, c0)
+        return lstm_sequence(xw, h0, c0, Wh, name=name)
+    hs = rnn_sequence(xw, h0, Wh, name=name)
+    return hs, select_step(hs, xw.shape[1] - 1, name=f"{name}.h_T"), None
 
 
 def bidirectional(cell, x, h0, forward_weights, backward_weights, c0=None, fused=True,

@@ -84,18 +84,23 @@ class CaptioningRNN(Model):
         h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
         return words_in, words_out, mask, h0
 
-    def _build(self, N, T):
-        """The unrolled graph for N captions of T + 1 tokens (T timesteps)."""
+    def _build(self, N, T, sequence=False):
+        """The unrolled graph for N captions of T + 1 tokens (T timesteps); ``sequence``:
+        one node for all T steps (Model.sequence)."""
         p = self.parameters()
         words_in, words_out, mask, h0 = self.graph_inputs(N, T)
         if self.fused:  # the fast path: x_t Wx + b for every t read from one V-row table
             xw = mg.embedding_affine(words_in, p["W_embed"], p["Wx"], p["b"], name="xw")
-            hs, _, _ = mg.unroll_projected(self.cell_type, xw, h0, p["Wh"])
+            if sequence and self.cell_type in mg.SEQUENCE_CELLS:
+                states, _, _ = mg.unroll_sequence(self.cell_type, xw, h0, p["Wh"])
+            else:
+                hs, _, _ = mg.unroll_projected(self.cell_type, xw, h0, p["Wh"])
+                states = mg.stack(hs, name="h")
         else:
             x = mg.embedding(words_in, p["W_embed"], name="x")
             hs, _, _ = mg.unroll(self.cell_type, x, h0, p["Wx"], p["Wh"], p["b"], fused=False)
-        scores = mg.temporal_affine(mg.stack(hs, name="h"), p["W_vocab"], p["b_vocab"],
-                                    name="scores")
+            states = mg.stack(hs, name="h")
+        scores = mg.temporal_affine(states, p["W_vocab"], p["b_vocab"], name="scores")
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
         return mg.Graph(loss, name=f"captioning-{self.cell_type} N={N} T={T}")
 
@@ -109,7 +114,7 @@ class CaptioningRNN(Model):
                                 "have the same number of rows N")
         if features.dtype.kind != "f":
             raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
-        graph = self.build_graph(*captions[:, 1:].shape)
+        graph = self.run_graph(*captions[:, 1:].shape)
         words_out = captions[:, 1:]
         feed = {"features": features.astype(self.dtype, copy=False),  # the model's own dtype
                 "captions_in": captions[:, :-1], "captions_out": words_out,
@@ -121,6 +126,8 @@ class CaptioningRNN(Model):
         scalar of the model's dtype (so an extended-precision model keeps its precision).
         ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(features, captions)
+        if retain_graph:  # for drawing: the graph with one node per step
+            graph = self.build_graph(*feed["captions_out"].shape)
         return self._forward_backward(graph, feed, retain_graph)
 
     def drawing_graph(self, features, captions, loss="all"):

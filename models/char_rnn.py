@@ -87,8 +87,9 @@ class CharRNN(Model):
         return [(zeros, zeros if self.cell == "lstm" else None) for _ in range(self.num_layers)]
 
     # ------------------------------------------------------------------ the graph
-    def _build(self, N, T):
+    def _build(self, N, T, sequence=False):
         p = self.parameters()
+        sequence = sequence and self.fused and self.cell in mg.SEQUENCE_CELLS
         H = self.hidden_size
         ids = mg.input("x", (N, T), np.int64)
         targets = mg.input("y", (N, T), np.int64)
@@ -107,12 +108,20 @@ class CharRNN(Model):
                 Wx, Wh, b = p[f"Wx{layer}"], p[f"Wh{layer}"], p[f"b{layer}"]
                 if self.fused and layer == 0:  # the fast path: rows of W_embed Wx0 + b0
                     xw = mg.embedding_affine(ids, p["W_embed"], Wx, b, name="h0.xw")
-                    hs, h_last, c_last = mg.unroll_projected(self.cell, xw, h0, Wh, c0=c0,
-                                                             name="h0")
+                elif sequence:
+                    xw = mg.temporal_affine(layer_input, Wx, b, name=f"h{layer}.xw")
+                if sequence:  # one node for all T steps (Model.sequence)
+                    layer_input, h_last, c_last = mg.unroll_sequence(self.cell, xw, h0, Wh,
+                                                                     c0=c0, name=f"h{layer}")
                 else:
-                    hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, Wx, Wh, b,
-                                                   c0=c0, fused=self.fused, name=f"h{layer}")
-                layer_input = mg.stack(hs, name=f"h{layer}")
+                    if self.fused and layer == 0:
+                        hs, h_last, c_last = mg.unroll_projected(self.cell, xw, h0, Wh,
+                                                                 c0=c0, name="h0")
+                    else:
+                        hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, Wx, Wh,
+                                                       b, c0=c0, fused=self.fused,
+                                                       name=f"h{layer}")
+                    layer_input = mg.stack(hs, name=f"h{layer}")
             finals += [h_last] + ([c_last] if c_last is not None else [])
         if self.dropout > 0:
             layer_input = mg.dropout(layer_input, self.dropout, self.dropout_rng, name="drop_out")
@@ -120,11 +129,11 @@ class CharRNN(Model):
         loss = mg.masked_softmax_ce(scores, targets, mask, average="token", name="loss")
         return mg.Graph([loss, *finals], name=f"char-{self.cell} L={self.num_layers} N={N} T={T}")
 
-    def _feed(self, x, y, state):
+    def _feed(self, x, y, state, per_step=False):
         x, y = np.asarray(x), np.asarray(y)
         if x.ndim != 2 or x.shape != y.shape:
             raise mg.ShapeError(f"x {x.shape} and y {y.shape} must both be (N, T)")
-        graph = self.build_graph(*x.shape)
+        graph = self.run_graph(*x.shape, per_step=per_step)
         state = self.zero_state(x.shape[0]) if state is None else state
         self._check_state(state, x.shape[0])
         feed = {"x": x, "y": y}
@@ -161,7 +170,7 @@ class CharRNN(Model):
         to start from, None for zeros; pass the returned final state with the next window
         of the same tracks to carry it (truncated BPTT). ``retain_graph`` keeps every value
         and gradient in the graph (for drawing)."""
-        graph, feed = self._feed(x, y, state)
+        graph, feed = self._feed(x, y, state, per_step=retain_graph)
         graph.train()
         loss, grads = self._forward_backward(graph, feed, retain_graph)
         return loss, grads, self._final_state(graph)
@@ -170,7 +179,7 @@ class CharRNN(Model):
         """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
         h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
         only), run forward and backward with every value and gradient kept."""
-        _, feed = self._feed(x, y, state)
+        _, feed = self._feed(x, y, state, per_step=True)
         feed["targets"] = feed.pop("y")  # y_t names the outputs in a drawing
         N, T = feed["x"].shape
         graph = self.cached(("drawing", N, T, loss), lambda: per_step.char_graph(self, N, T, loss))

@@ -112,13 +112,27 @@ class Model:
             self._graphs[key] = self._build(*key)
         return self._graphs[key]
 
+    # With ``sequence = True`` loss() and evaluate() run a graph with one node per
+    # recurrent layer for all T steps (minigraph.unroll_sequence: same numbers, faster;
+    # docs/performance.md); the trainers set it. build_graph and the drawings keep one node
+    # per step either way, and so does loss(retain_graph=True).
+    sequence = False
+
+    def run_graph(self, N, T, per_step=False):
+        """The graph loss() and evaluate() run for (N, T): build_graph's, or the
+        whole-sequence one when ``sequence`` is set (and not ``per_step``)."""
+        if self.sequence and not per_step:
+            key = ("sequence", int(N), int(T))
+            return self.cached(key, lambda: self._build(*key[1:], sequence=True))
+        return self.build_graph(N, T)
+
     def cached(self, key, build):
         """Another graph (or tuple of graphs) of this model, built by ``build()`` once."""
         if key not in self._other_graphs:
             self._other_graphs[key] = build()
         return self._other_graphs[key]
 
-    def _build(self, N, T):
+    def _build(self, N, T, sequence=False):
         raise NotImplementedError
 
     def _forward_backward(self, graph, feed, retain_graph):

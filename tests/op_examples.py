@@ -87,6 +87,9 @@ def example(op_class, rng, dtype):
         mg.RNNStepProjected: (mg.rnn_step_projected, _cell(rng, dtype, 1, 1, True)),
         mg.LSTMStepProjected: (_lstm_both(mg.lstm_step_projected), _cell(rng, dtype, 4, 2, True)),
         mg.GRUStepProjected: (mg.gru_step_projected, _cell(rng, dtype, 3, 1, True)),
+        mg.RNNSequence: (mg.rnn_sequence, [f(3, 4, 5), f(3, 5), f(5, 5, scale=0.5)]),
+        mg.LSTMSequence: (lambda xw, h0, c0, Wh: mg.apply(mg.LSTMSequence(), xw, h0, c0, Wh),
+                          [f(3, 4, 20), f(3, 5), f(3, 5), f(5, 20, scale=0.5)]),
     }
     if op_class not in table:
         return None

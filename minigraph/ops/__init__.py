@@ -46,6 +46,7 @@ from .recurrent import (
     rnn_step_projected,
     sigmoid_,
 )
+from .sequence import LSTMSequence, RNNSequence, lstm_sequence, rnn_sequence
 from .shape import (
     Concat,
     Detach,
@@ -148,6 +149,10 @@ __all__ = [
     "reverse",
     "rnn_step",
     "rnn_step_projected",
+    "rnn_sequence",
+    "lstm_sequence",
+    "RNNSequence",
+    "LSTMSequence",
     "select_step",
     "sigmoid",
     "sigmoid_",

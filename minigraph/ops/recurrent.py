@@ -13,26 +13,9 @@ same numbers. Every cell comes in two forms sharing one core:
 
 import numpy as np
 
+from ..kernels import sigmoid_  # noqa: F401 - in place; also exported from minigraph.ops
 from ..op import Op, ProductGrad, apply
 from .shape import split
-
-
-def sigmoid_(x):
-    """sigmoid(x) = 1 / (1 + e^-x) computed in place on a numpy array (not a node): no
-    temporaries, the dtype kept. Shapes: x (...) -> x itself, overwritten.
-
-    Exact to a few ulps in both tails: for x << 0, e^-x is large but exact to rounding and
-    so is its reciprocal (sigmoid(-40) = 4.2e-18 keeps its digits, where the old form
-    (1 + tanh(x / 2)) / 2 rounded it to 0); for x >> 0 it rounds to 1. When e^-x
-    overflows (x < -88 in float32, -709 in float64) the result is 0, which is the true
-    value rounded to the dtype's normal range, so the overflow warning is silenced.
-    """
-    np.negative(x, out=x)
-    with np.errstate(over="ignore"):
-        np.exp(x, out=x)
-    x += 1
-    np.reciprocal(x, out=x)
-    return x
 
 
 class _Core:
