@@ -1,14 +1,22 @@
-"""Run every workload under every implementation, each in its own process, and report.
+"""Run every workload under every implementation, each in its own process at 1 and at 2
+BLAS threads, then again with a busy process keeping one core loaded, and report.
 
-    python -m benchmarks [--quick] [--repeats 30] [--warmup 10] [--out benchmarks/results.json]
+    python -m benchmarks [--quick] [--seconds 3] [--threads 1,2] [--no-contention]
+                         [--out benchmark_results.json] [--markdown docs/performance.md]
 
-Per (workload, implementation): median ms per training step after warm-up, characters (or
-tokens) per second, achieved matmul GFLOP/s and its share of this machine's float32
-matmul peak measured in the same run, and peak memory. Ratios: minigraph / numpy,
-/ torch, / autograd. Implementations that are not installed (torch, autograd) are skipped.
+Per (workload, implementation, threads): median ms per training step after warm-up;
+the best of the thread counts gives characters (or tokens) per second, achieved matmul
+GFLOP/s and its share of this machine's float32 matmul peak (measured in the same run at
+1 and 2 threads, the best taken), and peak memory. Ratios are of the best medians:
+minigraph / each other implementation. The contention table runs each implementation at
+its default settings (minigraph: 1 BLAS thread; numpy: OpenBLAS's default; PyTorch: its
+default) while ``python -c 'while True: pass'`` keeps one core busy, and divides by the
+same default measured without it. Implementations that are not installed (torch,
+autograd) are skipped.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -20,11 +28,14 @@ import tracemalloc
 
 import numpy as np
 
+from .report import HAND_WRITTEN, format_table, write_markdown  # noqa: F401 - re-exported
 from .workloads import IMPLEMENTATIONS, QUICK, WORKLOADS, matmul_flops
+
+MAIN = ("minigraph", "numpy", "torch")  # measured under contention too
 
 
 def matmul_peak(n=2048, repeats=5):
-    """GFLOP/s of a float32 n x n matmul on this machine, best of ``repeats``."""
+    """GFLOP/s of a float32 n x n matmul in this process, best of ``repeats``."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     a @ a
     best = min(_timed(lambda: a @ a) for _ in range(repeats))
@@ -37,18 +48,45 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def measure_one(impl, workload_name, repeats, warmup, quick):
-    """In this process: build the step, warm up, time ``repeats`` steps."""
-    workload = (QUICK if quick else WORKLOADS)[workload_name]
+def _limit_threads(impl, threads):
+    """Set this process's thread count for ``impl``; None leaves the library default.
+    Returns the count in force, as the library reports it."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
     if impl == "torch":
         import torch
-        torch.set_num_threads(2)
+        if threads is not None:
+            torch.set_num_threads(threads)
+        return torch.get_num_threads()
+    if impl.startswith("minigraph"):
+        import minigraph
+        minigraph.set_threads(threads)
+        return minigraph.get_threads()
+    if threads is not None:
+        threadpool_limits(threads, user_api="blas")
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
+               default=1)
+
+
+def measure_one(impl, workload_name, threads, seconds, quick):
+    """In this process: build the step, warm up (at least 3 steps, PyTorch's first ones
+    are slow, up to 10 or ``seconds``), then time steps for about ``seconds`` (5 to 30)."""
+    workload = (QUICK if quick else WORKLOADS)[workload_name]
+    in_force = _limit_threads(impl, threads)
     step = IMPLEMENTATIONS[impl](workload)
-    for _ in range(warmup):
+    started, warm = time.perf_counter(), 0
+    while warm < 3 or (warm < 10 and time.perf_counter() - started < seconds):
         step()
-    times = [_timed(step) for _ in range(repeats)]  # timed without tracing: tracing is slow
-    result = {"median_ms": 1000 * float(np.median(times)),
-              "min_ms": 1000 * float(np.min(times))}
+        warm += 1
+    times = []
+    started = time.perf_counter()
+    while len(times) < 5 or (len(times) < 30 and time.perf_counter() - started < seconds):
+        times.append(_timed(step))  # timed without tracing: tracing is slow
+    result = {"median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),
+              "steps": len(times), "threads": in_force}
+    if impl.startswith("minigraph"):
+        from minigraph import kernels
+        result["compiled_kernel"] = kernels.using_numba()
     if impl != "torch":  # tracemalloc sees numpy's allocations, not torch's
         tracemalloc.start()
         step()
@@ -57,16 +95,22 @@ def measure_one(impl, workload_name, repeats, warmup, quick):
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if impl.startswith("minigraph"):
         from minigraph.analysis import saved_memory
-        graph = next(iter(step.model._graphs.values()))
+        graph = step.graph()
         graph.forward()  # values and saved arrays as backward would find them
         result["saved_for_backward_mb"] = saved_memory(graph)[0] / 2 ** 20
     return result
 
 
-def run_isolated(impl, workload, repeats, warmup, quick, timeout=1800):
+def run_isolated(impl, workload, threads, seconds, quick, timeout=1800):
     command = [sys.executable, "-m", "benchmarks.suite", "--one", impl, workload,
-               "--repeats", str(repeats), "--warmup", str(warmup)] + (["--quick"] if quick else [])
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+               "--one-threads", str(threads or 0), "--seconds", str(seconds)]
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(name, None)  # each process sets its own count (or keeps the default)
+    if impl == "minigraph-numpy":
+        env["MINIGRAPH_KERNELS"] = "numpy"
+    done = subprocess.run(command + (["--quick"] if quick else []), capture_output=True,
+                          text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["failed"])[-1]
         return {"skipped": last}
@@ -84,38 +128,104 @@ def available(impl):
         return False
 
 
-def run_suite(quick=False, repeats=30, warmup=10, impls=None, workloads=None, log=print):
+@contextlib.contextmanager
+def busy_core():
+    """A second process spinning on one core for the duration of the block."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def _peak(quick):
+    """The matmul peak at 1 and at 2 BLAS threads, each in its own process."""
+    out = {}
+    for n in (1, 2):
+        code = ("import json; from benchmarks.suite import matmul_peak; "
+                f"print(json.dumps(matmul_peak({512 if quick else 2048})))")
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+        env["OPENBLAS_NUM_THREADS"] = str(n)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, check=True)
+        out[n] = float(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+def run_suite(quick=False, seconds=3.0, thread_counts=(1, 2), impls=None, workloads=None,
+              contention=True, log=print):
     table = QUICK if quick else WORKLOADS
-    impls = impls or list(IMPLEMENTATIONS)
+    impls = [i for i in (impls or list(IMPLEMENTATIONS))]
+    peaks = _peak(quick)
+    load = os.getloadavg()
     results = {"machine": {"python": platform.python_version(), "numpy": np.__version__,
                            "processor": platform.processor() or platform.machine(),
-                           "cores": os.cpu_count()},
-               "matmul_peak_gflops": matmul_peak(512 if quick else 2048), "workloads": {}}
-    log(f"float32 matmul peak on this machine: {results['matmul_peak_gflops']:.1f} GFLOP/s")
+                           "cores": os.cpu_count(), "load_before": load[0]},
+               "matmul_peak_by_threads": peaks, "matmul_peak_gflops": max(peaks.values()),
+               "thread_counts": list(thread_counts), "workloads": {}}
+    log(f"float32 matmul peak: {peaks[1]:.1f} GFLOP/s at 1 thread, {peaks[2]:.1f} at 2; "
+        f"load average {load[0]:.2f}")
     for name in workloads or table:
         w = table[name]
         row = {"config": w, "matmul_gflop_per_step": matmul_flops(w) / 1e9, "impls": {}}
         for impl in impls:
-            if not available(impl):
-                row["impls"][impl] = {"skipped": "not installed"}
+            row["impls"][impl] = {"by_threads": {}} if available(impl) else {
+                "skipped": "not installed"}
+        for n in thread_counts:  # interleaved: every implementation at 1, then at 2
+            for impl in impls:
+                r = row["impls"][impl]
+                if "skipped" in r:
+                    continue
+                got = run_isolated(impl, name, n, seconds, quick)
+                r["by_threads"][str(n)] = got
+                log(f"{name:<16} {impl:<19} {n} thread(s) " + (
+                    f"{got['median_ms']:9.1f} ms/step" if "median_ms" in got else got["skipped"]))
+        for r in row["impls"].values():
+            timed = {n: got for n, got in r.get("by_threads", {}).items() if "median_ms" in got}
+            if not timed:
+                r.setdefault("skipped", next(iter(r.get("by_threads", {}).values()),
+                                             {}).get("skipped", "failed"))
                 continue
-            r = run_isolated(impl, name, repeats, warmup, quick)
-            if "median_ms" in r:
-                seconds = r["median_ms"] / 1000
-                r["tokens_per_s"] = w["N"] * w["T"] / seconds
-                r["gflops"] = row["matmul_gflop_per_step"] / seconds
-                r["share_of_peak"] = r["gflops"] / results["matmul_peak_gflops"]
-            row["impls"][impl] = r
-            log(f"{name:<16} {impl:<19} " + (f"{r['median_ms']:9.1f} ms/step"
-                                            if "median_ms" in r else r["skipped"]))
+            best_n = min(timed, key=lambda n: timed[n]["median_ms"])
+            r.update({k: v for k, v in timed[best_n].items()}, best_threads=int(best_n))
+            seconds_per_step = r["median_ms"] / 1000
+            r["tokens_per_s"] = w["N"] * w["T"] / seconds_per_step
+            r["gflops"] = row["matmul_gflop_per_step"] / seconds_per_step
+            r["share_of_peak"] = r["gflops"] / results["matmul_peak_gflops"]
         mine = row["impls"].get("minigraph", {}).get("median_ms")
         row["ratios"] = {f"minigraph/{other}": mine / r["median_ms"]
                          for other, r in row["impls"].items()
                          if other != "minigraph" and mine and "median_ms" in r}
         results["workloads"][name] = row
+    if contention:
+        results["contention"] = contention_run(table, workloads or list(table),
+                                               [i for i in MAIN if i in impls and available(i)],
+                                               seconds, quick, log)
     if "minigraph" in impls:
         results["engine"] = engine_measurements(table, quick, log)
     return results
+
+
+def contention_run(table, names, impls, seconds, quick, log=print):
+    """Each implementation at its default settings, without and then with one core kept
+    busy by another process; the ratio is what the load costs it."""
+    out = {}
+    for label, loaded in (("quiet", False), ("busy", True)):
+        with busy_core() if loaded else contextlib.nullcontext():
+            for name in names:
+                for impl in impls:
+                    got = run_isolated(impl, name, None, seconds, quick)
+                    out.setdefault(name, {}).setdefault(impl, {})[label] = got
+                    log(f"{name:<16} {impl:<19} default, {label:<5} " + (
+                        f"{got['median_ms']:9.1f} ms/step" if "median_ms" in got
+                        else got["skipped"]))
+    for row in out.values():
+        for r in row.values():
+            if "median_ms" in r.get("quiet", {}) and "median_ms" in r.get("busy", {}):
+                r["slowdown"] = r["busy"]["median_ms"] / r["quiet"]["median_ms"]
+    return out
 
 
 def engine_measurements(table, quick, log=print):
@@ -137,97 +247,49 @@ def engine_measurements(table, quick, log=print):
     return out
 
 
-def format_table(results):
-    lines = [f"float32 matmul peak: {results['matmul_peak_gflops']:.1f} GFLOP/s", "",
-             "| workload | implementation | ms/step | tokens/s | matmul GFLOP/s | % of peak "
-             "| peak RSS MB |", "|---|---|---:|---:|---:|---:|---:|"]
-    for name, row in results["workloads"].items():
-        for impl, r in row["impls"].items():
-            if "median_ms" not in r:
-                lines.append(f"| {name} | {impl} | skipped: {r['skipped'][:40]} | | | | |")
-                continue
-            lines.append(f"| {name} | {impl} | {r['median_ms']:.1f} | {r['tokens_per_s']:.0f} "
-                         f"| {r['gflops']:.1f} | {100 * r['share_of_peak']:.0f}% "
-                         f"| {r['peak_rss_mb']:.0f} |")
-    lines += ["", "| workload | ratios of median ms/step |", "|---|---|"]
-    for name, row in results["workloads"].items():
-        shown = ", ".join(f"{k} = {v:.2f}" for k, v in row["ratios"].items())
-        lines.append(f"| {name} | {shown} |")
-    engine = results.get("engine")
-    if engine:
-        p, b, m = engine["per_node"], engine["build_versus_reuse"], engine["step_memory"]
-        g, held = engine["growth_in_T"], engine["memory_over_steps"]
-        lines += ["", f"- engine overhead: {p['forward_us_per_node']:.1f} us per node forward, "
-                  f"{p['backward_us_per_node']:.1f} us backward "
-                  f"({p['nodes']} nodes of tiny Adds)",
-                  f"- char-LSTM: first step {b['first_step_s']:.3f} s (builds the graph), later "
-                  f"steps {b['later_step_s']:.3f} s; {b['graphs_built']} graph built",
-                  f"- char-LSTM step: peak {m['step_peak_bytes'] / 2**20:.1f} MB allocated "
-                  f"during a step vs {m['saved_for_backward_bytes'] / 2**20:.1f} MB kept for "
-                  "backward "
-                  f"(ratio {m['ratio']:.2f})",
-                  "- memory held between steps: " + ", ".join(
-                      f"after {k}: {v / 2**20:.1f} MB" for k, v in held.items()),
-                  f"- long sequences (LSTM H=32, N=4): {g['ms_per_step']:.3f} ms and "
-                  f"{g['bytes_per_step'] / 1024:.1f} kB per timestep, T = "
-                  + ", ".join(str(r["T"]) for r in g["rows"])]
-    return "\n".join(lines)
-
-
-PERFORMANCE_INTRO = """Written by `python -m benchmarks --markdown docs/performance.md` on a
-machine with {cores} cores ({processor}), Python {python}, numpy {numpy}; no GPU. Each figure is the
-median of repeated training steps (forward, backward and an Adam update, float32) after
-warm-up, each implementation in its own process; ratios are minigraph's median over the
-other's, from the same run. "numpy" is the hand-written baseline in
-`benchmarks/numpy_baseline.py`; "torch" is PyTorch's nn.LSTM/nn.RNN on 2 threads;
-"autograd" is HIPS autograd differentiating the same numpy maths; "minigraph-composed" is
-the cells built from primitive ops (the teaching form).
-"""
-
-
-HAND_WRITTEN = "<!-- written by hand below: kept when the table above is rewritten -->"
-
-
-def write_markdown(path, results, table):
-    """The table replaces the generated top of ``path``; the analysis written by hand below
-    the HAND_WRITTEN marker is kept."""
-    kept = ""
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            old = f.read()
-        if HAND_WRITTEN in old:
-            kept = old[old.index(HAND_WRITTEN):]
-    text = f"# Performance\n\n{PERFORMANCE_INTRO.format(**results['machine'])}\n{table}\n"
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text + ("\n" + kept if kept else ""))
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="tiny shapes, few repeats (CI)")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--warmup", type=int, default=10,
-                        help="untimed steps first (PyTorch needs ~10 to settle)")
-    parser.add_argument("--impl", action="append", help="only these implementations")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny shapes, short timings (CI)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="time spent timing each measurement (default 3; --quick 0.2)")
+    parser.add_argument("--threads", default="1,2",
+                        help="BLAS thread counts to measure each implementation at")
+    parser.add_argument("--no-contention", action="store_true",
+                        help="skip the run with one core kept busy")
+    parser.add_argument("--impl", action="append", choices=list(IMPLEMENTATIONS),
+                        help="only these implementations")
     parser.add_argument("--workload", action="append", help="only these workloads")
     parser.add_argument("--out", default="benchmark_results.json")
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
     parser.add_argument("--one", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
+    parser.add_argument("--one-threads", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    repeats = args.repeats or (2 if args.quick else 30)
+    seconds = args.seconds if args.seconds is not None else (0.2 if args.quick else 3.0)
     if args.one:
-        print(json.dumps(measure_one(*args.one, repeats, args.warmup if not args.quick else 1,
+        print(json.dumps(measure_one(*args.one, args.one_threads or None, seconds,
                                      args.quick)))
         return 0
-    results = run_suite(args.quick, repeats, args.warmup if not args.quick else 1, args.impl,
-                        args.workload)
+    try:
+        counts = tuple(int(n) for n in args.threads.split(","))
+        assert counts and min(counts) >= 1
+    except (ValueError, AssertionError):
+        parser.error(f"--threads: expected counts like 1,2, got {args.threads!r}")
+    table = QUICK if args.quick else WORKLOADS
+    for name in args.workload or ():
+        if name not in table:
+            parser.error(f"--workload {name}: choose from {', '.join(table)}")
+    started = time.monotonic()
+    results = run_suite(args.quick, seconds, counts, args.impl, args.workload,
+                        contention=not args.no_contention)
+    results["seconds"] = time.monotonic() - started
     table = format_table(results)
     print(table)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     if args.markdown:
         write_markdown(args.markdown, results, table)
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out} in {results['seconds']:.0f} s")
     return 0
 
 

@@ -45,7 +45,10 @@ def data(w, seed=0):
     return tokens, features
 
 
-def minigraph_step(w, composed=False):
+def minigraph_step(w, composed=False, sequence=True):
+    """The training step as the trainers run it: fused cells on the whole-sequence path
+    (Model.sequence); ``sequence=False`` keeps one node per step (the graph before the
+    sequence nodes), ``composed`` builds the cells from primitive ops."""
     from minigraph import optim
 
     tokens, features = data(w)
@@ -55,6 +58,8 @@ def minigraph_step(w, composed=False):
                         embed_size=embed_dim(w), fused=not composed)
         x, y = tokens[:, :-1], tokens[:, 1:]
         zeros = model.zero_state(w["N"])
+
+        shape = x.shape
 
         def loss():
             return model.loss(x, y, zeros)[:2]
@@ -66,8 +71,11 @@ def minigraph_step(w, composed=False):
                               cell_type=w["cell"], fused=not composed)
         tokens[tokens == 0] = 1
 
+        shape = (tokens.shape[0], tokens.shape[1] - 1)
+
         def loss():
             return model.loss(features, tokens)
+    model.sequence = sequence and not composed
     configs = {name: {"learning_rate": 2e-3} for name in model.params}
 
     def step():
@@ -76,6 +84,7 @@ def minigraph_step(w, composed=False):
             optim.adam(param, grads[name], configs[name])
         return value
     step.model = model
+    step.graph = lambda: model.run_graph(*shape)  # the graph each step runs
     return step
 
 
@@ -194,6 +203,10 @@ def autograd_step(w):
     return step
 
 
-IMPLEMENTATIONS = {"minigraph": minigraph_step, "minigraph-composed":
-                   lambda w: minigraph_step(w, composed=True),
+# "minigraph-numpy" is minigraph_step run with MINIGRAPH_KERNELS=numpy (suite.py sets it):
+# the install without the [fast] extra.
+IMPLEMENTATIONS = {"minigraph": minigraph_step,
+                   "minigraph-numpy": minigraph_step,
+                   "minigraph-per-step": lambda w: minigraph_step(w, sequence=False),
+                   "minigraph-composed": lambda w: minigraph_step(w, composed=True),
                    "numpy": numpy_step, "torch": torch_step, "autograd": autograd_step}

@@ -17,7 +17,7 @@ def test_quick_suite_writes_a_table_and_json_and_keeps_the_hand_written_notes(tm
     out, page = tmp_path / "results.json", tmp_path / "performance.md"
     page.write_text(f"# Performance\n\nan old table\n\n{HAND_WRITTEN}\n\n## Profile\nnotes\n")
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--impl", "minigraph",
-                           "--impl", "numpy", "--impl", "minigraph-composed", "--out", str(out),
+                           "--impl", "numpy", "--workload", "char-lstm-256x2", "--out", str(out),
                            "--markdown", str(page)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -30,7 +30,12 @@ def test_quick_suite_writes_a_table_and_json_and_keeps_the_hand_written_notes(tm
     assert row["impls"]["minigraph"]["median_ms"] > 0
     assert row["ratios"]["minigraph/numpy"] > 0
     assert row["impls"]["minigraph"]["saved_for_backward_mb"] > 0
+    assert set(row["impls"]["minigraph"]["by_threads"]) == {"1", "2"}
+    assert row["impls"]["minigraph"]["best_threads"] in (1, 2)
     assert results["matmul_peak_gflops"] > 0
+    busy = results["contention"]["char-lstm-256x2"]["minigraph"]
+    assert busy["quiet"]["threads"] == 1 and busy["slowdown"] > 0  # the default: 1 thread
+    assert "| char-lstm-256x2 | minigraph | 1 |" in text  # the contention table
 
 
 def test_numpy_baseline_computes_the_same_loss_and_gradients_as_minigraph():
