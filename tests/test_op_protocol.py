@@ -125,7 +125,7 @@ def test_every_library_op_declares_a_known_category():
     assert unknown == {}
     fused = {cls.__name__ for cls in ops if cls.category == "recurrent"}
     assert fused == {"RNNStep", "LSTMStep", "GRUStep", "RNNStepProjected",
-                     "LSTMStepProjected", "GRUStepProjected"}
+                     "LSTMStepProjected", "GRUStepProjected", "RNNSequence", "LSTMSequence"}
 
 
 def test_every_op_function_states_its_shapes_in_and_out():
