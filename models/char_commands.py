@@ -187,7 +187,12 @@ def run_eval(args):
     vocab = Vocabulary(model.chars)
     ids = vocab.encode(text)
     settings = saved["state"].get("settings", {"batch_size": 32, "seq_len": 64})
-    tracks = Tracks(ids, int(settings["batch_size"]), int(settings["seq_len"]), args.text or "text")
+    if len(ids) < 2:
+        raise UsageError(f"--text {args.text}: needs at least 2 characters to score one")
+    # a short text is scored in fewer tracks (or one shorter window) instead of refused
+    T = min(int(settings["seq_len"]), len(ids) - 1)
+    N = max(1, min(int(settings["batch_size"]), len(ids) // (T + 1)))
+    tracks = Tracks(ids, N, T, args.text or "text")
     mean, chars = model.evaluate_tracks(tracks, progress=True)
     print(f"{chars} characters: {mean:.4f} nats/char = {mean / 0.693147:.4f} "
           "bits/char")

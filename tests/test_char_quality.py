@@ -92,3 +92,16 @@ def test_validation_and_eval_show_a_progress_bar(capsys):
     shown = trainer.validate(progress=True)
     assert "validation" in capsys.readouterr().err
     assert shown == quiet
+
+
+@pytest.mark.parametrize("length, scored", [(40, 39), (300, 256), (3000, 2048)])
+def test_char_eval_scores_a_short_text_instead_of_refusing_it(tmp_path, capsys, length,
+                                                              scored):
+    from minigraph.models.cli import main
+
+    trainer = CharTrainer(TEXT, layers=1, hidden=6, seq_len=64, batch_size=32)
+    trainer.save(str(tmp_path / "m.h5"))
+    (tmp_path / "t.txt").write_text(TEXT[:length], encoding="utf-8")
+    assert main(["char", "eval", "--model", str(tmp_path / "m.h5"), "--text",
+                 str(tmp_path / "t.txt")]) == 0
+    assert capsys.readouterr().out.startswith(f"{scored} characters: ")

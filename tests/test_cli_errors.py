@@ -32,6 +32,7 @@ def world(tmp_path_factory, shapes_dir):
                  "--wordvec", "8", "--val-images", "5", "--max-train", "50", "--out",
                  str(d / "cap.h5"), "--quiet"]) == 0
     (d / "broken.h5").write_bytes((d / "char.h5").read_bytes()[:3000])
+    (d / "one.txt").write_text("a", encoding="utf-8")
     (d / "folder2").mkdir()
     (d / "folder2" / "keep.txt").write_text("mine", encoding="utf-8")
     shutil.copytree(shapes_dir, d / "nan-data")
@@ -120,6 +121,8 @@ BAD = [
      "--top-k"),
     ("sample-length-negative", ["char", "sample", "--model", "{d}/char.h5", "--length", "-1"],
      2, "--length"),
+    ("eval-one-character", ["char", "eval", "--model", "{d}/char.h5", "--text", "{d}/one.txt"],
+     2, "needs at least 2 characters"),
     ("eval-unknown-characters", ["char", "eval", "--model", "{d}/char.h5", "--text",
                                  "{d}/other.txt"], 2, "not in the vocabulary"),
     ("neurons-out-txt", ["char", "neurons", "--model", "{d}/char.h5", "--text", "{d}/text.txt",
