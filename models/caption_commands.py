@@ -132,7 +132,7 @@ def add_commands(commands):
                          help="for an AttentionCaptioner: each generated word with its "
                          "attention map over the image")
     gallery.add_argument("--force", action="store_true",
-                         help="with --attention: replace an existing --out")
+                         help="replace an existing --out instead of refusing")
     gallery.add_argument("--out", default="gallery.png", help="the picture to write (.png)")
     gallery.set_defaults(handler=run_gallery)
 
@@ -353,7 +353,7 @@ def _read_image(path):
     return pixels
 
 
-def write_gallery(model, data, data_dir, split, count, out):
+def write_gallery(model, data, data_dir, split, count, out, overwrite=False):
     """A grid of images, one reference caption and the generated caption for each."""
     import matplotlib
     matplotlib.use("Agg")
@@ -379,12 +379,12 @@ def write_gallery(model, data, data_dir, split, count, out):
         lines = textwrap.wrap(f"GT: {first_ref[image]}", 44) + textwrap.wrap(
             f"model: {text}", 44)
         ax.set_title("\n".join(lines), fontsize=8, loc="left")
-    save_figure(fig, out, bbox_inches="tight", pad_inches=0.15)  # fits its text
+    save_figure(fig, out, overwrite=overwrite, bbox_inches="tight", pad_inches=0.15)
 
 
 def run_gallery(args):
     check_picture_output(args.out, [".png"])
-    if args.attention and os.path.exists(args.out) and not args.force:
+    if os.path.exists(args.out) and not args.force:
         raise UsageError(f"--out {args.out} exists; choose another --out or add --force to "
                          "replace it")
     model, data_dir = _load(args.model, args.data)
@@ -398,6 +398,7 @@ def run_gallery(args):
         write_attention_gallery(model, data, data_dir, args.split, args.count or 4, args.out,
                                 overwrite=args.force)
     else:
-        write_gallery(model, data, data_dir, args.split, args.count or 12, args.out)
+        write_gallery(model, data, data_dir, args.split, args.count or 12, args.out,
+                      overwrite=args.force)
     print(f"wrote {args.out}")
     return 0

@@ -41,7 +41,7 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
         out(f"  {data['val_urls'][image]}: {text}")
     out("4/5 writing pictures")
     gallery = os.path.join(out_dir, "gallery.png")
-    write_gallery(model, data, data_dir, "val", 12, gallery)
+    write_gallery(model, data, data_dir, "val", 12, gallery, overwrite=True)  # its own folder
     graph_path = _draw_one_minibatch(model, out_dir, out)
     _char_rnn(out_dir, seed, char_minutes, progress, out)
     out(f"done in {time.monotonic() - started:.0f} s: {gallery}, "

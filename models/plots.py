@@ -75,13 +75,14 @@ def plot_losses(path, train, validation=None, validation_x=None, title="loss",
     save_figure(fig, path)
 
 
-def save_figure(fig, path, **savefig_options):
+def save_figure(fig, path, overwrite=True, **savefig_options):
     """Write a matplotlib figure to ``path`` atomically (a crash or a symlink never spoils
-    the old file; the format follows the extension) and close it."""
+    the old file; the format follows the extension) and close it. With ``overwrite`` False
+    an existing ``path`` is never replaced (``FileExistsError``)."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
     fig.savefig(buffer, format=fmt, **savefig_options)
     plt.close(fig)
-    atomic_write(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue(), overwrite=overwrite)

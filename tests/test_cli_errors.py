@@ -158,6 +158,8 @@ BAD = [
                                       "{d}/nope.png"], 2, "no such file"),
     ("gallery-out-txt", ["caption", "gallery", "--model", "{d}/cap.h5", "--out",
                          "{d}/text.txt"], 2, "must end in .png"),
+    ("gallery-out-exists", ["caption", "gallery", "--model", "{d}/cap.h5", "--out",
+                            "{d}/cap_loss.png"], 2, "add --force"),
     ("gallery-count-0", ["caption", "gallery", "--model", "{d}/cap.h5", "--count", "0"], 2,
      "--count"),
     ("gallery-split-bogus", ["caption", "gallery", "--model", "{d}/cap.h5", "--split", "x",
