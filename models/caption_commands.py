@@ -89,7 +89,8 @@ def add_commands(commands):
                            **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
     train.add_argument("--epochs", type=non_negative, default=20,
                        help="epochs in all (with --resume: the total to reach)")
-    train.add_argument("--minutes", dest="max_minutes", type=positive(), default=None,
+    train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
+                       default=None,
                        help="time limit (default: none)")
     add_old_spelling(train, "--max-minutes", "--minutes")
     train.add_argument("--val-images", type=non_negative, default=300,

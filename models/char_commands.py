@@ -62,7 +62,8 @@ def add_commands(commands):
                            **({"choices": CHOICES[flag]} if flag in CHOICES else {}))
     train.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "sgd"],
                        default=None, help="update rule (default: adam)")
-    train.add_argument("--minutes", dest="max_minutes", type=positive(), default=None,
+    train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
+                       default=None,
                        help="time limit (default: 10 when --iterations is not given)")
     add_old_spelling(train, "--max-minutes", "--minutes")
     train.add_argument("--iterations", type=non_negative, default=None,
