@@ -110,7 +110,7 @@ class AttentionSampling:
             if done.all():
                 break
 
-    def _beam(self, feature_row, max_length, beam_size, length_penalty):
+    def _beam(self, feature_row, max_length, beam_size, length_penalty, top=None):
         _, step = self._sampler(beam_size)
         h0, g, u = self._encode(feature_row)
         g, u = np.repeat(g, beam_size, axis=0), np.repeat(u, beam_size, axis=0)
@@ -119,4 +119,4 @@ class AttentionSampling:
             return self._run_attention_step(step, words, h, c, g, u)
 
         return beam_search(advance, h0, self._start, self._end, beam_size, max_length,
-                           length_penalty, with_notes=True)
+                           length_penalty, with_notes=top is None, top=top)

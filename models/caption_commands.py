@@ -1,5 +1,6 @@
 """`minigraph shapes` and `minigraph caption train|eval|sample|gallery`."""
 
+import json
 import os
 import textwrap
 import time
@@ -10,6 +11,7 @@ from minigraph.checkpoint import CheckpointError, peek_kind
 from minigraph.errors import UsageError
 from minigraph.files import OutputError
 
+from . import caption_report
 from .attention_captioner import AttentionCaptioner
 from .caption_eval import caption_images, evaluate_split
 from .captioning_rnn import CaptioningRNN
@@ -112,6 +114,12 @@ def add_commands(commands):
     evaluate.add_argument("--max-images", type=count, default=None,
                           help="caption at most this many images (default: all)")
     evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
+    evaluate.add_argument("--recall-k", type=count, nargs="+", default=[],
+                          help="pair recall@k: share of images whose colour-shape pairs are "
+                          "all named among the top k captions (beam width at least k)")
+    evaluate.add_argument("--rerank", default=None, metavar="SCORER",
+                          help="re-rank captions with this `caption scorer` file")
+    evaluate.add_argument("--json", default=None, help="also write the metrics to this file")
     evaluate.set_defaults(handler=run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
@@ -136,6 +144,7 @@ def add_commands(commands):
                          help="replace an existing --out instead of refusing")
     gallery.add_argument("--out", default="gallery.png", help="the picture to write (.png)")
     gallery.set_defaults(handler=run_gallery)
+    caption_report.add_commands(sub)
 
 
 def run_shapes(args):
@@ -298,15 +307,30 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
+    if args.json:
+        check_picture_output(args.json, [".json"], "--json")
     model, data_dir = _load(args.model, args.data)
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
     objects = _objects(data_dir)
+    if (args.recall_k or args.rerank) and objects is None:
+        caption_report.shapes_truth(data_dir)  # says why not
     method = "beam" if args.beam else "greedy"
+    rerank = caption_report.make_reranker(args.rerank, data_dir, data, args.split) \
+        if args.rerank else None
     result = evaluate_split(model, data, args.split, args.max_images, method,
-                            max(args.beam, 1), objects[args.split] if objects else None)
-    shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
-    print(f"{args.split} ({len(result['images'])} images, {method}): {shown}")
+                            max(args.beam, 1), objects[args.split] if objects else None,
+                            args.recall_k, rerank)
+    shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()
+             if k not in ("captions", "images")}
+    print(f"{args.split} ({len(result['images'])} images, {method}"
+          f"{', re-ranked' if rerank else ''}): {shown}")
+    if args.json:
+        from minigraph.files import atomic_write
+        atomic_write(args.json, json.dumps({"model": args.model, "split": args.split,
+                                            "decoding": method, "reranked": bool(rerank),
+                                            **shown}, indent=1) + "\n")
+        print(f"wrote {args.json}")
     for i, text in list(zip(result["images"], result["captions"]))[:5]:
         print(f"  {data[f'{args.split}_urls'][i]}: {text}")
     return 0

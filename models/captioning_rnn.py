@@ -221,7 +221,16 @@ class CaptioningRNN(Model):
                 break
         return captions
 
-    def _beam(self, feature_row, max_length, beam_size, length_penalty):
+    def beam_candidates(self, features, beam_size=5, max_length=30, length_penalty=1.0):
+        """Per image of ``features`` (N, D), the finished beam hypotheses best first: a list
+        of up to ``beam_size`` (score, ids) pairs, ids ending in <END>, score the
+        log-probability / length ** length_penalty. Read by recall@k and re-ranking."""
+        features = np.asarray(features).astype(self.dtype, copy=False)
+        beam_size = check_int("CaptioningRNN.beam_candidates", "beam_size", beam_size)
+        return [self._beam(features[i:i + 1], max_length, beam_size, length_penalty,
+                           top=beam_size) for i in range(features.shape[0])]
+
+    def _beam(self, feature_row, max_length, beam_size, length_penalty, top=None):
         start, _ = self._sampler(1)
         _, step = self._sampler(beam_size)
         with mg.no_grad():
@@ -231,7 +240,9 @@ class CaptioningRNN(Model):
             return self._run_step(step, words, h, c)
 
         tokens = beam_search(advance, h0, self._start, self._end, beam_size, max_length,
-                             length_penalty)
+                             length_penalty, top)
+        if top is not None:
+            return tokens
         row = np.full(max_length, self._null, dtype=np.int64)
         row[:len(tokens)] = tokens
         return row

@@ -23,14 +23,15 @@ def pick_next_word(scores, temperature, rng):
 
 
 def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1.0,
-                with_notes=False):
+                with_notes=False, top=None):
     """The best token sequence under ``advance(words, h, c) -> (scores, h, c)``, which runs
     one step for ``beam_size`` rows at once. Finished hypotheses (ending in ``end``) are
     ranked by total log-probability / length ** length_penalty. Returns a list of ids.
 
     ``with_notes``: ``advance`` returns a fourth value, one note per row (the attention
     weights of that step, say), and the result is (ids, notes), the note of each id's step
-    following the hypothesis it belongs to."""
+    following the hypothesis it belongs to. ``top``: up to ``top`` (score, ids) pairs
+    instead, best first (the candidates that recall@k and re-ranking read)."""
     k = beam_size
     h = np.repeat(h0, k, axis=0)
     c = np.zeros_like(h)
@@ -75,8 +76,11 @@ def beam_search(advance, h0, start, end, beam_size, max_length, length_penalty=1
         h, c = h[rows], c[rows]
     if not finished:  # nothing reached <END>: fall back to the best live hypothesis
         best = int(np.argmax(totals))
-        ids, id_notes = histories[best][:max_length], notes[best][:max_length]
-    else:
-        _, ids, id_notes = max(finished, key=lambda item: item[0])
-        ids, id_notes = ids[:max_length], id_notes[:max_length]
+        finished = [(totals[best] / max_length ** length_penalty, histories[best],
+                     notes[best])]
+    ranked = sorted(finished, key=lambda item: -item[0])  # stable: ties keep finishing order
+    if top is not None:
+        return [(float(score), tokens[:max_length]) for score, tokens, _ in ranked[:top]]
+    _, ids, id_notes = ranked[0]
+    ids, id_notes = ids[:max_length], id_notes[:max_length]
     return (ids, id_notes) if with_notes else ids
