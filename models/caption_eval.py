@@ -46,16 +46,14 @@ def caption_candidates(model, features, beam_size=5, max_length=20):
 def pair_recall(candidates_per_image, objects_per_image, k):
     """Share of images for which every distinct colour-shape pair among its objects is
     named by at least one of its first ``k`` captions (``candidates_per_image``: per image,
-    caption texts best first). None when some image has fewer than ``k`` captions to
-    offer while missing a pair (greedy decoding: one caption, so no recall@5)."""
+    caption texts best first; a beam may finish fewer than k). None when no image offers k
+    captions (greedy decoding: one caption, so no recall@5)."""
+    if k > 1 and all(len(texts) < k for texts in candidates_per_image):
+        return None
     hits = 0
     for texts, objects in zip(candidates_per_image, objects_per_image):
         wanted = {(o["colour"], o["shape"]) for o in objects}
-        named = {pair for text in texts[:k] for pair in named_pairs(text)}
-        if wanted <= named:
-            hits += 1
-        elif len(texts) < k:
-            return None
+        hits += wanted <= {pair for text in texts[:k] for pair in named_pairs(text)}
     return hits / max(1, len(candidates_per_image))
 
 

@@ -17,7 +17,7 @@ from .attribute_scorer import AttributeScorer, cell_features, read_pictures, tra
 from .caption_eval import decode_split, score_split
 from .data import load_coco_data
 from .data.shapes_dataset import EXTRACTOR_FILE, OBJECTS_FILE, load_objects
-from .flags import check_picture_output, check_training_output, count, non_negative
+from .flags import at_least, check_picture_output, check_training_output, count, non_negative
 
 METRICS = ("attribute_accuracy", "exact_images", "relation_accuracy", "bleu4", "recall@1",
            "recall@5")
@@ -41,7 +41,8 @@ def add_commands(sub):
     table.add_argument("--model", required=True, nargs="+", help="captioner checkpoints")
     table.add_argument("--data", default=None, help="defaults to the first model's data")
     table.add_argument("--scorer", default=None, help="an AttributeScorer: adds re-ranked rows")
-    table.add_argument("--beam", type=count, default=5, help="beam width (default: 5)")
+    table.add_argument("--beam", type=at_least(5), default=5,
+                       help="beam width, at least 5 for recall@5 (default: 5)")
     table.add_argument("--max-images", type=count, default=None)
     table.add_argument("--json", default=None, help="also write the rows to this JSON file")
     table.add_argument("--force", action="store_true", help="replace an existing --json")
