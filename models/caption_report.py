@@ -177,3 +177,27 @@ def run_table(args):
 
 def _plain(value):
     return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def next_word_probabilities(model, features, captions, after, words):
+    """Teacher-forced p(word | caption so far, image) at each position where the previous
+    word is in ``after`` and the word itself in ``words`` (a CaptioningRNN): how much the
+    model believes the caption's own next word there. Returns a 1-d array."""
+    import minigraph as mg
+
+    start, step = model._sampler(len(features))
+    with mg.no_grad():
+        h = start.forward({"features": features.astype(model.dtype)})
+    c = np.zeros_like(h)
+    after_ids = {model.word_to_idx[w] for w in after}
+    word_ids = {model.word_to_idx[w] for w in words}
+    found = []
+    for t in range(captions.shape[1] - 1):
+        scores, h, c = model._run_step(step, captions[:, t], h, c)
+        scores = scores - scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        target = captions[:, t + 1]
+        for row in np.flatnonzero(np.isin(captions[:, t], list(after_ids))
+                                  & np.isin(target, list(word_ids))):
+            found.append(probs[row, target[row]])
+    return np.asarray(found)
