@@ -240,7 +240,7 @@ class CaptioningRNN(Model):
             return self._run_step(step, words, h, c)
 
         tokens = beam_search(advance, h0, self._start, self._end, beam_size, max_length,
-                             length_penalty, top)
+                             length_penalty, top=top)
         if top is not None:
             return tokens
         row = np.full(max_length, self._null, dtype=np.int64)

@@ -62,13 +62,21 @@ def test_beam_search_top_lists_finished_captions_best_first_and_its_head_is_the_
         (np.log(0.5) + np.log(0.25) + np.log(0.6)) / 3])
 
 
-def test_captioner_beam_candidates_start_with_its_beam_caption():
+@pytest.mark.parametrize("kind", ["plain", "attention"])
+def test_captioner_beam_candidates_start_with_its_beam_caption(kind):
+    from minigraph.models.attention_captioner import AttentionCaptioner
     from minigraph.models.captioning_rnn import CaptioningRNN
 
     vocab = {w: i for i, w in enumerate(["<NULL>", "<START>", "<END>", "a", "b", "c"])}
-    model = CaptioningRNN(vocab, input_dim=4, wordvec_dim=3, hidden_dim=5, cell_type="lstm",
-                          seed=3)
-    features = np.random.default_rng(0).standard_normal((2, 4))
+    rng = np.random.default_rng(0)
+    if kind == "plain":
+        model = CaptioningRNN(vocab, input_dim=4, wordvec_dim=3, hidden_dim=5,
+                              cell_type="lstm", seed=3)
+        features = rng.standard_normal((2, 4))
+    else:
+        model = AttentionCaptioner(vocab, input_dim=4, num_cells=3, wordvec_dim=3,
+                                   hidden_dim=5, cell_type="lstm", seed=3)
+        features = rng.standard_normal((2, 3, 4))
     candidates = model.beam_candidates(features, beam_size=3, max_length=6)
     beam = model.sample(features, max_length=6, method="beam", beam_size=3)
     for ranked, row in zip(candidates, beam):
