@@ -54,7 +54,7 @@ def main(argv=None):
     for name in args.only or CAPTIONERS:
         path = os.path.join(args.out, f"{name}.h5")
         entry = run(["caption", "train", "--data", args.data, *CAPTIONERS[name],
-                     "--max-minutes", str(args.minutes), "--out", path, "--force",
+                     "--minutes", str(args.minutes), "--out", path, "--force",
                      "--quiet"], log)
         entry["iterations"] = len(load_checkpoint(path)["history"].get("loss_history", []))
         models.append(path)
@@ -63,7 +63,7 @@ def main(argv=None):
     atomic_write(os.path.join(args.out, "runs.json"), json.dumps(log, indent=1) + "\n")
     table = os.path.join(args.out, "table.json")
     run(["caption", "table", "--data", args.data, "--model", *models, "--scorer", scorer,
-         "--json", table, "--force"], log)
+         "--results", table, "--force"], log)
     atomic_write(os.path.join(args.out, "runs.json"), json.dumps(log, indent=1) + "\n")
     from minigraph.models.caption_report import format_table
     with open(table, encoding="utf-8") as f:

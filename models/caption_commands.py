@@ -114,12 +114,13 @@ def add_commands(commands):
     evaluate.add_argument("--max-images", type=count, default=None,
                           help="caption at most this many images (default: all)")
     evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
-    evaluate.add_argument("--recall-k", type=count, nargs="+", default=[],
+    evaluate.add_argument("--recall-k", type=count, nargs="+", default=None,
                           help="pair recall@k: share of images whose colour-shape pairs are "
                           "all named among the top k captions (beam width at least k)")
     evaluate.add_argument("--rerank", default=None, metavar="SCORER",
                           help="re-rank captions with this `caption scorer` file")
-    evaluate.add_argument("--json", default=None, help="also write the metrics to this file")
+    evaluate.add_argument("--results", default=None,
+                          help="also write the metrics to this .json file")
     evaluate.set_defaults(handler=run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
@@ -307,8 +308,8 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
-    if args.json:
-        check_picture_output(args.json, [".json"], "--json")
+    if args.results:
+        check_picture_output(args.results, [".json"], "--results")
     model, data_dir = _load(args.model, args.data)
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
@@ -320,17 +321,17 @@ def run_eval(args):
         if args.rerank else None
     result = evaluate_split(model, data, args.split, args.max_images, method,
                             max(args.beam, 1), objects[args.split] if objects else None,
-                            args.recall_k, rerank)
+                            args.recall_k or (), rerank)
     shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()
              if k not in ("captions", "images")}
     print(f"{args.split} ({len(result['images'])} images, {method}"
           f"{', re-ranked' if rerank else ''}): {shown}")
-    if args.json:
+    if args.results:
         from minigraph.files import atomic_write
-        atomic_write(args.json, json.dumps({"model": args.model, "split": args.split,
+        atomic_write(args.results, json.dumps({"model": args.model, "split": args.split,
                                             "decoding": method, "reranked": bool(rerank),
                                             **shown}, indent=1) + "\n")
-        print(f"wrote {args.json}")
+        print(f"wrote {args.results}")
     for i, text in list(zip(result["images"], result["captions"]))[:5]:
         print(f"  {data[f'{args.split}_urls'][i]}: {text}")
     return 0

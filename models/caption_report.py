@@ -30,9 +30,11 @@ def add_commands(sub):
     scorer.add_argument("--data", required=True, help="shapes data directory")
     scorer.add_argument("--images", type=count, default=12000,
                         help="training pictures to read (default: 12000)")
-    scorer.add_argument("--epochs", type=count, default=3)
-    scorer.add_argument("--seed", type=non_negative, default=0)
-    scorer.add_argument("--out", default="scorer.h5")
+    scorer.add_argument("--epochs", type=count, default=3,
+                        help="passes over the pictures' cells (default: 3)")
+    scorer.add_argument("--seed", type=non_negative, default=0,
+                        help="seed of the initialisation and the order (default: 0)")
+    scorer.add_argument("--out", default="scorer.h5", help="file to write (default: scorer.h5)")
     scorer.add_argument("--force", action="store_true", help="replace an existing --out")
     scorer.set_defaults(handler=run_scorer)
 
@@ -43,9 +45,11 @@ def add_commands(sub):
     table.add_argument("--scorer", default=None, help="an AttributeScorer: adds re-ranked rows")
     table.add_argument("--beam", type=at_least(5), default=5,
                        help="beam width, at least 5 for recall@5 (default: 5)")
-    table.add_argument("--max-images", type=count, default=None)
-    table.add_argument("--json", default=None, help="also write the rows to this JSON file")
-    table.add_argument("--force", action="store_true", help="replace an existing --json")
+    table.add_argument("--max-images", type=count, default=None,
+                       help="evaluate the first N images of each split (default: all)")
+    table.add_argument("--results", default=None,
+                       help="also write the rows to this .json file")
+    table.add_argument("--force", action="store_true", help="replace an existing --results")
     table.set_defaults(handler=run_table)
 
 
@@ -156,22 +160,22 @@ def format_table(rows, header=True):
 
 
 def run_table(args):
-    if args.json:
-        check_picture_output(args.json, [".json"], "--json")
-        if os.path.exists(args.json) and not args.force:
-            raise UsageError(f"--json {args.json} exists: add --force to replace it")
+    if args.results:
+        check_picture_output(args.results, [".json"], "--results")
+        if os.path.exists(args.results) and not args.force:
+            raise UsageError(f"--results {args.results} exists: add --force to replace it")
     for path in args.model:
         load_captioner(path)  # every checkpoint checked before the long part starts
     data_dir = args.data or data_dir_of(load_captioner(args.model[0])[1], None)
     rows = table_rows(args.model, data_dir, args.scorer, args.beam, args.max_images)
     print("\n" + format_table(rows))
     print(f"load average {_load_average()}")
-    if args.json:
+    if args.results:
         report = {"rows": rows, "data": os.path.abspath(data_dir), "beam": args.beam,
                   "load_average": list(os.getloadavg()),
                   "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-        atomic_write(args.json, json.dumps(report, indent=1, default=_plain) + "\n")
-        print(f"wrote {args.json}")
+        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n")
+        print(f"wrote {args.results}")
     return 0
 
 

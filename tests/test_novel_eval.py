@@ -171,7 +171,7 @@ def test_scorer_table_and_eval_commands_report_recall_with_and_without_reranking
                  "--out", scorer]) == 0
     assert "novel: cells with the right colour" in capsys.readouterr().out
     assert main(["caption", "table", "--model", model, "--scorer", scorer,
-                 "--max-images", "6", "--json", table]) == 0
+                 "--max-images", "6", "--results", table]) == 0
     rows = json.loads(open(table).read())["rows"]
     assert [(r["split"], r["decoding"], r["rerank"]) for r in rows] == [
         (split, decoding, rerank) for split in ("val", "novel")
@@ -180,7 +180,7 @@ def test_scorer_table_and_eval_commands_report_recall_with_and_without_reranking
         assert r["images"] == 6 and 0 <= r["attribute_accuracy"] <= 1
         assert (r["recall@5"] is None) == (r["decoding"] == "greedy") or r["rerank"]
     assert "| m.h5 (" in capsys.readouterr().out
-    assert main(["caption", "table", "--model", model, "--json", table]) == 2  # exists
+    assert main(["caption", "table", "--model", model, "--results", table]) == 2  # exists
     assert "--force" in capsys.readouterr().err
     assert main(["caption", "eval", "--model", model, "--split", "novel", "--beam", "2",
                  "--recall-k", "1", "2", "--rerank", scorer, "--max-images", "4"]) == 0
