@@ -22,6 +22,7 @@ from minigraph.models.cli import main as minigraph
 
 CAPTIONERS = {  # name: the `minigraph caption train` flags beyond --data/--out/--minutes
     "plain": ["--cell", "lstm"],
+    "attention": ["--cell", "lstm", "--attention"],
 }
 
 
