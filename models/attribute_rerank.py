@@ -11,8 +11,8 @@ caption (sizes, relation words, order) kept. Every candidate is then scored
     beam score of the caption it came from  +  sum over all colour-shape pairs (c, s) of
     log q(c, s) if the caption names (c, s), else log(1 - q(c, s))
 
-where q(c, s) is the scorer's evidence for the pair (max over cells of p(colour)
-p(shape)). The captioner still decides the sentence; the scorer decides which colours and
+where q(c, s) is the scorer's evidence for the pair (max over cells of sqrt(p(colour)
+p(shape))). The captioner still decides the sentence; the scorer decides which colours and
 shapes it names. The weight of the two parts is 1: nothing here is tuned on any split.
 """
 

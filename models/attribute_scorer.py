@@ -7,8 +7,8 @@ the captioner's blind spot over to the scorer. So the shape head reads the extra
 layer-2 maps of a colour-blind copy of the picture (1 where a pixel is far from the grey
 background, else 0, the same in all three channels), and the colour head reads layer-1 maps of the
 colour picture averaged over the cell; neither can learn which colours go with which
-shapes. A pair's evidence is then max over cells of p(colour) p(shape): colour and shape
-bound by place, never by co-occurrence in the training captions.
+shapes. A pair's evidence is then max over cells of sqrt(p(colour) p(shape)): colour and
+shape bound by place, never by co-occurrence in the training captions.
 
 Labels come from the ground-truth objects of ``shapes_objects.json`` (training images
 only): a cell is labelled with the object covering most of it when that object covers at
@@ -162,10 +162,17 @@ class AttributeScorer:
 
     def pair_evidence(self, colour_x, shape_x):
         """(N, colours, shapes): for each image and colour-shape pair, max over cells of
-        p(colour) p(shape), the 'none' classes left out."""
+        sqrt(p(colour) p(shape)), the 'none' classes left out.
+
+        Why the square root: the re-ranker reads the evidence as the probability that
+        the pair is in the picture, named when above 1/2. The plain product asks both
+        heads for about 0.71 at one cell, which a small object split over cells often
+        misses, and the re-ranker then drops a true pair. Chosen on `val` (plain captioner,
+        greedy, re-ranked attribute accuracy): product 0.937, noisy-or over cells 0.946,
+        square root 0.963; never looked at on `novel` before the choice."""
         p_colour, p_shape = self.probabilities(colour_x, shape_x)
         joint = p_colour[:, :, 1:, None] * p_shape[:, :, None, 1:]
-        return joint.max(axis=1)
+        return np.sqrt(joint.max(axis=1))
 
     def save(self, path):
         checkpoint.save(path, kind="AttributeScorer", params=self.params, config=self.config)
@@ -200,7 +207,7 @@ def cell_accuracy(scorer, colour_x, shape_x, colour_y, shape_y):
             "shape": float((p_shape.argmax(axis=2) == shape_y).mean())}
 
 
-def train_scorer(data_dir, data, objects, extractor, images=12000, epochs=3, seed=0,
+def train_scorer(data_dir, data, objects, extractor, images=6000, epochs=3, seed=0,
                  log=print):
     """An AttributeScorer trained on the first ``images`` training pictures; returns it and
     its per-cell accuracies on every other split that has objects."""

@@ -28,8 +28,8 @@ def add_commands(sub):
     scorer = sub.add_parser("scorer", help="train the per-cell colour/shape scorer used to "
                             "re-rank captions (shapes data only)")
     scorer.add_argument("--data", required=True, help="shapes data directory")
-    scorer.add_argument("--images", type=count, default=12000,
-                        help="training pictures to read (default: 12000)")
+    scorer.add_argument("--images", type=count, default=6000,
+                        help="training pictures to read (default: 6000)")
     scorer.add_argument("--epochs", type=count, default=3,
                         help="passes over the pictures' cells (default: 3)")
     scorer.add_argument("--seed", type=non_negative, default=0,

@@ -186,3 +186,18 @@ def test_scorer_table_and_eval_commands_report_recall_with_and_without_reranking
                  "--recall-k", "1", "2", "--rerank", scorer, "--max-images", "4"]) == 0
     out = capsys.readouterr().out
     assert "re-ranked" in out and "'recall@2'" in out
+
+
+def test_pair_evidence_binds_colour_and_shape_by_cell():
+    scorer = AttributeScorer(2, 2, hidden=3)
+    p_colour = np.zeros((1, 2, 6))
+    p_shape = np.zeros((1, 2, 5))
+    p_colour[0, 0, 1], p_shape[0, 0, 2] = 0.9, 0.8   # cell 0: red (1) square (2)
+    p_colour[0, 1, 3], p_shape[0, 1, 1] = 1.0, 0.5   # cell 1: blue (3) circle (1)
+    p_colour[0, 0, 0] = p_colour[0, 1, 0] = 0.05
+    scorer.probabilities = lambda colour_x, shape_x: (p_colour, p_shape)
+    evidence = scorer.pair_evidence(None, None)[0]
+    red, blue, square, circle = 0, 2, 1, 0  # without the 'none' classes
+    assert evidence[red, square] == pytest.approx(np.sqrt(0.9 * 0.8))
+    assert evidence[blue, circle] == pytest.approx(np.sqrt(0.5))
+    assert evidence[red, circle] == 0 and evidence[blue, square] == 0
