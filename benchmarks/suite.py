@@ -69,18 +69,20 @@ def _limit_threads(impl, threads):
 
 
 def measure_one(impl, workload_name, threads, seconds, quick):
-    """In this process: build the step, warm up (at least 3 steps, PyTorch's first ones
-    are slow, up to 10 or ``seconds``), then time steps for about ``seconds`` (5 to 30)."""
+    """In this process: build the step, warm up (up to 10 steps, PyTorch's first ones are
+    slow, or ``seconds``; at least 2), then time steps for about ``seconds`` (3 to 30).
+    The minimums are low so that a pathological setting (2 threads on a busy machine:
+    seconds per step) still finishes."""
     workload = (QUICK if quick else WORKLOADS)[workload_name]
     in_force = _limit_threads(impl, threads)
     step = IMPLEMENTATIONS[impl](workload)
     started, warm = time.perf_counter(), 0
-    while warm < 3 or (warm < 10 and time.perf_counter() - started < seconds):
+    while warm < 2 or (warm < 10 and time.perf_counter() - started < seconds):
         step()
         warm += 1
     times = []
     started = time.perf_counter()
-    while len(times) < 5 or (len(times) < 30 and time.perf_counter() - started < seconds):
+    while len(times) < 3 or (len(times) < 30 and time.perf_counter() - started < seconds):
         times.append(_timed(step))  # timed without tracing: tracing is slow
     result = {"median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),
               "steps": len(times), "threads": in_force}
