@@ -5,12 +5,12 @@ import os
 HAND_WRITTEN = "<!-- written by hand below: kept when the table above is rewritten -->"
 
 PERFORMANCE_INTRO = """\
-Written by `python -m benchmarks --markdown docs/performance.md` ({minutes:.0f} minutes)
+Written by `python -m benchmarks{flags} --markdown docs/performance.md` ({minutes:.0f} minutes)
 on a machine with {cores} cores ({processor}), Python {python}, numpy {numpy}; no GPU;
 load average {load_before:.2f} when it started. Each figure is the median of repeated
 training steps (forward, backward and an Adam update, float32) after warm-up, each
-implementation in its own process at 1 and at 2 BLAS threads ("best" is the faster of
-the two; ratios are of the best medians, from the same run). "minigraph" is the default
+implementation in its own process at {thread_text} BLAS thread(s) ("best" is the fastest
+of them; ratios are of the best medians, from the same run). "minigraph" is the default
 training path (whole-sequence nodes, 1 BLAS thread by default, the compiled LSTM kernel
 when `minigraph[fast]` is installed); "minigraph-numpy" the same without numba (the
 install without the extra); "minigraph-per-step" one fused node per timestep (the
@@ -101,7 +101,10 @@ def write_markdown(path, results, table):
             old = f.read()
         if HAND_WRITTEN in old:
             kept = old[old.index(HAND_WRITTEN):]
-    machine = {**results["machine"], "minutes": results.get("seconds", 0) / 60}
+    counts = results.get("thread_counts", [1, 2])
+    machine = {**results["machine"], "minutes": results.get("seconds", 0) / 60,
+               "thread_text": " and at ".join(str(n) for n in counts),
+               "flags": "" if counts == [1, 2] else " --threads " + ",".join(map(str, counts))}
     text = f"# Performance\n\n{PERFORMANCE_INTRO.format(**machine)}\n{table}\n"
     partial = path + ".partial"
     with open(partial, "w", encoding="utf-8") as f:
