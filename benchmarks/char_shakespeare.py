@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+import minigraph
 from minigraph.errors import MinigraphError
 from minigraph.files import atomic_write
 from minigraph.models.char_train import CharTrainer
@@ -26,8 +27,8 @@ def full_validation(trainer):
     return trainer.model.evaluate_tracks(tracks)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_recipe_arguments(parser, out):
+    """The recipe's flags, shared with the PyTorch twin so both train the same way."""
     parser.add_argument("--text", default="shakespeare",
                         help="'shakespeare' (packaged, the default) or a UTF-8 text file")
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -35,20 +36,29 @@ def main(argv=None):
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--lr-schedule", choices=["step", "cosine"], default="step")
-    parser.add_argument("--warmup", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr-schedule", choices=["step", "cosine"], default="cosine")
+    parser.add_argument("--lr-decay", type=float, default=0.97, help="per pass (step schedule)")
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     parser.add_argument("--eval-every", type=int, default=500)
-    parser.add_argument("--out", default="char_shakespeare.json")
+    parser.add_argument("--out", default=out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_recipe_arguments(parser, "char_shakespeare.json")
     args = parser.parse_args(argv)
     try:
         text = load_text(args.text)
     except MinigraphError as exc:
         raise SystemExit(f"error: {exc}") from None
+    minigraph.set_threads(args.threads)
     trainer = CharTrainer(text, cell="lstm", layers=args.layers, hidden=args.hidden,
                           seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
                           dropout=args.dropout, seed=0, lr_schedule=args.lr_schedule,
+                          lr_decay=args.lr_decay,
                           warmup=args.warmup)
     started, curve = time.monotonic(), []
 

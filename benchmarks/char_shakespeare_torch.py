@@ -13,6 +13,7 @@ import argparse
 import json
 import time
 
+from benchmarks.char_shakespeare import add_recipe_arguments
 from minigraph.files import atomic_write
 from minigraph.models.char_train import PLAN_AFTER, cosine_rate
 from minigraph.models.data.text import Tracks, Vocabulary, load_text, split_text
@@ -22,20 +23,7 @@ def main(argv=None):
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--text", default="shakespeare")
-    parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--seq-len", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--lr-schedule", choices=["step", "cosine"], default="step")
-    parser.add_argument("--lr-decay", type=float, default=0.97)
-    parser.add_argument("--warmup", type=int, default=0)
-    parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--eval-every", type=int, default=500)
-    parser.add_argument("--out", default="char_shakespeare_torch.json")
+    add_recipe_arguments(parser, "char_shakespeare_torch.json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
