@@ -42,7 +42,7 @@ def main(argv=None):
     ax.text(0.02, args.target, f" target {args.target}", va="bottom", color="0.3",
             transform=ax.get_yaxis_transform())
     ax.set_ylim(1.3, 2.2)
-    ax.set_xlabel("minutes of training (2 cores)")
+    ax.set_xlabel("minutes of training")
     ax.set_ylabel("validation loss, nats per character")
     ax.set_title("Tiny Shakespeare, 2-layer LSTM (star: whole validation text)")
     ax.grid(alpha=0.3)
