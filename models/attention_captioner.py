@@ -188,26 +188,19 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         self._forward_backward(graph, feed, retain_graph=True)
         return graph
 
-    def _feed(self, features, captions):
-        features, captions = np.asarray(features), np.asarray(captions)
+    def _check_features(self, features, captions):
+        """The grid: one (P, D) array per caption (CaptioningRNN._feed does the rest)."""
         P, D = self.grid_shape
         if features.ndim != 3 or features.shape[1:] != (P, D):
             raise mg.ShapeError(f"AttentionCaptioner: features must be the grid (N, P={P}, "
                                 f"D={D}), got {features.shape}; load the data with "
                                 "grid=True and pass data['<split>_grid']")
-        if captions.ndim != 2 or captions.shape[1] < 2:
-            raise mg.ShapeError(f"captions must be (N, T + 1) with T >= 1, got {captions.shape}")
         if features.shape[0] != captions.shape[0]:
             raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
                                 "have the same number of rows N")
-        if features.dtype.kind != "f":
-            raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
-        graph = self.build_graph(*captions[:, 1:].shape)
-        words_out = captions[:, 1:]
-        feed = {"features": features.astype(self.dtype, copy=False),
-                "captions_in": captions[:, :-1], "captions_out": words_out,
-                "mask": words_out != self._null}
-        return graph, feed
+
+    def _graph_for(self, N, T):
+        return self.build_graph(N, T)  # no whole-sequence graph: each step reads the grid
 
     def attention_weights(self, features, captions):
         """The weights a_t of every step with the captions fed in (teacher forcing):

@@ -104,17 +104,24 @@ class CaptioningRNN(Model):
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
         return mg.Graph(loss, name=f"captioning-{self.cell_type} N={N} T={T}")
 
+    def _check_features(self, features, captions):
+        """Pooled features: one (D,) row per caption."""
+        if features.ndim != 2 or features.shape[0] != captions.shape[0]:
+            raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
+                                "have the same number of rows N")
+
+    def _graph_for(self, N, T):
+        return self.run_graph(N, T)
+
     def _feed(self, features, captions):
         features = np.asarray(features)
         captions = np.asarray(captions)
         if captions.ndim != 2 or captions.shape[1] < 2:
             raise mg.ShapeError(f"captions must be (N, T + 1) with T >= 1, got {captions.shape}")
-        if features.ndim != 2 or features.shape[0] != captions.shape[0]:
-            raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
-                                "have the same number of rows N")
+        self._check_features(features, captions)
         if features.dtype.kind != "f":
             raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
-        graph = self.run_graph(*captions[:, 1:].shape)
+        graph = self._graph_for(*captions[:, 1:].shape)
         words_out = captions[:, 1:]
         feed = {"features": features.astype(self.dtype, copy=False),  # the model's own dtype
                 "captions_in": captions[:, :-1], "captions_out": words_out,
