@@ -1,24 +1,31 @@
 """Speed tricks in one place: the LSTM's elementwise gate work for one timestep, forward
-and backward. The backward is compiled with numba when ``pip install 'minigraph[fast]'``
-installed it, and runs in numpy otherwise; the forward is numpy either way (below). The
-two backwards do the same float32 operations in the same order and give the same bits
-(tests/test_kernels.py compares them); nothing is computed in float64.
+and backward, in numpy and, when ``pip install 'minigraph[fast]'`` installed numba,
+compiled (minigraph/compiled_gates.py). Nothing is computed in float64 for float32 arrays.
 
-Why: numpy makes one pass over memory per operation, about 12 passes over small (N, H)
-arrays per LSTM step backward; the compiled loop makes one. Compilation happens once per
-machine (``cache=True`` writes it to __pycache__ beside this file, or to
-NUMBA_CACHE_DIR); later runs load it from disk.
+Why: numpy makes one pass over memory per operation, about 12 per LSTM step each way, on
+small (N, H) arrays where each call's fixed cost is a large part of its time; and numpy's
+float32 tanh and exp run at a few nanoseconds a value here. The compiled kernels make
+three or four passes per row, each a loop the compiler turns into SIMD.
 
-Layout: gate rows (N, 4H) in cs231n's order i, f, o, g, as ``xw``; each argument may be a
-strided view (one timestep of an (N, T, 4H) array). The caller owns every array.
+How the two paths agree (tests/test_kernels.py):
 
-    lstm_forward(a, xw, prev_c, next_h, next_c, tanh_c)
+- backward: the same float32 operations in the same order: the same bits;
+- forward: the compiled path computes tanh (and sigmoid(x) = (1 + tanh(x / 2)) / 2) with
+  a rational function fitted for float32, within 4e-7 of the true value where numpy's own
+  float32 tanh is within 6e-8. Its gates, c and h agree with numpy's to 1e-6. It is used
+  for float32 only; float64 (the gradient checks) always runs numpy.
+
+Layout: one timestep, time-major, so that each row is contiguous: the compiled loops are
+SIMD only on contiguous rows.
+
+    lstm_forward(a, xw, prev_c, next_c, tanh_c, next_h)
         a (N, 4H): on entry prev_h @ Wh; on exit the gates i, f, o (sigmoid) and g (tanh)
-        of a + xw. Writes next_c = f * prev_c + i * g, tanh_c = tanh(next_c) and
-        next_h = o * tanh_c, each (N, H).
-    lstm_backward(dh, dc, gates, prev_c, tanh_c, da, dprev_c)
-        dh, dc (N, H): the gradient reaching next_h and next_c. Writes da (N, 4H), the
-        gradient of the pre-activations, and dprev_c (N, H).
+        of a + xw, in cs231n's order. Writes next_c = f * prev_c + i * g,
+        tanh_c = tanh(next_c) and next_h = o * tanh_c, each (N, H).
+    lstm_backward(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c)
+        grad (N, 2H): the gradient reaching [h_t, c_t] from outside the recurrence;
+        dh_next, dc_next (N, H): from step t + 1. Writes da (N, 4H), the gradient of the
+        pre-activations, and dprev_c (N, H).
 
 ``use_numba(False)`` switches to numpy (tests compare the two); the environment variable
 ``MINIGRAPH_KERNELS=numpy`` does so for a whole process.
@@ -47,7 +54,7 @@ def sigmoid_(x):
 
 
 # ---------------------------------------------------------------------- numpy
-def lstm_forward_numpy(a, xw, prev_c, next_h, next_c, tanh_c):
+def lstm_forward_numpy(a, xw, prev_c, next_c, tanh_c, next_h):
     H = prev_c.shape[1]
     a += xw
     sigmoid_(a[:, :3 * H])
@@ -59,12 +66,13 @@ def lstm_forward_numpy(a, xw, prev_c, next_h, next_c, tanh_c):
     np.multiply(o, tanh_c, out=next_h)
 
 
-def lstm_backward_numpy(dh, dc, gates, prev_c, tanh_c, da, dprev_c):
+def lstm_backward_numpy(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c):
     H = prev_c.shape[1]
     i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+    dh = grad[:, :H] + dh_next
     total_dc = dh * o
     total_dc *= 1 - tanh_c * tanh_c
-    total_dc += dc
+    total_dc += grad[:, H:] + dc_next
     np.multiply(total_dc, g, out=da[:, :H])
     np.multiply(total_dc, prev_c, out=da[:, H:2 * H])
     np.multiply(dh, tanh_c, out=da[:, 2 * H:3 * H])
@@ -75,84 +83,70 @@ def lstm_backward_numpy(dh, dc, gates, prev_c, tanh_c, da, dprev_c):
     np.multiply(total_dc, f, out=dprev_c)
 
 
-# ---------------------------------------------------------------------- numba
-# The backward's operations in the same order as numpy's, one pass. ``one`` is passed in
-# with the arrays' dtype: a literal 1 would be an int64 and make numba compute in float64.
-# The forward is not compiled: its cost is in exp and tanh, where numpy's vectorised
-# float32 versions measured 5x faster than the C library's scalar ones numba calls.
-def _lstm_backward_loop(dh, dc, gates, prev_c, tanh_c, da, dprev_c, one):
-    N, H = prev_c.shape
-    for n in range(N):
-        for j in range(H):
-            i, f = gates[n, j], gates[n, H + j]
-            o, g = gates[n, 2 * H + j], gates[n, 3 * H + j]
-            t = tanh_c[n, j]
-            total = dh[n, j] * o
-            total *= one - t * t
-            total += dc[n, j]
-            da[n, j] = (total * g) * (i * (one - i))
-            da[n, H + j] = (total * prev_c[n, j]) * (f * (one - f))
-            da[n, 2 * H + j] = (dh[n, j] * t) * (o * (one - o))
-            da[n, 3 * H + j] = (total * i) * (one - g * g)
-            dprev_c[n, j] = total * f
-
-
-def _compile():
-    """The compiled backward, or None when numba is not installed or cannot work here."""
-    if os.environ.get("MINIGRAPH_KERNELS", "") == "numpy":
-        return None
-    try:
-        import numba
-    except ImportError:
-        return None
-    try:
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(_lstm_backward_loop)
-    except Exception:  # a broken numba install must not break minigraph  # noqa: BLE001
-        return None
-
-
-# numba is imported on the first LSTM backward, not with minigraph: importing it takes
-# a noticeable part of a second, which commands that never train should not pay.
-_compiled = None
+# ---------------------------------------------------------------------- dispatch
+# numba is imported on the first LSTM step, not with minigraph: importing it takes a
+# noticeable part of a second, which commands that never train should not pay.
+_compiled = None  # the module minigraph.compiled_gates, or None without numba
 _loaded = False
 _wanted = True  # use_numba(False) turns the compiled path off
 
 
-def _kernel():
+def _load():
+    if os.environ.get("MINIGRAPH_KERNELS", "") == "numpy":
+        return None
+    try:
+        from . import compiled_gates
+    except ImportError:  # numba is not installed
+        return None
+    return compiled_gates if compiled_gates.works() else None
+
+
+def _kernels():
     global _compiled, _loaded
     if not _loaded:
-        _compiled, _loaded = _compile(), True
+        _compiled, _loaded = _load(), True
     return _compiled if _wanted else None
 
 
 def available():
-    """True when the compiled kernel can be used (numba installed)."""
+    """True when the compiled kernels can be used (numba installed and working)."""
     global _wanted
     wanted, _wanted = _wanted, True
     try:
-        return _kernel() is not None
+        return _kernels() is not None
     finally:
         _wanted = wanted
 
 
 def use_numba(on=True):
-    """Use the compiled kernel (when available) or numpy; returns the previous choice."""
+    """Use the compiled kernels (when available) or numpy; returns the previous choice."""
     global _wanted
     previous, _wanted = _wanted, bool(on)
     return previous
 
 
 def using_numba():
-    """True when the next LSTM backward runs the compiled kernel."""
-    return _kernel() is not None
+    """True when the next float32 LSTM step runs the compiled kernels."""
+    return _kernels() is not None
 
 
-lstm_forward = lstm_forward_numpy  # numpy either way (see above)
+def _contiguous(*arrays):
+    return all(a.flags.c_contiguous for a in arrays)
 
 
-def lstm_backward(dh, dc, gates, prev_c, tanh_c, da, dprev_c):
-    kernel = _kernel()
-    if kernel is not None:
-        kernel(dh, dc, gates, prev_c, tanh_c, da, dprev_c, gates.dtype.type(1))
+def lstm_forward(a, xw, prev_c, next_c, tanh_c, next_h):
+    compiled = _kernels()
+    arrays = (a, xw, prev_c, next_c, tanh_c, next_h)
+    if compiled is not None and a.dtype == np.float32 and _contiguous(*arrays):
+        compiled.lstm_forward(*arrays)
     else:
-        lstm_backward_numpy(dh, dc, gates, prev_c, tanh_c, da, dprev_c)
+        lstm_forward_numpy(*arrays)
+
+
+def lstm_backward(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c):
+    compiled = _kernels()
+    arrays = (grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c)
+    if compiled is not None and gates.dtype == np.float32 and _contiguous(*arrays):
+        compiled.lstm_backward(*arrays, np.float32(1))
+    else:
+        lstm_backward_numpy(*arrays)

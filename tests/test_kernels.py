@@ -1,5 +1,6 @@
-"""The compiled LSTM gate kernel (numba, the [fast] extra) and its numpy fallback give the
-same numbers, in float32, and the fallback can be forced."""
+"""The compiled LSTM gate kernels (numba, the [fast] extra) and their numpy fallback: the
+backward gives numpy's bits, the forward agrees to 1e-6 in float32, float64 and strided
+arrays run numpy, and the fallback can be forced."""
 
 import os
 import subprocess
@@ -13,33 +14,49 @@ from minigraph import kernels
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
 
-def _backward_inputs(rng, N=3, H=5, T=4):
-    """float32 arrays shaped like one step of a sequence, views included (a timestep of a
-    (N, T, 4H) array, as the sequence op passes them)."""
-    gates = rng.uniform(0.05, 0.95, (N, T, 4 * H)).astype(np.float32)[:, 1]
-    gates[:, 3 * H:] = rng.uniform(-0.95, 0.95, (N, H))
+def _step_arrays(rng, N=3, H=5):
+    """float32 arrays for one LSTM timestep, contiguous as the sequence op passes them;
+    pre-activations wide enough to reach both tails of sigmoid and tanh."""
     f32 = np.float32
-    return dict(dh=rng.standard_normal((N, H)).astype(f32),
-                dc=rng.standard_normal((N, H)).astype(f32), gates=gates,
-                prev_c=rng.standard_normal((N, 2 * H)).astype(f32)[:, H:],
-                tanh_c=np.tanh(rng.standard_normal((N, H))).astype(f32))
+    gates = rng.uniform(0.05, 0.95, (N, 4 * H)).astype(f32)
+    gates[:, 3 * H:] = rng.uniform(-0.95, 0.95, (N, H))
+    return dict(forward=dict(a=(rng.standard_normal((N, 4 * H)) * 6).astype(f32),
+                             xw=rng.standard_normal((N, 4 * H)).astype(f32),
+                             prev_c=(rng.standard_normal((N, H)) * 3).astype(f32)),
+                backward=dict(grad=rng.standard_normal((N, 2 * H)).astype(f32),
+                              dh_next=rng.standard_normal((N, H)).astype(f32),
+                              dc_next=rng.standard_normal((N, H)).astype(f32), gates=gates,
+                              prev_c=rng.standard_normal((N, H)).astype(f32),
+                              tanh_c=np.tanh(rng.standard_normal((N, H))).astype(f32)))
+
+
+def _with(compiled, fn, *args, **kwargs):
+    previous = kernels.use_numba(compiled)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        kernels.use_numba(previous)
+
+
+def _run_forward(arrays, compiled):
+    a = arrays["a"].copy()
+    N, H = arrays["prev_c"].shape
+    outs = [np.full((N, H), np.nan, a.dtype) for _ in range(3)]
+    _with(compiled, kernels.lstm_forward, a, arrays["xw"], arrays["prev_c"], *outs)
+    return [a, *outs]
 
 
 def _run_backward(arrays, compiled):
-    N, H = arrays["dh"].shape
-    da = np.full((N, 2, 4 * H), np.nan, np.float32)[:, 0]
-    dprev_c = np.full((N, H), np.nan, np.float32)
-    previous = kernels.use_numba(compiled)
-    try:
-        kernels.lstm_backward(**arrays, da=da, dprev_c=dprev_c)
-    finally:
-        kernels.use_numba(previous)
+    N, H = arrays["prev_c"].shape
+    dtype = arrays["gates"].dtype
+    da, dprev_c = np.full((N, 4 * H), np.nan, dtype), np.full((N, H), np.nan, dtype)
+    _with(compiled, kernels.lstm_backward, **arrays, da=da, dprev_c=dprev_c)
     return da, dprev_c
 
 
 @needs_numba
 def test_the_compiled_lstm_backward_gives_numpys_bits_in_float32():
-    arrays = _backward_inputs(np.random.default_rng(3))
+    arrays = _step_arrays(np.random.default_rng(3), N=4, H=37)["backward"]
     compiled = _run_backward(arrays, True)
     fallback = _run_backward(arrays, False)
     for a, b in zip(compiled, fallback):
@@ -48,17 +65,77 @@ def test_the_compiled_lstm_backward_gives_numpys_bits_in_float32():
         np.testing.assert_array_equal(a, b)
 
 
+@needs_numba
+def test_the_compiled_lstm_forward_agrees_with_numpy_to_1e_6_in_float32():
+    arrays = _step_arrays(np.random.default_rng(5), N=4, H=37)["forward"]
+    compiled = _run_forward(arrays, True)
+    fallback = _run_forward(arrays, False)
+    for name, a, b in zip(("gates", "next_c", "tanh_c", "next_h"), compiled, fallback):
+        assert a.dtype == np.float32 and np.isfinite(a).all(), name
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6, err_msg=name)
+    assert not np.array_equal(compiled[0], fallback[0])  # it did run the compiled path
+
+
+@needs_numba
+def test_the_compiled_tanh_is_within_4e_7_of_tanh_and_never_beyond_one():
+    from minigraph import compiled_gates
+
+    x = np.linspace(-12, 12, 2_000_001, dtype=np.float32)
+    y = np.empty_like(x)
+    compiled_gates.tanh(x, y)
+    assert y.dtype == np.float32
+    assert np.abs(y - np.tanh(x.astype(np.float64))).max() <= 4e-7
+    assert np.abs(y).max() <= 1 and y[len(x) // 2] == 0
+    np.testing.assert_array_equal(y, -y[::-1])  # odd, as tanh is
+
+
+@needs_numba
+def test_a_nan_goes_through_the_compiled_forward():
+    arrays = _step_arrays(np.random.default_rng(6))["forward"]
+    arrays["xw"][1, 2] = np.nan
+    gates, next_c, _, next_h = _run_forward(arrays, True)
+    assert np.isnan(gates[1, 2]) and np.isnan(next_c[1, 2]) and np.isnan(next_h[1, 2])
+    assert np.isfinite(np.delete(next_h, 1, axis=0)).all()
+
+
+@needs_numba
+def test_float64_and_strided_arrays_run_numpy_with_its_exact_numbers():
+    arrays = _step_arrays(np.random.default_rng(7))["forward"]
+    as64 = {k: v.astype(np.float64) for k, v in arrays.items()}
+    for a, b in zip(_run_forward(as64, True), _run_forward(as64, False)):
+        assert a.dtype == np.float64
+        np.testing.assert_array_equal(a, b)
+    strided = dict(arrays, xw=np.repeat(arrays["xw"], 2, axis=1)[:, ::2])
+    for a, b in zip(_run_forward(strided, True), _run_forward(arrays, False)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_the_numpy_lstm_backward_matches_the_derivative_written_out():
-    arrays = _backward_inputs(np.random.default_rng(4))
+    arrays = _step_arrays(np.random.default_rng(4))["backward"]
     da, dprev_c = _run_backward(arrays, False)
-    H = arrays["dh"].shape[1]
+    H = arrays["prev_c"].shape[1]
     g = {k: v.astype(np.float64) for k, v in arrays.items()}
     i, f, o, gg = (g["gates"][:, k * H:(k + 1) * H] for k in range(4))
-    dc = g["dh"] * o * (1 - g["tanh_c"] ** 2) + g["dc"]
+    dh = g["grad"][:, :H] + g["dh_next"]
+    dc = dh * o * (1 - g["tanh_c"] ** 2) + g["grad"][:, H:] + g["dc_next"]
     expected = np.concatenate([dc * gg * i * (1 - i), dc * g["prev_c"] * f * (1 - f),
-                               g["dh"] * g["tanh_c"] * o * (1 - o), dc * i * (1 - gg ** 2)], 1)
+                               dh * g["tanh_c"] * o * (1 - o), dc * i * (1 - gg ** 2)], 1)
     np.testing.assert_allclose(da, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dprev_c, dc * f, rtol=1e-5, atol=1e-6)
+
+
+def test_the_numpy_lstm_forward_matches_the_equations_written_out():
+    arrays = _step_arrays(np.random.default_rng(8))["forward"]
+    gates, next_c, tanh_c, next_h = _run_forward(arrays, False)
+    H = arrays["prev_c"].shape[1]
+    pre = arrays["a"].astype(np.float64) + arrays["xw"]
+    sig = 1 / (1 + np.exp(-pre[:, :3 * H]))
+    g = np.tanh(pre[:, 3 * H:])
+    c = sig[:, H:2 * H] * arrays["prev_c"] + sig[:, :H] * g
+    np.testing.assert_allclose(gates, np.concatenate([sig, g], 1), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(next_c, c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tanh_c, np.tanh(c), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(next_h, sig[:, 2 * H:] * np.tanh(c), rtol=1e-5, atol=1e-6)
 
 
 def _lstm_training_step():
