@@ -54,59 +54,61 @@ def tanh(x, out):
 
 
 @_jit
-def lstm_forward(a, xw, prev_c, next_c, tanh_c, next_h):
-    N, H = prev_c.shape
+def lstm_forward(gates, xw, c0, out, tanh_c, t):
+    N, H = c0.shape
     for n in range(N):
-        gates, x = a[n], xw[n]
+        a, x = gates[t, n], xw[n, t]
         for j in range(3 * H):  # i, f, o: sigmoid(v) = (1 + tanh(v / 2)) / 2
-            gates[j] = HALF * _tanh(HALF * (gates[j] + x[j])) + HALF
+            a[j] = HALF * _tanh(HALF * (a[j] + x[j])) + HALF
         for j in range(3 * H, 4 * H):  # g
-            gates[j] = _tanh(gates[j] + x[j])
-        c, c_prev = next_c[n], prev_c[n]
+            a[j] = _tanh(a[j] + x[j])
+        state, tc = out[n, t], tanh_c[t, n]  # state = [h_t, c_t]
+        prev, at = (c0[n], 0) if t == 0 else (out[n, t - 1], H)  # c_{t-1} = prev[at:]
         for j in range(H):
-            c[j] = gates[H + j] * c_prev[j] + gates[j] * gates[3 * H + j]
-        tc, h = tanh_c[n], next_h[n]
+            state[H + j] = a[H + j] * prev[at + j] + a[j] * a[3 * H + j]
         for j in range(H):
-            t = _tanh(c[j])
-            tc[j] = t
-            h[j] = gates[2 * H + j] * t
+            tc[j] = _tanh(state[H + j])
+        for j in range(H):
+            state[j] = a[2 * H + j] * tc[j]
 
 
 @_jit
-def lstm_backward(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c, one):
+def lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t, one):
     # numpy's operations (kernels.lstm_backward_numpy) in numpy's order: the same bits.
     # ``one`` comes in with the arrays' dtype: a literal 1 would be an int64 and make
     # numba compute in float64.
-    N, H = prev_c.shape
+    N, H = c0.shape
     for n in range(N):
-        g_in, dh_in, dc_in = grad[n], dh_next[n], dc_next[n]
-        gt, c_prev, tc = gates[n], prev_c[n], tanh_c[n]
-        d, dc_out = da[n], dprev_c[n]
-        for j in range(H):  # dh parked in the o slot, the total dc in dprev_c
-            dh = g_in[j] + dh_in[j]
-            t = tc[j]
-            d[2 * H + j] = dh
-            dc_out[j] = dh * gt[2 * H + j] * (one - t * t) + (g_in[H + j] + dc_in[j])
+        g_in, dh_in, dc_in, dc_out = grad[n, t], dh_next[n], dc_next[n], dprev_c[n]
+        gt, tc, d = gates[t, n], tanh_c[t, n], da[n, t]
+        prev, at = (c0[n], 0) if t == 0 else (out[n, t - 1], H)  # c_{t-1} = prev[at:]
+        for j in range(H):  # dh, parked in the o slot
+            d[2 * H + j] = g_in[j] + dh_in[j]
+        for j in range(H):  # the total dc, parked in dprev_c
+            v = tc[j]
+            dc_out[j] = d[2 * H + j] * gt[2 * H + j] * (one - v * v) + (g_in[H + j] + dc_in[j])
         for j in range(H):
-            total = dc_out[j]
-            i, f, o, g = gt[j], gt[H + j], gt[2 * H + j], gt[3 * H + j]
+            total, i, g = dc_out[j], gt[j], gt[3 * H + j]
             d[j] = (total * g) * (i * (one - i))
-            d[H + j] = (total * c_prev[j]) * (f * (one - f))
-            d[2 * H + j] = (d[2 * H + j] * tc[j]) * (o * (one - o))
             d[3 * H + j] = (total * i) * (one - g * g)
+        for j in range(H):
+            total, f = dc_out[j], gt[H + j]
+            d[H + j] = (total * prev[at + j]) * (f * (one - f))
             dc_out[j] = total * f
+        for j in range(H):
+            o = gt[2 * H + j]
+            d[2 * H + j] = (d[2 * H + j] * tc[j]) * (o * (one - o))
 
 
 def works():
     """Compile (or load from the cache) and run both kernels once on tiny arrays: a broken
     numba install must not break minigraph, so kernels.py falls back to numpy on False."""
     try:
-        a = np.zeros((1, 4), f32)
-        state = [np.zeros((1, 1), f32) for _ in range(3)]
-        lstm_forward(a, np.zeros((1, 4), f32), state[0], state[1], state[2],
-                     np.zeros((1, 1), f32))
-        lstm_backward(np.zeros((1, 2), f32), state[0], state[0], a, state[0], state[2],
-                      np.zeros((1, 4), f32), np.zeros((1, 1), f32), ONE)
-        return a[0, 0] == HALF
+        gates = np.zeros((1, 1, 4), f32)
+        c0, out, tanh_c = np.zeros((1, 1), f32), np.zeros((1, 1, 2), f32), np.zeros((1, 1, 1), f32)
+        lstm_forward(gates, np.zeros((1, 1, 4), f32), c0, out, tanh_c, 0)
+        lstm_backward(out, c0, c0, gates, c0, out, tanh_c, np.zeros((1, 1, 4), f32),
+                      np.zeros((1, 1), f32), 0, ONE)
+        return gates[0, 0, 0] == HALF
     except Exception:  # noqa: BLE001 - any failure means: use numpy
         return False

@@ -15,17 +15,20 @@ How the two paths agree (tests/test_kernels.py):
   float32 tanh is within 6e-8. Its gates, c and h agree with numpy's to 1e-6. It is used
   for float32 only; float64 (the gradient checks) always runs numpy.
 
-Layout: one timestep, time-major, so that each row is contiguous: the compiled loops are
-SIMD only on contiguous rows.
+Layout: the kernels work on step t of the sequence node's arrays (minigraph/ops/
+sequence.py), C-contiguous, so that every row they touch is contiguous (the compiled
+loops are SIMD only on contiguous rows): gates (T, N, 4H) in cs231n's order i, f, o, g;
+xw (N, T, 4H) = x Wx + b; out (N, T, 2H), each step's [h_t, c_t]; tanh_c (T, N, H);
+c0 (N, H) the first step's c_{t-1}.
 
-    lstm_forward(a, xw, prev_c, next_c, tanh_c, next_h)
-        a (N, 4H): on entry prev_h @ Wh; on exit the gates i, f, o (sigmoid) and g (tanh)
-        of a + xw, in cs231n's order. Writes next_c = f * prev_c + i * g,
-        tanh_c = tanh(next_c) and next_h = o * tanh_c, each (N, H).
-    lstm_backward(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c)
-        grad (N, 2H): the gradient reaching [h_t, c_t] from outside the recurrence;
-        dh_next, dc_next (N, H): from step t + 1. Writes da (N, 4H), the gradient of the
-        pre-activations, and dprev_c (N, H).
+    lstm_forward(gates, xw, c0, out, tanh_c, t)
+        gates[t]: on entry h_{t-1} @ Wh, on exit the gates of that + xw[:, t]. Writes
+        c_t = f * c_{t-1} + i * g and h_t = o * tanh(c_t) into out[:, t], tanh(c_t)
+        into tanh_c[t].
+    lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t)
+        grad (N, T, 2H): the gradient reaching [h_t, c_t] from outside the recurrence;
+        dh_next, dc_next (N, H): from step t + 1. Writes da[:, t] of da (N, T, 4H), the
+        gradient of the pre-activations, and dprev_c (N, H), that of c_{t-1}.
 
 ``use_numba(False)`` switches to numpy (tests compare the two); the environment variable
 ``MINIGRAPH_KERNELS=numpy`` does so for a whole process.
@@ -54,32 +57,38 @@ def sigmoid_(x):
 
 
 # ---------------------------------------------------------------------- numpy
-def lstm_forward_numpy(a, xw, prev_c, next_c, tanh_c, next_h):
-    H = prev_c.shape[1]
-    a += xw
+def lstm_forward_numpy(gates, xw, c0, out, tanh_c, t):
+    H = c0.shape[1]
+    a = gates[t]
+    a += xw[:, t]
     sigmoid_(a[:, :3 * H])
     np.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
     i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    prev_c = c0 if t == 0 else out[:, t - 1, H:]
+    next_h, next_c = out[:, t, :H], out[:, t, H:]
     np.multiply(f, prev_c, out=next_c)
     next_c += i * g
-    np.tanh(next_c, out=tanh_c)
-    np.multiply(o, tanh_c, out=next_h)
+    np.tanh(next_c, out=tanh_c[t])
+    np.multiply(o, tanh_c[t], out=next_h)
 
 
-def lstm_backward_numpy(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c):
-    H = prev_c.shape[1]
-    i, f, o, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    dh = grad[:, :H] + dh_next
+def lstm_backward_numpy(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t):
+    H = c0.shape[1]
+    gate, tc = gates[t], tanh_c[t]
+    i, f, o, g = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
+    prev_c = c0 if t == 0 else out[:, t - 1, H:]
+    dh = grad[:, t, :H] + dh_next
     total_dc = dh * o
-    total_dc *= 1 - tanh_c * tanh_c
-    total_dc += grad[:, H:] + dc_next
-    np.multiply(total_dc, g, out=da[:, :H])
-    np.multiply(total_dc, prev_c, out=da[:, H:2 * H])
-    np.multiply(dh, tanh_c, out=da[:, 2 * H:3 * H])
-    ifo = gates[:, :3 * H]
-    da[:, :3 * H] *= ifo * (1 - ifo)
-    np.multiply(total_dc, i, out=da[:, 3 * H:])
-    da[:, 3 * H:] *= 1 - g * g
+    total_dc *= 1 - tc * tc
+    total_dc += grad[:, t, H:] + dc_next
+    d = da[:, t]
+    np.multiply(total_dc, g, out=d[:, :H])
+    np.multiply(total_dc, prev_c, out=d[:, H:2 * H])
+    np.multiply(dh, tc, out=d[:, 2 * H:3 * H])
+    ifo = gate[:, :3 * H]
+    d[:, :3 * H] *= ifo * (1 - ifo)
+    np.multiply(total_dc, i, out=d[:, 3 * H:])
+    d[:, 3 * H:] *= 1 - g * g
     np.multiply(total_dc, f, out=dprev_c)
 
 
@@ -134,19 +143,19 @@ def _contiguous(*arrays):
     return all(a.flags.c_contiguous for a in arrays)
 
 
-def lstm_forward(a, xw, prev_c, next_c, tanh_c, next_h):
+def lstm_forward(gates, xw, c0, out, tanh_c, t):
     compiled = _kernels()
-    arrays = (a, xw, prev_c, next_c, tanh_c, next_h)
-    if compiled is not None and a.dtype == np.float32 and _contiguous(*arrays):
-        compiled.lstm_forward(*arrays)
-    else:
-        lstm_forward_numpy(*arrays)
-
-
-def lstm_backward(grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c):
-    compiled = _kernels()
-    arrays = (grad, dh_next, dc_next, gates, prev_c, tanh_c, da, dprev_c)
+    arrays = (gates, xw, c0, out, tanh_c)
     if compiled is not None and gates.dtype == np.float32 and _contiguous(*arrays):
-        compiled.lstm_backward(*arrays, np.float32(1))
+        compiled.lstm_forward(*arrays, t)
     else:
-        lstm_backward_numpy(*arrays)
+        lstm_forward_numpy(*arrays, t)
+
+
+def lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t):
+    compiled = _kernels()
+    arrays = (grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c)
+    if compiled is not None and gates.dtype == np.float32 and _contiguous(*arrays):
+        compiled.lstm_backward(*arrays, t, np.float32(1))
+    else:
+        lstm_backward_numpy(*arrays, t)

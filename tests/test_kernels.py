@@ -14,20 +14,21 @@ from minigraph import kernels
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
 
-def _step_arrays(rng, N=3, H=5):
-    """float32 arrays for one LSTM timestep, contiguous as the sequence op passes them;
+def _step_arrays(rng, N=3, H=5, T=3):
+    """float32 arrays of a T-step LSTM sequence node, as it passes them to the kernels;
     pre-activations wide enough to reach both tails of sigmoid and tanh."""
     f32 = np.float32
-    gates = rng.uniform(0.05, 0.95, (N, 4 * H)).astype(f32)
-    gates[:, 3 * H:] = rng.uniform(-0.95, 0.95, (N, H))
-    return dict(forward=dict(a=(rng.standard_normal((N, 4 * H)) * 6).astype(f32),
-                             xw=rng.standard_normal((N, 4 * H)).astype(f32),
-                             prev_c=(rng.standard_normal((N, H)) * 3).astype(f32)),
-                backward=dict(grad=rng.standard_normal((N, 2 * H)).astype(f32),
+    gates = rng.uniform(0.05, 0.95, (T, N, 4 * H)).astype(f32)
+    gates[:, :, 3 * H:] = rng.uniform(-0.95, 0.95, (T, N, H))
+    shared = dict(c0=(rng.standard_normal((N, H)) * 3).astype(f32),
+                  out=(rng.standard_normal((N, T, 2 * H)) * 2).astype(f32),
+                  tanh_c=np.tanh(rng.standard_normal((T, N, H))).astype(f32))
+    return dict(forward=dict(shared, gates=(rng.standard_normal((T, N, 4 * H)) * 6).astype(f32),
+                             xw=rng.standard_normal((N, T, 4 * H)).astype(f32)),
+                backward=dict(shared, gates=gates,
+                              grad=rng.standard_normal((N, T, 2 * H)).astype(f32),
                               dh_next=rng.standard_normal((N, H)).astype(f32),
-                              dc_next=rng.standard_normal((N, H)).astype(f32), gates=gates,
-                              prev_c=rng.standard_normal((N, H)).astype(f32),
-                              tanh_c=np.tanh(rng.standard_normal((N, H))).astype(f32)))
+                              dc_next=rng.standard_normal((N, H)).astype(f32)))
 
 
 def _with(compiled, fn, *args, **kwargs):
@@ -38,42 +39,45 @@ def _with(compiled, fn, *args, **kwargs):
         kernels.use_numba(previous)
 
 
-def _run_forward(arrays, compiled):
-    a = arrays["a"].copy()
-    N, H = arrays["prev_c"].shape
-    outs = [np.full((N, H), np.nan, a.dtype) for _ in range(3)]
-    _with(compiled, kernels.lstm_forward, a, arrays["xw"], arrays["prev_c"], *outs)
-    return [a, *outs]
+def _run_forward(arrays, compiled, t):
+    """Step t's gates, h_t, c_t and tanh(c_t)."""
+    arrays = dict(arrays, **{k: arrays[k].copy() for k in ("gates", "out", "tanh_c")})
+    _with(compiled, kernels.lstm_forward, **arrays, t=t)
+    H = arrays["c0"].shape[1]
+    return [arrays["gates"][t], arrays["out"][:, t, :H], arrays["out"][:, t, H:],
+            arrays["tanh_c"][t]]
 
 
-def _run_backward(arrays, compiled):
-    N, H = arrays["prev_c"].shape
+def _run_backward(arrays, compiled, t):
+    N, T, G = arrays["grad"].shape[0], arrays["grad"].shape[1], arrays["gates"].shape[2]
     dtype = arrays["gates"].dtype
-    da, dprev_c = np.full((N, 4 * H), np.nan, dtype), np.full((N, H), np.nan, dtype)
-    _with(compiled, kernels.lstm_backward, **arrays, da=da, dprev_c=dprev_c)
-    return da, dprev_c
+    da, dprev_c = np.full((N, T, G), np.nan, dtype), np.full((N, G // 4), np.nan, dtype)
+    _with(compiled, kernels.lstm_backward, **arrays, da=da, dprev_c=dprev_c, t=t)
+    return da[:, t], dprev_c
 
 
 @needs_numba
 def test_the_compiled_lstm_backward_gives_numpys_bits_in_float32():
     arrays = _step_arrays(np.random.default_rng(3), N=4, H=37)["backward"]
-    compiled = _run_backward(arrays, True)
-    fallback = _run_backward(arrays, False)
-    for a, b in zip(compiled, fallback):
-        assert a.dtype == b.dtype == np.float32
-        assert np.isfinite(a).all()
-        np.testing.assert_array_equal(a, b)
+    for t in (0, 2):  # c_{t-1} from c0, and from the state of step t - 1
+        compiled = _run_backward(arrays, True, t)
+        fallback = _run_backward(arrays, False, t)
+        for a, b in zip(compiled, fallback):
+            assert a.dtype == b.dtype == np.float32
+            assert np.isfinite(a).all()
+            np.testing.assert_array_equal(a, b)
 
 
 @needs_numba
 def test_the_compiled_lstm_forward_agrees_with_numpy_to_1e_6_in_float32():
     arrays = _step_arrays(np.random.default_rng(5), N=4, H=37)["forward"]
-    compiled = _run_forward(arrays, True)
-    fallback = _run_forward(arrays, False)
-    for name, a, b in zip(("gates", "next_c", "tanh_c", "next_h"), compiled, fallback):
-        assert a.dtype == np.float32 and np.isfinite(a).all(), name
-        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6, err_msg=name)
-    assert not np.array_equal(compiled[0], fallback[0])  # it did run the compiled path
+    for t in (0, 2):
+        compiled = _run_forward(arrays, True, t)
+        fallback = _run_forward(arrays, False, t)
+        for name, a, b in zip(("gates", "h_t", "c_t", "tanh_c"), compiled, fallback):
+            assert a.dtype == np.float32 and np.isfinite(a).all(), name
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6, err_msg=name)
+        assert not np.array_equal(compiled[0], fallback[0])  # it ran the compiled path
 
 
 @needs_numba
@@ -92,46 +96,49 @@ def test_the_compiled_tanh_is_within_4e_7_of_tanh_and_never_beyond_one():
 @needs_numba
 def test_a_nan_goes_through_the_compiled_forward():
     arrays = _step_arrays(np.random.default_rng(6))["forward"]
-    arrays["xw"][1, 2] = np.nan
-    gates, next_c, _, next_h = _run_forward(arrays, True)
-    assert np.isnan(gates[1, 2]) and np.isnan(next_c[1, 2]) and np.isnan(next_h[1, 2])
-    assert np.isfinite(np.delete(next_h, 1, axis=0)).all()
+    arrays["xw"][1, 0, 2] = np.nan  # row 1's input gate, unit 2, at step 0
+    gates, h, c, _ = _run_forward(arrays, True, 0)
+    assert np.isnan(gates[1, 2]) and np.isnan(c[1, 2]) and np.isnan(h[1, 2])
+    assert np.isfinite(np.delete(h, 1, axis=0)).all()
 
 
 @needs_numba
 def test_float64_and_strided_arrays_run_numpy_with_its_exact_numbers():
     arrays = _step_arrays(np.random.default_rng(7))["forward"]
     as64 = {k: v.astype(np.float64) for k, v in arrays.items()}
-    for a, b in zip(_run_forward(as64, True), _run_forward(as64, False)):
+    for a, b in zip(_run_forward(as64, True, 1), _run_forward(as64, False, 1)):
         assert a.dtype == np.float64
         np.testing.assert_array_equal(a, b)
-    strided = dict(arrays, xw=np.repeat(arrays["xw"], 2, axis=1)[:, ::2])
-    for a, b in zip(_run_forward(strided, True), _run_forward(arrays, False)):
+    strided = dict(arrays, xw=np.repeat(arrays["xw"], 2, axis=2)[:, :, ::2])
+    for a, b in zip(_run_forward(strided, True, 1), _run_forward(arrays, False, 1)):
         np.testing.assert_array_equal(a, b)
 
 
 def test_the_numpy_lstm_backward_matches_the_derivative_written_out():
     arrays = _step_arrays(np.random.default_rng(4))["backward"]
-    da, dprev_c = _run_backward(arrays, False)
-    H = arrays["prev_c"].shape[1]
+    t = 1
+    da, dprev_c = _run_backward(arrays, False, t)
+    H = arrays["c0"].shape[1]
     g = {k: v.astype(np.float64) for k, v in arrays.items()}
-    i, f, o, gg = (g["gates"][:, k * H:(k + 1) * H] for k in range(4))
-    dh = g["grad"][:, :H] + g["dh_next"]
-    dc = dh * o * (1 - g["tanh_c"] ** 2) + g["grad"][:, H:] + g["dc_next"]
-    expected = np.concatenate([dc * gg * i * (1 - i), dc * g["prev_c"] * f * (1 - f),
-                               dh * g["tanh_c"] * o * (1 - o), dc * i * (1 - gg ** 2)], 1)
+    i, f, o, gg = (g["gates"][t][:, k * H:(k + 1) * H] for k in range(4))
+    prev_c, tanh_c = g["out"][:, t - 1, H:], g["tanh_c"][t]
+    dh = g["grad"][:, t, :H] + g["dh_next"]
+    dc = dh * o * (1 - tanh_c ** 2) + g["grad"][:, t, H:] + g["dc_next"]
+    expected = np.concatenate([dc * gg * i * (1 - i), dc * prev_c * f * (1 - f),
+                               dh * tanh_c * o * (1 - o), dc * i * (1 - gg ** 2)], 1)
     np.testing.assert_allclose(da, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dprev_c, dc * f, rtol=1e-5, atol=1e-6)
 
 
 def test_the_numpy_lstm_forward_matches_the_equations_written_out():
     arrays = _step_arrays(np.random.default_rng(8))["forward"]
-    gates, next_c, tanh_c, next_h = _run_forward(arrays, False)
-    H = arrays["prev_c"].shape[1]
-    pre = arrays["a"].astype(np.float64) + arrays["xw"]
+    t = 1
+    gates, next_h, next_c, tanh_c = _run_forward(arrays, False, t)
+    H = arrays["c0"].shape[1]
+    pre = arrays["gates"][t].astype(np.float64) + arrays["xw"][:, t]
     sig = 1 / (1 + np.exp(-pre[:, :3 * H]))
     g = np.tanh(pre[:, 3 * H:])
-    c = sig[:, H:2 * H] * arrays["prev_c"] + sig[:, :H] * g
+    c = sig[:, H:2 * H] * arrays["out"][:, t - 1, H:] + sig[:, :H] * g
     np.testing.assert_allclose(gates, np.concatenate([sig, g], 1), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(next_c, c, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(tanh_c, np.tanh(c), rtol=1e-5, atol=1e-6)

@@ -5,14 +5,14 @@ per step (``unroll_projected``), with the same numbers.
 Why one node: a step of the per-step graph is five nodes (the xw[t] slice, the cell, the
 h and c halves, the stack), each a Python call forward and backward; for a small layer
 (H = 128) that bookkeeping costs about as much as the maths. Here a step is one matmul
-and one gate kernel (minigraph/kernels.py); each step's gate gradient is written into its
-place in one gradient array (no add per step) and the recurrent weight's gradient is one
-(H, N T) @ (N T, kH) matmul at the end.
+and one gate kernel (minigraph/kernels.py); each step's gate gradient is written straight
+into its place in the (N, T, kH) gradient of xw (no transposing add) and the recurrent
+weight's gradient is one (H, N T) @ (N T, kH) matmul at the end.
 
 Layout: time is the middle axis, as in the models: xw (N, T, kH) = x Wx + b of every
 step, states out (N, T, H) for the RNN and (N, T, 2H) = [h_t, c_t] for the LSTM (like
-LSTMStep's (N, 2H) output, one row per step). The LSTM works time-major inside, (T, N, .),
-so that each step's rows are contiguous for the compiled gate kernels.
+LSTMStep's (N, 2H) output, one row per step). The LSTM keeps its gates time-major,
+(T, N, 4H), so that each step's matmul writes contiguous rows.
 """
 
 import numpy as np
@@ -101,42 +101,31 @@ class LSTMSequence(_Sequence):
     def forward(self, xw, h0, c0, Wh):
         N, T, G = xw.shape
         H = G // 4
-        # Time-major inside, so that every step's rows are contiguous (the compiled gate
-        # kernels need that; BLAS likes it): one transposing copy of xw in, one of the
-        # states out.
-        xw_t = np.ascontiguousarray(xw.transpose(1, 0, 2))
-        gates = np.empty((T, N, G), xw.dtype)
-        hs, cs, tanh_c = (np.empty((T, N, H), xw.dtype) for _ in range(3))
-        h, c = np.ascontiguousarray(h0), np.ascontiguousarray(c0)
-        for t in range(T):
-            np.matmul(h, Wh, out=gates[t])
-            kernels.lstm_forward(gates[t], xw_t[t], c, cs[t], tanh_c[t], hs[t])
-            h, c = hs[t], cs[t]
+        xw, c0 = np.ascontiguousarray(xw), np.ascontiguousarray(c0)  # the kernels' layout
         out = np.empty((N, T, 2 * H), xw.dtype)
-        out[:, :, :H] = hs.transpose(1, 0, 2)
-        out[:, :, H:] = cs.transpose(1, 0, 2)
-        self.saved = (np.ascontiguousarray(h0), np.ascontiguousarray(c0), Wh, hs, cs, gates,
-                      tanh_c)
+        gates = np.empty((T, N, G), xw.dtype)
+        tanh_c = np.empty((T, N, H), xw.dtype)
+        for t in range(T):
+            np.matmul(h0 if t == 0 else out[:, t - 1, :H], Wh, out=gates[t])
+            kernels.lstm_forward(gates, xw, c0, out, tanh_c, t)
+        self.saved = (h0, c0, Wh, out, gates, tanh_c)
         return out
 
     def backward(self, grad):
-        h0, c0, Wh, hs, cs, gates, tanh_c = self.saved
-        T, N, G = gates.shape
+        h0, c0, Wh, out, gates, tanh_c = self.saved
+        N, T, G = out.shape[0], out.shape[1], gates.shape[2]
         H = G // 4
-        grad_t = np.ascontiguousarray(grad.transpose(1, 0, 2))  # (T, N, 2H)
-        da = np.empty((T, N, G), grad.dtype)
-        dh_next = np.zeros((N, H), grad.dtype)
-        dc_next = np.zeros((N, H), grad.dtype)
-        dc_prev = np.empty((N, H), grad.dtype)
+        grad = np.ascontiguousarray(grad)
+        da = np.empty((N, T, G), out.dtype)
+        dh_next = np.zeros((N, H), out.dtype)
+        dc_next = np.zeros((N, H), out.dtype)
+        dc_prev = np.empty((N, H), out.dtype)
         for t in range(T - 1, -1, -1):
-            prev_c = c0 if t == 0 else cs[t - 1]
-            kernels.lstm_backward(grad_t[t], dh_next, dc_next, gates[t], prev_c, tanh_c[t],
-                                  da[t], dc_prev)
-            np.matmul(da[t], Wh.T, out=dh_next)
+            kernels.lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dc_prev,
+                                  t)
+            np.matmul(da[:, t], Wh.T, out=dh_next)
             dc_next, dc_prev = dc_prev, dc_next
-        prev_h = np.concatenate([h0[None], hs[:-1]])  # (T, N, H): h_{t-1} of every step
-        dWh = prev_h.reshape(T * N, H).T @ da.reshape(T * N, G)
-        return np.ascontiguousarray(da.transpose(1, 0, 2)), dh_next, dc_next, dWh
+        return da, dh_next, dc_next, self._weight_grad(h0, out[:, :, :H], da)
 
 
 def rnn_sequence(xw, h0, Wh, name=None):
