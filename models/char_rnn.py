@@ -18,6 +18,14 @@ With ``fused=True`` (the default) layer 0's embedding and input projection are o
 EmbeddingAffine node ``h0.xw`` (a lookup in the V-row table W_embed Wx0 + b0) and each
 step one fused node; ``fused=False`` builds the Embedding node ``embed`` and every step
 composed from primitive ops. Same numbers.
+
+Initialisation (from the ``seed``): W_embed ~ N(0, 1), so that layer 0's pre-activations
+e_t Wx0 start with unit variance as every other layer's do; Wx, Wh and W_out ~
+N(0, 1/fan_in); every bias 0, the LSTM's forget-gate bias included unless ``forget_bias``
+says otherwise. Both choices were measured on the Shakespeare recipe (1,000 steps,
+validation on 50 windows, ``python -m benchmarks.char_step_gap``): the common advice of a
+forget-gate bias of 1 ("remember by default") and an embedding of N(0, 0.1^2) reached
+1.7055 nats/char, a forget-gate bias of 0 1.5805, both changes 1.5381.
 """
 
 import inspect
@@ -44,13 +52,15 @@ def _rng_streams(seed):
 
 class CharRNN(Model):
     def __init__(self, vocab_size, hidden_size=256, num_layers=2, cell="lstm", dropout=0.0,
-                 dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None):
+                 dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None,
+                 forget_bias=0.0):
         if cell not in mg.GATES:
             raise ValueError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
         vocab_size = check_int("CharRNN", "vocab_size", vocab_size)
         hidden_size = check_int("CharRNN", "hidden_size", hidden_size)
         num_layers = check_int("CharRNN", "num_layers", num_layers)
         dropout = check_number("CharRNN", "dropout", dropout, below=1.0)
+        forget_bias = check_number("CharRNN", "forget_bias", forget_bias)
         if embed_size is not None:
             embed_size = check_int("CharRNN", "embed_size", embed_size)
         if chars is not None and len(chars) != vocab_size:
@@ -61,17 +71,17 @@ class CharRNN(Model):
         self.config = {"vocab_size": vocab_size, "hidden_size": hidden_size,
                        "num_layers": num_layers, "cell": cell, "dropout": dropout,
                        "dtype": np.dtype(dtype).name, "seed": seed, "embed_size": embed_size,
-                       "fused": fused}
+                       "fused": fused, "forget_bias": forget_bias}
         init, self.batch_rng, self.dropout_rng, self.sample_rng = _rng_streams(seed)
         k, H = mg.GATES[cell], hidden_size
-        params = {"W_embed": init.standard_normal((vocab_size, embed_size)) * 0.1}
+        params = {"W_embed": init.standard_normal((vocab_size, embed_size))}
         for layer in range(num_layers):
             D = embed_size if layer == 0 else H
             params[f"Wx{layer}"] = init.standard_normal((D, k * H)) / np.sqrt(D)
             params[f"Wh{layer}"] = init.standard_normal((H, k * H)) / np.sqrt(H)
             b = np.zeros(k * H)
-            if cell == "lstm":
-                b[H:2 * H] = 1.0  # forget-gate bias 1: remember by default at initialisation
+            if cell == "lstm":  # gates i, f, o, g: the second block is the forget gate's
+                b[H:2 * H] = forget_bias  # 0 by default: see the module docstring
             params[f"b{layer}"] = b
         params["W_out"] = init.standard_normal((H, vocab_size)) / np.sqrt(H)
         params["b_out"] = np.zeros(vocab_size)
