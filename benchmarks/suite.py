@@ -9,9 +9,10 @@ the best of the thread counts gives characters (or tokens) per second, achieved 
 GFLOP/s and its share of this machine's float32 matmul peak (measured in the same run at
 1 and 2 threads, the best taken), and peak memory. Ratios are of the best medians:
 minigraph / each other implementation. The contention table runs each implementation at
-its default settings (minigraph: 1 BLAS thread; numpy: OpenBLAS's default; PyTorch: its
-default) while ``python -c 'while True: pass'`` keeps one core busy, and divides by the
-same default measured without it. Implementations that are not installed (torch,
+its default settings (minigraph: 1 BLAS thread; minigraph-auto: ``set_threads("auto")``;
+numpy: OpenBLAS's default; PyTorch: its default) while
+``python -c 'while True: pass'`` keeps one core busy, and divides by the same default
+measured without it. Implementations that are not installed (torch,
 autograd) are skipped.
 """
 
@@ -31,7 +32,8 @@ import numpy as np
 from .report import HAND_WRITTEN, format_table, write_markdown  # noqa: F401 - re-exported
 from .workloads import IMPLEMENTATIONS, QUICK, WORKLOADS, matmul_flops
 
-MAIN = ("minigraph", "numpy", "torch")  # measured under contention too
+MAIN = ("minigraph", "minigraph-auto", "numpy", "torch")  # measured under contention
+AUTO_ONLY = ("minigraph-auto",)  # its own thread choice: not in the 1-and-2-thread table
 
 
 def matmul_peak(n=2048, repeats=5):
@@ -58,6 +60,10 @@ def _limit_threads(impl, threads):
         if threads is not None:
             torch.set_num_threads(threads)
         return torch.get_num_threads()
+    if impl == "minigraph-auto":
+        import minigraph
+        minigraph.set_threads("auto")
+        return "auto"
     if impl.startswith("minigraph"):
         import minigraph
         minigraph.set_threads(threads)
@@ -77,7 +83,8 @@ def measure_one(impl, workload_name, threads, seconds, quick):
     in_force = _limit_threads(impl, threads)
     step = IMPLEMENTATIONS[impl](workload)
     started, warm = time.perf_counter(), 0
-    while warm < 2 or (warm < 10 and time.perf_counter() - started < seconds):
+    fewest = 6 if impl == "minigraph-auto" else 2  # "auto" measures 1 and 2 threads first
+    while warm < fewest or (warm < 10 and time.perf_counter() - started < seconds):
         step()
         warm += 1
     times = []
@@ -87,8 +94,12 @@ def measure_one(impl, workload_name, threads, seconds, quick):
     result = {"median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),
               "steps": len(times), "threads": in_force}
     if impl.startswith("minigraph"):
-        from minigraph import kernels
+        from minigraph import kernels, thread_policy
         result["compiled_kernel"] = kernels.using_numba()
+        if impl == "minigraph-auto":  # what it chose, forward/backward
+            chosen = {t.choice for tuners in thread_policy._auto.values()
+                      for t in tuners.values()}
+            result["threads"] = "auto: " + "/".join(str(n) for n in sorted(chosen, key=str))
     if impl != "torch":  # tracemalloc sees numpy's allocations, not torch's
         tracemalloc.start()
         step()
@@ -160,6 +171,7 @@ def run_suite(quick=False, seconds=3.0, thread_counts=(1, 2), impls=None, worklo
               contention=True, log=print):
     table = QUICK if quick else WORKLOADS
     impls = [i for i in (impls or list(IMPLEMENTATIONS))]
+    timed_by_threads = [i for i in impls if i not in AUTO_ONLY]
     peaks = _peak(quick)
     load = os.getloadavg()
     results = {"machine": {"python": platform.python_version(), "numpy": np.__version__,
@@ -172,11 +184,11 @@ def run_suite(quick=False, seconds=3.0, thread_counts=(1, 2), impls=None, worklo
     for name in workloads or table:
         w = table[name]
         row = {"config": w, "matmul_gflop_per_step": matmul_flops(w) / 1e9, "impls": {}}
-        for impl in impls:
+        for impl in timed_by_threads:
             row["impls"][impl] = {"by_threads": {}} if available(impl) else {
                 "skipped": "not installed"}
         for n in thread_counts:  # interleaved: every implementation at 1, then at 2
-            for impl in impls:
+            for impl in timed_by_threads:
                 r = row["impls"][impl]
                 if "skipped" in r:
                     continue

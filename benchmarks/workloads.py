@@ -206,6 +206,7 @@ def autograd_step(w):
 # "minigraph-numpy" is minigraph_step run with MINIGRAPH_KERNELS=numpy (suite.py sets it):
 # the install without the [fast] extra.
 IMPLEMENTATIONS = {"minigraph": minigraph_step,
+                   "minigraph-auto": minigraph_step,  # threads="auto"; contention table only
                    "minigraph-numpy": minigraph_step,
                    "minigraph-per-step": lambda w: minigraph_step(w, sequence=False),
                    "minigraph-composed": lambda w: minigraph_step(w, composed=True),

@@ -166,7 +166,7 @@ class Graph:
         Training loops use it; keep the default to inspect or draw values afterwards.
         BLAS runs with ``minigraph.get_threads()`` threads (minigraph/thread_policy.py).
         """
-        with thread_policy.blas_threads():
+        with thread_policy.blas_threads(self, "forward"):
             return self._forward(feed, keep_values)
 
     def _forward(self, feed, keep_values):
@@ -229,7 +229,7 @@ class Graph:
         and gradient are freed as soon as backward has used them; a second backward then
         needs a new forward. BLAS runs with ``minigraph.get_threads()`` threads.
         """
-        with thread_policy.blas_threads():
+        with thread_policy.blas_threads(self, "backward"):
             self._backward(grad, retain_graph)
 
     def _backward(self, grad, retain_graph):

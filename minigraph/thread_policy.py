@@ -13,35 +13,43 @@ work: under background load a fused char-LSTM step took 116 ms with 2 threads ag
         ...
     minigraph.set_threads(None)       # back to the default
 
+    minigraph.set_threads("auto")     # measure, per graph: see AutoThreads
+
 The switch itself goes through threadpoolctl, directly to the library's
 ``set_num_threads``: about 2 us per run of a graph.
 """
 
+import os
+import statistics
+import time
+import weakref
 from contextlib import contextmanager
 
 DEFAULT_THREADS = 1
+AUTO = "auto"
 
 _setting = None  # None: DEFAULT_THREADS
 _blas = None  # threadpoolctl's controllers of the BLAS libraries numpy loaded, found once
 
 
 def _check(n):
-    if n is None:
-        return None
+    if n is None or n == AUTO:
+        return n
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"threads must be a whole number >= 1 or None (the default, "
-                         f"{DEFAULT_THREADS}), got {n!r}")
+        raise ValueError(f"threads must be a whole number >= 1, 'auto', or None (the "
+                         f"default, {DEFAULT_THREADS}), got {n!r}")
     return n
 
 
 def set_threads(n):
-    """Run every graph from now on with ``n`` BLAS threads (None: the default, 1)."""
+    """Run every graph from now on with ``n`` BLAS threads (None: the default, 1;
+    "auto": measured per graph, see AutoThreads)."""
     global _setting
     _setting = _check(n)
 
 
 def get_threads():
-    """The BLAS thread count graphs run with."""
+    """The BLAS thread setting graphs run with: a count, or "auto"."""
     return DEFAULT_THREADS if _setting is None else _setting
 
 
@@ -65,19 +73,98 @@ def _controllers():
     return _blas
 
 
+class AutoThreads:
+    """The "auto" setting for one graph and direction (forward or backward): time runs at
+    1 thread and at ``most`` (the machine's cores, at most 4), alternating, ``probes`` of
+    each (after ``warmup`` untimed runs at 1), then keep the faster. Load comes and goes,
+    so the other count is tried once again after ``recheck`` runs (twice as long each
+    time it loses, up to ``longest``), and a run at more
+    than 1 thread that takes over ``slow`` times the median of the recent ones (another
+    program took a core) drops to 1 thread at once.
+
+    Why measure: on an idle machine a second thread speeds large matmuls up (1.5x for a
+    512x2 char-LSTM here), while on a busy one OpenBLAS's threads wait for time slices and
+    a step can take 10-100x longer. Why it is not the default: OpenBLAS's results differ
+    in the last bits between 1 and 2 threads, so under "auto" two runs of the same seed
+    can drift apart; with a fixed count they are bit-identical.
+    """
+
+    def __init__(self, most, probes=2, recheck=100, slow=3.0, warmup=1, longest=3200):
+        self.counts = (1, most)
+        self.probes, self.slow, self.longest = probes, slow, longest
+        self.recheck = self.first_recheck = recheck
+        self.timings = {n: [] for n in self.counts}
+        self.choice, self.since, self.recent = None, 0, []
+        self.warmup = warmup  # the first runs allocate and compile: not timed
+
+    def next_count(self):
+        if self.warmup > 0:
+            return 1
+        if self.choice is None:  # measuring: the count with fewer timings, 1 first
+            return min(self.counts, key=lambda n: len(self.timings[n]))
+        if self.since >= self.recheck:  # one run of the other count
+            return self.counts[1] if self.choice == 1 else 1
+        return self.choice
+
+    def record(self, count, seconds):
+        if self.warmup > 0:
+            self.warmup -= 1
+            return
+        if self.choice is None:
+            self.timings[count].append(seconds)
+            if all(len(t) >= self.probes for t in self.timings.values()):
+                self._choose({n: statistics.median(t) for n, t in self.timings.items()})
+            return
+        if count != self.choice:  # the recheck
+            if seconds < statistics.median(self.recent):
+                self._choose({count: seconds})
+            else:
+                self.since, self.recheck = 0, min(self.recheck * 2, self.longest)
+            return
+        if (count > 1 and len(self.recent) >= 3
+                and seconds > self.slow * statistics.median(self.recent)):
+            self.choice, self.recent, self.since = 1, [], 0  # load arrived: 1 thread now
+            self.recheck = self.first_recheck
+            return
+        self.recent = (self.recent + [seconds])[-9:]
+        self.since += 1
+
+    def _choose(self, medians):
+        self.choice = min(medians, key=medians.get)
+        self.recent, self.since = [medians[self.choice]], 0
+
+
+_auto = weakref.WeakKeyDictionary()  # graph -> {"forward": AutoThreads, "backward": ...}
+
+
+def _most_threads():
+    return max(2, min(4, os.cpu_count() or 1))
+
+
 @contextmanager
-def blas_threads():
+def blas_threads(graph=None, direction="forward"):
     """The engine's wrapper around one forward or backward: BLAS at ``get_threads()``
-    inside, the libraries' own settings restored after."""
-    wanted = get_threads()
+    inside (under "auto", the count ``graph``'s tuner picks, and the run timed for it),
+    the libraries' own settings restored after."""
+    wanted, tuner = get_threads(), None
+    if wanted == AUTO:
+        if graph is None or (os.cpu_count() or 1) < 2:
+            wanted = DEFAULT_THREADS
+        else:
+            tuners = _auto.setdefault(graph, {})
+            tuner = tuners.setdefault(direction, AutoThreads(_most_threads()))
+            wanted = tuner.next_count()
     libraries = _controllers()
     before = [lib.num_threads for lib in libraries]
     changed = [lib for lib, n in zip(libraries, before) if n != wanted]
     for lib in changed:
         lib.set_num_threads(wanted)
+    started = time.perf_counter()
     try:
         yield
     finally:
+        if tuner is not None:
+            tuner.record(wanted, time.perf_counter() - started)
         for lib, n in zip(libraries, before):
             if lib in changed:
                 lib.set_num_threads(n)

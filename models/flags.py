@@ -123,11 +123,23 @@ def check_output_folder(path, flag="--out"):
     return path
 
 
+def thread_setting(text):
+    """``--threads``: a whole number >= 1, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return count(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 or 'auto', got "
+                                         f"{text!r}") from None
+
+
 def add_threads_flag(parser):
-    """``--threads N``: BLAS threads for the graphs (minigraph.set_threads)."""
-    parser.add_argument("--threads", type=count, default=None,
-                        help="BLAS threads while training (default: 1, fastest and robust "
-                             "on a busy machine; see docs/performance.md)")
+    """``--threads N|auto``: BLAS threads for the graphs (minigraph.set_threads)."""
+    parser.add_argument("--threads", type=thread_setting, default=None, metavar="N|auto",
+                        help="BLAS threads while training (default: 1, robust on a busy "
+                             "machine and bit-reproducible; 'auto' measures 1 and 2 and "
+                             "keeps the faster, see docs/performance.md)")
 
 
 def apply_threads_flag(args):

@@ -85,3 +85,58 @@ def test_the_threads_flag_sets_the_count_graphs_run_with():
         mg.set_threads(None)
     apply_threads_flag(parser.parse_args([]))
     assert mg.get_threads() == 1
+    try:
+        apply_threads_flag(parser.parse_args(["--threads", "auto"]))
+        assert mg.get_threads() == "auto"
+    finally:
+        mg.set_threads(None)
+
+
+def _feed(tuner, seconds_at):
+    """Run the tuner's choices against a machine whose run time per count is given."""
+    chosen = []
+    for _ in range(40):
+        n = tuner.next_count()
+        chosen.append(n)
+        tuner.record(n, seconds_at[n])
+    return chosen
+
+
+def test_auto_keeps_the_faster_count_after_measuring_both():
+    fast_with_two = thread_policy.AutoThreads(2, probes=2, recheck=100)
+    assert _feed(fast_with_two, {1: 0.010, 2: 0.006})[:6] == [1, 1, 2, 1, 2, 2]
+    assert fast_with_two.choice == 2
+    fast_with_one = thread_policy.AutoThreads(2, probes=2, recheck=100)
+    assert _feed(fast_with_one, {1: 0.010, 2: 0.500})[5:] == [1] * 35
+
+
+def test_auto_drops_to_one_thread_at_once_when_a_run_slows_down_and_rechecks_later():
+    tuner = thread_policy.AutoThreads(2, probes=2, recheck=10)
+    _feed(tuner, {1: 0.010, 2: 0.006})
+    tuner.record(2, 0.2)  # another program took a core: 33x the recent median
+    assert tuner.choice == 1 and tuner.next_count() == 1
+    chosen = _feed(tuner, {1: 0.010, 2: 0.5})  # still busy: 2 threads tried after 10
+    # runs, lost, so tried again after 20 more, lost again: next time after 40
+    assert [i for i, n in enumerate(chosen) if n == 2] == [10, 31] and tuner.recheck == 40
+    chosen = _feed(tuner, {1: 0.010, 2: 0.006})  # idle again: the next recheck wins
+    assert tuner.choice == 2 and chosen[-1] == 2
+
+
+def test_auto_runs_graphs_with_the_count_it_measures_best():
+    if not _blas_threads():
+        pytest.skip("numpy's BLAS is not visible to threadpoolctl")
+    n = len(_blas_threads())
+    try:
+        mg.set_threads("auto")
+        assert mg.get_threads() == "auto"
+        _RecordThreads.seen = []
+        x = mg.param(np.ones((2, 3), np.float32), "x")
+        graph = mg.Graph(mg.sum(mg.apply(_RecordThreads(), x)))
+        for _ in range(8):
+            graph.forward()
+        counts = [threads[0] for _, threads in _RecordThreads.seen]
+        assert counts[:2] == [1, 1] and set(counts[2:6]) <= {1, 2} and 2 in counts[2:6]
+        assert [c == counts[-1] for c in counts[6:]] == [True, True]
+        assert all(threads == [threads[0]] * n for _, threads in _RecordThreads.seen)
+    finally:
+        mg.set_threads(None)
