@@ -134,6 +134,9 @@ def thread_setting(text):
                                          f"{text!r}") from None
 
 
+thread_setting.__name__ = "int >= 1 or auto"
+
+
 def add_threads_flag(parser):
     """``--threads N|auto``: BLAS threads for the graphs (minigraph.set_threads)."""
     parser.add_argument("--threads", type=thread_setting, default=None, metavar="N|auto",

@@ -138,7 +138,7 @@ def bad_values(action):
     name = getattr(action.type, "__name__", "")
     values = ["many"] if name.startswith(("int", "float", "fraction")) else []
     if name.startswith("int >= "):
-        values.append(str(int(name.split(">= ")[1]) - 1))
+        values.append(str(int(name.split(">= ")[1].split()[0]) - 1))
     elif name.startswith("float >= "):
         values.append("-0.5")
     elif name.endswith("> 0"):
