@@ -3,6 +3,7 @@ fed the same minibatches, trained with the same recipe; the loss compared step b
 
     python -m benchmarks.char_twin [--steps 300] [--hidden 256] [--torch-biases]
                                    [--reset-every 16] [--lr 3e-3] [--warmup 100]
+                                   [--old-init] [--torch-init] [--only-torch]
 
 The PyTorch model gets minigraph's initial parameters: W_embed as the embedding table,
 Wx/Wh/b transposed and with the gate blocks reordered (minigraph's i, f, o, g against
@@ -13,7 +14,9 @@ zero-state restarts of every ``--reset-every``-th track (0: none) are done on bo
 
 First the gradients of the first minibatch are compared parameter by parameter; then
 both train ``--steps`` steps and the losses are printed every so often, with validation
-on 50 windows at the end.
+on 50 windows at the end. ``--only-torch --torch-init --old-init --steps 1000`` trains
+the PyTorch model of ``benchmarks/char_shakespeare_torch.py`` alone on the 1,000-step
+recipe of ``benchmarks/char_step_gap.py``.
 """
 
 import argparse
@@ -21,8 +24,10 @@ import time
 
 import numpy as np
 
+from benchmarks.char_step_gap import small_embedding
+from minigraph.models.char_rnn import CharRNN
 from minigraph.models.char_train import CharTrainer
-from minigraph.models.data.text import Tracks, tiny_shakespeare
+from minigraph.models.data.text import Tracks, Vocabulary, tiny_shakespeare
 
 
 def gate_order(H):
@@ -111,17 +116,26 @@ def main(argv=None):
     parser.add_argument("--reset-every", type=int, default=16)
     parser.add_argument("--torch-biases", action="store_true",
                         help="train nn.LSTM's second bias b_hh too (PyTorch's model as is)")
+    parser.add_argument("--old-init", action="store_true",
+                        help="CharRNN's initialisation before 2026-11-24: forget-gate bias 1, "
+                        "embedding N(0, 0.1^2)")
     parser.add_argument("--torch-init", action="store_true",
-                        help="keep PyTorch's own initialisation (embedding N(0, 0.1) as ours); "
-                        "no comparison of gradients")
+                        help="PyTorch's own initialisation for the LSTM and output layer (with "
+                        "--old-init: the embedding of char_shakespeare_torch); no comparison "
+                        "of gradients")
     parser.add_argument("--only-torch", action="store_true", help="train the PyTorch side only")
     parser.add_argument("--print-every", type=int, default=25)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
-    trainer = CharTrainer(tiny_shakespeare(), hidden=args.hidden, lr=args.lr,
-                          lr_schedule="cosine", warmup=args.warmup, horizon=args.steps,
-                          reset_every=args.reset_every, seed=0)
+    text = tiny_shakespeare()
+    vocab = Vocabulary.from_text(text)
+    model = CharRNN(len(vocab), hidden_size=args.hidden, num_layers=2, chars=vocab.chars,
+                    seed=0, forget_bias=1.0 if args.old_init else 0.0)
+    if args.old_init:
+        small_embedding(model)
+    trainer = CharTrainer(text, lr=args.lr, lr_schedule="cosine", warmup=args.warmup,
+                          horizon=args.steps, reset_every=args.reset_every, model=model)
     torch.manual_seed(0)
     twin = TorchTwin(trainer.model, torch, args.torch_biases or args.torch_init,
                      copy=not args.torch_init)
