@@ -1,6 +1,6 @@
-"""The LSTM gate kernels of minigraph/kernels.py compiled with numba (the [fast] extra),
-float32 only. Importing this module imports numba; kernels.py does so on the first LSTM
-step, and falls back to numpy when it is missing or does not work.
+"""The LSTM gate kernels of minigraph/kernels.py, and Adam's update, compiled with numba
+(the [fast] extra), float32 only. Importing this module imports numba; kernels.py does so
+on first use, and falls back to numpy when it is missing or does not work.
 
 Why the loops look the way they do: the compiler turns a loop into SIMD only when it can
 see that its arrays do not overlap, and it checks that at run time for a few arrays at
@@ -98,6 +98,16 @@ def lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t
         for j in range(H):
             o = gt[2 * H + j]
             d[2 * H + j] = (d[2 * H + j] * tc[j]) * (o * (one - o))
+
+
+@_jit
+def adam_update(w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, step, eps):
+    # minigraph/optim.py's adam in its order, one pass instead of ten: the same bits.
+    for k in range(w.size):
+        g = dw[k]
+        m[k] = m[k] * beta1 + one_minus_beta1 * g
+        v[k] = v[k] * beta2 + one_minus_beta2 * g * g
+        w[k] = w[k] - step * m[k] / (np.sqrt(v[k]) + eps)
 
 
 def works():

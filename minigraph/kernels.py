@@ -159,3 +159,19 @@ def lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t
         compiled.lstm_backward(*arrays, t, np.float32(1))
     else:
         lstm_backward_numpy(*arrays, t)
+
+
+def adam_update(w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, step, eps):
+    """Adam's moment and weight updates in place, as optim.adam writes them, every scalar
+    already in w's dtype (1 - beta is rounded once from the float64 value, as before):
+    compiled in one pass for float32 contiguous arrays, with numpy's bits."""
+    compiled = _kernels()
+    if compiled is not None and w.dtype == np.float32 and _contiguous(w, dw, m, v):
+        compiled.adam_update(w.reshape(-1), dw.reshape(-1), m.reshape(-1), v.reshape(-1),
+                             beta1, one_minus_beta1, beta2, one_minus_beta2, step, eps)
+        return
+    m *= beta1
+    m += one_minus_beta1 * dw
+    v *= beta2
+    v += one_minus_beta2 * dw * dw
+    w -= step * m / (np.sqrt(v) + eps)

@@ -9,6 +9,7 @@ count); it is created with cs231n's defaults when None is passed.
 
 import numpy as np
 
+from . import kernels
 from .errors import check_number
 
 
@@ -76,12 +77,9 @@ def adam(w, dw, config=None):
         v = config["v"] = np.zeros_like(w)
     config["t"] += 1
     beta1, beta2 = config["beta1"], config["beta2"]
-    m *= _like(w, beta1)
-    m += _like(w, 1 - beta1) * dw
-    v *= _like(w, beta2)
-    v += _like(w, 1 - beta2) * dw * dw
     step = config["learning_rate"] * np.sqrt(1 - beta2 ** config["t"]) / (1 - beta1 ** config["t"])
-    w -= _like(w, step) * m / (np.sqrt(v) + _like(w, config["epsilon"]))
+    kernels.adam_update(w, dw, m, v, _like(w, beta1), _like(w, 1 - beta1), _like(w, beta2),
+                        _like(w, 1 - beta2), _like(w, step), _like(w, config["epsilon"]))
     return w, config
 
 

@@ -177,3 +177,38 @@ def test_the_environment_variable_forces_numpy_for_a_whole_process():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def _adam_steps(compiled, dtype=np.float32, steps=3):
+    from minigraph import optim
+
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal((7, 33)).astype(dtype)
+    config = {"learning_rate": 3e-3}
+    previous = kernels.use_numba(compiled)
+    try:
+        for _ in range(steps):
+            optim.adam(w, rng.standard_normal(w.shape).astype(dtype), config)
+    finally:
+        kernels.use_numba(previous)
+    return w, config["m"], config["v"]
+
+
+@needs_numba
+def test_the_compiled_adam_update_gives_numpys_bits():
+    for a, b in zip(_adam_steps(True), _adam_steps(False)):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(_adam_steps(True)[0], _adam_steps(True, steps=2)[0])
+
+
+def test_adam_matches_its_formula_written_out_in_float64():
+    w, m, v = _adam_steps(False, np.float64, steps=1)
+    rng = np.random.default_rng(9)
+    w0 = rng.standard_normal((7, 33))
+    g = rng.standard_normal(w0.shape)
+    m1, v1 = (1 - 0.9) * g, (1 - 0.999) * g * g  # one step from zero moments
+    step = 3e-3 * np.sqrt(1 - 0.999) / (1 - 0.9)  # the bias corrections at t = 1
+    np.testing.assert_allclose(m, m1, rtol=1e-13)
+    np.testing.assert_allclose(v, v1, rtol=1e-13)
+    np.testing.assert_allclose(w, w0 - step * m1 / (np.sqrt(v1) + 1e-8), rtol=1e-13)
