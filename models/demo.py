@@ -15,8 +15,9 @@ from .data.shapes_dataset import load_objects, make_shapes_dataset
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
         out=print, char_minutes=0.5):
-    from .caption_commands import train_captioner, write_gallery
+    from .caption_commands import train_captioner
     from .caption_eval import evaluate_split
+    from .caption_use import write_gallery
 
     started = time.monotonic()
     data_dir = os.path.join(out_dir, "shapes")
