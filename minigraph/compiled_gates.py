@@ -111,7 +111,7 @@ def adam_update(w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, ste
 
 
 def works():
-    """Compile (or load from the cache) and run both kernels once on tiny arrays: a broken
+    """Compile (or load from the cache) and run every kernel once on tiny arrays: a broken
     numba install must not break minigraph, so kernels.py falls back to numpy on False."""
     try:
         gates = np.zeros((1, 1, 4), f32)
@@ -119,6 +119,9 @@ def works():
         lstm_forward(gates, np.zeros((1, 1, 4), f32), c0, out, tanh_c, 0)
         lstm_backward(out, c0, c0, gates, c0, out, tanh_c, np.zeros((1, 1, 4), f32),
                       np.zeros((1, 1), f32), 0, ONE)
-        return gates[0, 0, 0] == HALF
+        w = np.ones(2, f32)
+        adam_update(w, w.copy(), np.zeros(2, f32), np.zeros(2, f32), HALF, HALF, HALF, HALF,
+                    HALF, ONE)
+        return gates[0, 0, 0] == HALF and 0 < w[0] < ONE
     except Exception:  # noqa: BLE001 - any failure means: use numpy
         return False

@@ -105,7 +105,7 @@ def _load():
         return None
     try:
         from . import compiled_gates
-    except ImportError:  # numba is not installed
+    except Exception:  # numba missing, or broken: minigraph must still work  # noqa: BLE001
         return None
     return compiled_gates if compiled_gates.works() else None
 
