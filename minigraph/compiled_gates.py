@@ -1,4 +1,5 @@
-"""The LSTM gate kernels of minigraph/kernels.py, and Adam's update, compiled with numba
+"""The LSTM gate kernels of minigraph/kernels.py, Adam's update and the embedding's
+scatter-add, compiled with numba
 (the [fast] extra), float32 only. Importing this module imports numba; kernels.py does so
 on first use, and falls back to numpy when it is missing or does not work.
 
@@ -110,6 +111,15 @@ def adam_update(w, dw, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, ste
         w[k] = w[k] - step * m[k] / (np.sqrt(v[k]) + eps)
 
 
+@_jit
+def add_rows_at(summed, ids, rows):
+    # summed[ids[k]] += rows[k] in row order (an embedding's backward)
+    for k in range(ids.size):
+        target, row = summed[ids[k]], rows[k]
+        for j in range(row.size):
+            target[j] += row[j]
+
+
 def works():
     """Compile (or load from the cache) and run every kernel once on tiny arrays: a broken
     numba install must not break minigraph, so kernels.py falls back to numpy on False."""
@@ -122,6 +132,8 @@ def works():
         w = np.ones(2, f32)
         adam_update(w, w.copy(), np.zeros(2, f32), np.zeros(2, f32), HALF, HALF, HALF, HALF,
                     HALF, ONE)
-        return gates[0, 0, 0] == HALF and 0 < w[0] < ONE
+        summed = np.zeros((2, 1), f32)
+        add_rows_at(summed, np.array([1, 1]), np.ones((2, 1), f32))
+        return gates[0, 0, 0] == HALF and 0 < w[0] < ONE and summed[1, 0] == 2
     except Exception:  # noqa: BLE001 - any failure means: use numpy
         return False

@@ -1,12 +1,12 @@
-"""How many threads numpy's BLAS (OpenBLAS, MKL) may use while minigraph runs a graph.
+"""How many threads minigraph may use while it runs a graph, and numpy's BLAS setting then.
 
-The engine runs every ``Graph.forward`` and ``Graph.backward`` with the BLAS thread count
-set here and puts the library's own setting back afterwards, so numpy code outside
-minigraph is left as it was. The default is 1 thread: on a 2-core machine the recurrent
-matmuls are small ((32, 256) x (256, 1024) per step), a second thread gains little on an
-idle machine and loses badly on a busy one (OpenBLAS's idle threads spin, waiting for
-work: under background load a fused char-LSTM step took 116 ms with 2 threads against
-5 ms with 1). docs/performance.md has the measurements.
+The engine runs every ``Graph.forward`` and ``Graph.backward`` with BLAS (OpenBLAS, MKL)
+at one thread and splits the work itself over ``set_threads(n)`` threads
+(minigraph/parallel.py says why: OpenBLAS's own threads spin between calls and take the
+core the rest of the step needs). The library's own setting is put back afterwards, so
+numpy code outside minigraph is left as it was. The default is 1 thread: runs are then
+bit-identical whatever the machine's load, and under background load a second thread
+only helps when a core is free.
 
     minigraph.set_threads(2)          # every graph run from now on
     with minigraph.threads(2):        # only inside the block
@@ -15,7 +15,7 @@ work: under background load a fused char-LSTM step took 116 ms with 2 threads ag
 
     minigraph.set_threads("auto")     # measure, per graph: see AutoThreads
 
-The switch itself goes through threadpoolctl, directly to the library's
+The BLAS switch goes through threadpoolctl, directly to the library's
 ``set_num_threads``: about 2 us per run of a graph.
 """
 
@@ -29,6 +29,7 @@ DEFAULT_THREADS = 1
 AUTO = "auto"
 
 _setting = None  # None: DEFAULT_THREADS
+_running = None  # the count the graph being run got (None: no graph running)
 _blas = None  # threadpoolctl's controllers of the BLAS libraries numpy loaded, found once
 
 
@@ -42,20 +43,29 @@ def _check(n):
 
 
 def set_threads(n):
-    """Run every graph from now on with ``n`` BLAS threads (None: the default, 1;
+    """Run every graph from now on with ``n`` threads (None: the default, 1;
     "auto": measured per graph, see AutoThreads)."""
     global _setting
     _setting = _check(n)
 
 
 def get_threads():
-    """The BLAS thread setting graphs run with: a count, or "auto"."""
+    """The thread setting graphs run with: a count, or "auto"."""
     return DEFAULT_THREADS if _setting is None else _setting
+
+
+def running_threads():
+    """The threads minigraph/parallel.py may use now: the count of the graph being run;
+    outside a run (an optimizer step), the setting, or 1 under "auto"."""
+    if _running is not None:
+        return _running
+    setting = get_threads()
+    return 1 if setting == AUTO else setting
 
 
 @contextmanager
 def threads(n):
-    """``with threads(n):`` runs the graphs inside the block with ``n`` BLAS threads."""
+    """``with threads(n):`` runs the graphs inside the block with ``n`` threads."""
     global _setting
     previous, _setting = _setting, _check(n)
     try:
@@ -82,11 +92,11 @@ class AutoThreads:
     than 1 thread that takes over ``slow`` times the median of the recent ones (another
     program took a core) drops to 1 thread at once.
 
-    Why measure: on an idle machine a second thread speeds large matmuls up (1.5x for a
-    512x2 char-LSTM here), while on a busy one OpenBLAS's threads wait for time slices and
-    a step can take 10-100x longer. Why it is not the default: OpenBLAS's results differ
-    in the last bits between 1 and 2 threads, so under "auto" two runs of the same seed
-    can drift apart; with a fixed count they are bit-identical.
+    Why measure: on an idle machine a second thread speeds a large step up (1.5x for a
+    512x2 char-LSTM here), while on a busy one the second thread waits for a time slice
+    and can lose. Why it is not the default: results differ in the last bits between 1
+    and 2 threads (BLAS sums in another order for half the rows), so under "auto" two
+    runs of the same seed can drift apart; with a fixed count they are bit-identical.
     """
 
     def __init__(self, most, probes=2, recheck=100, slow=3.0, warmup=1, longest=3200):
@@ -143,9 +153,11 @@ def _most_threads():
 
 @contextmanager
 def blas_threads(graph=None, direction="forward"):
-    """The engine's wrapper around one forward or backward: BLAS at ``get_threads()``
-    inside (under "auto", the count ``graph``'s tuner picks, and the run timed for it),
-    the libraries' own settings restored after."""
+    """The engine's wrapper around one forward or backward: BLAS at one thread and
+    ``running_threads()`` at ``get_threads()`` inside (under "auto", the count
+    ``graph``'s tuner picks, and the run timed for it), the libraries' own settings
+    restored after."""
+    global _running
     wanted, tuner = get_threads(), None
     if wanted == AUTO:
         if graph is None or (os.cpu_count() or 1) < 2:
@@ -156,15 +168,17 @@ def blas_threads(graph=None, direction="forward"):
             wanted = tuner.next_count()
     libraries = _controllers()
     before = [lib.num_threads for lib in libraries]
-    changed = [lib for lib, n in zip(libraries, before) if n != wanted]
+    changed = [lib for lib, n in zip(libraries, before) if n != 1]
     for lib in changed:
-        lib.set_num_threads(wanted)
+        lib.set_num_threads(1)
+    outer, _running = _running, wanted
     started = time.perf_counter()
     try:
         yield
     finally:
         if tuner is not None:
             tuner.record(wanted, time.perf_counter() - started)
+        _running = outer
         for lib, n in zip(libraries, before):
             if lib in changed:
                 lib.set_num_threads(n)

@@ -1,11 +1,12 @@
-"""The BLAS thread setting: graphs run with it, numpy outside keeps its own."""
+"""The thread setting: graphs run with it (minigraph's own threads, BLAS at one), numpy
+outside keeps its own."""
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
 import minigraph as mg
-from minigraph import thread_policy
+from minigraph import parallel, thread_policy
 
 
 def _blas_threads():
@@ -13,7 +14,7 @@ def _blas_threads():
 
 
 class _RecordThreads(mg.Op):
-    """An identity op that records the BLAS thread counts while it runs."""
+    """An identity op that records the BLAS thread counts and minigraph's while it runs."""
 
     seen = []
 
@@ -21,11 +22,11 @@ class _RecordThreads(mg.Op):
         return x.shape, x.dtype
 
     def forward(self, x):
-        self.seen.append(("forward", _blas_threads()))
+        self.seen.append(("forward", _blas_threads(), parallel.workers()))
         return x.copy()
 
     def backward(self, grad):
-        self.seen.append(("backward", _blas_threads()))
+        self.seen.append(("backward", _blas_threads(), parallel.workers()))
         return (grad,)
 
 
@@ -44,20 +45,21 @@ def test_graphs_run_with_one_blas_thread_by_default_and_restore_the_library_sett
     before = _blas_threads()
     assert mg.get_threads() == thread_policy.DEFAULT_THREADS == 1
     seen = _run_graph()
-    assert seen == [("forward", [1] * len(before)), ("backward", [1] * len(before))]
+    assert seen == [("forward", [1] * len(before), 1), ("backward", [1] * len(before), 1)]
     assert _blas_threads() == before
 
 
-def test_set_threads_and_the_context_manager_choose_the_count_inside_graphs():
+def test_set_threads_and_the_context_manager_choose_minigraphs_count_blas_stays_at_one():
     if not _blas_threads():
         pytest.skip("numpy's BLAS is not visible to threadpoolctl")
     n = len(_blas_threads())
     try:
         mg.set_threads(2)
-        assert _run_graph() == [("forward", [2] * n), ("backward", [2] * n)]
+        assert _run_graph() == [("forward", [1] * n, 2), ("backward", [1] * n, 2)]
+        assert parallel.workers() == 2  # outside a graph (an optimizer step): the setting
         with mg.threads(1):
             assert mg.get_threads() == 1
-            assert _run_graph()[0] == ("forward", [1] * n)
+            assert _run_graph()[0] == ("forward", [1] * n, 1)
         assert mg.get_threads() == 2
     finally:
         mg.set_threads(None)
@@ -134,9 +136,9 @@ def test_auto_runs_graphs_with_the_count_it_measures_best():
         graph = mg.Graph(mg.sum(mg.apply(_RecordThreads(), x)))
         for _ in range(8):
             graph.forward()
-        counts = [threads[0] for _, threads in _RecordThreads.seen]
+        counts = [workers for _, _, workers in _RecordThreads.seen]
         assert counts[:2] == [1, 1] and set(counts[2:6]) <= {1, 2} and 2 in counts[2:6]
         assert [c == counts[-1] for c in counts[6:]] == [True, True]
-        assert all(threads == [threads[0]] * n for _, threads in _RecordThreads.seen)
+        assert all(blas == [1] * n for _, blas, _ in _RecordThreads.seen)
     finally:
         mg.set_threads(None)

@@ -2,11 +2,15 @@
 
 import numpy as np
 
+from .. import kernels, parallel
 from ..errors import DTypeError, InputError
 from ..op import Op, apply
 from .softmax import log_softmax_array
 
 ONE_HOT_LIMIT = 2 ** 22  # entries of the one-hot matrix Embedding.backward may build
+# Above this vocabulary the one-hot matmul's V n M multiply-adds cost more than adding the
+# n rows one by one (measured: V = 65 one-hot 3x faster, V = 1004 2.4x slower).
+ONE_HOT_MAX_VOCAB = 256
 
 
 class Embedding(Op):
@@ -49,14 +53,12 @@ def check_ids(ids, vocab, names, label):
 
 def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows whose id is v."""
-    if vocab * flat_ids.size <= ONE_HOT_LIMIT:
+    if vocab <= ONE_HOT_MAX_VOCAB and vocab * flat_ids.size <= ONE_HOT_LIMIT:
         # one-hot (V, n) @ rows (n, M): a matmul, much faster than np.add.at
         one_hot = np.zeros((vocab, flat_ids.size), dtype=rows.dtype)
         one_hot[flat_ids, np.arange(flat_ids.size)] = 1
-        return one_hot @ rows
-    summed = np.zeros((vocab, rows.shape[1]), dtype=rows.dtype)
-    np.add.at(summed, flat_ids, rows)
-    return summed
+        return parallel.matmul(one_hot, rows)
+    return kernels.sum_rows_by_id(flat_ids, rows, vocab)
 
 
 class EmbeddingAffine(Op):
@@ -91,12 +93,12 @@ class EmbeddingAffine(Op):
         check_ids(ids, W_embed.shape[0], self.names, self.label)
         flat_ids = ids.reshape(-1)
         if self.uses_table(W_embed.shape[0], flat_ids.size, Wx.shape[0]):
-            table = W_embed @ Wx
+            table = parallel.matmul(W_embed, Wx)
             table += b
             out, rows = table[flat_ids], None
         else:
             rows = W_embed[flat_ids]
-            out = rows @ Wx
+            out = parallel.matmul(rows, Wx)
             out += b
         self.saved = (flat_ids, W_embed, Wx, rows)
         return out.reshape(ids.shape + Wx.shape[1:])
@@ -107,9 +109,10 @@ class EmbeddingAffine(Op):
         vocab = W_embed.shape[0]
         if rows is None:
             dtable = sum_rows_by_id(flat_ids, flat_grad, vocab)
-            return None, dtable @ Wx.T, W_embed.T @ dtable, dtable.sum(axis=0)
-        dW_embed = sum_rows_by_id(flat_ids, flat_grad @ Wx.T, vocab)
-        return None, dW_embed, rows.T @ flat_grad, flat_grad.sum(axis=0)
+            return (None, parallel.matmul(dtable, Wx.T), parallel.matmul(W_embed.T, dtable),
+                    dtable.sum(axis=0))
+        dW_embed = sum_rows_by_id(flat_ids, parallel.matmul(flat_grad, Wx.T), vocab)
+        return None, dW_embed, parallel.matmul(rows.T, flat_grad), flat_grad.sum(axis=0)
 
     def flops(self, node):
         """Multiplies V table rows or N T embedded rows, as forward chooses."""
@@ -137,7 +140,7 @@ class Affine(Op):
     def forward(self, x, w, b):
         self.saved = (x, w)
         # one (N T, D) @ (D, M) matmul: numpy would run (N, T, D) @ (D, M) as N small ones
-        out = x.reshape(-1, x.shape[-1]) @ w
+        out = parallel.matmul(x.reshape(-1, x.shape[-1]), w)
         out += b
         return out.reshape(x.shape[:-1] + (w.shape[1],))
 
@@ -145,7 +148,8 @@ class Affine(Op):
         x, w = self.saved
         flat_x = x.reshape(-1, x.shape[-1])
         flat_g = grad.reshape(-1, grad.shape[-1])
-        return (flat_g @ w.T).reshape(x.shape), flat_x.T @ flat_g, flat_g.sum(axis=0)
+        return (parallel.matmul(flat_g, w.T).reshape(x.shape), parallel.matmul(flat_x.T, flat_g),
+                flat_g.sum(axis=0))
 
     def flops(self, node):
         x, w, _ = node.inputs
@@ -202,7 +206,12 @@ class MaskedSoftmaxCE(Op):
             raise InputError(f"MaskedSoftmaxCE: target {targets[tuple(bad)]} at position "
                              f"{tuple(int(i) for i in bad)} of '{self.names[1]}' is outside "
                              f"[0, {V})")
-        log_probs = log_softmax_array(flat, axis=1)
+        log_probs = np.empty_like(flat)
+
+        def rows(lo, hi):  # row by row: split over threads, the same bits
+            log_softmax_array(flat[lo:hi], axis=1, out=log_probs[lo:hi])
+
+        parallel.by_rows(rows, N * T, flat.size)
         weight = mask.reshape(N * T).astype(scores.dtype)
         denominator = N if self.average == "batch" else max(1, int(mask.sum()))
         weight /= weight.dtype.type(denominator)
@@ -212,9 +221,16 @@ class MaskedSoftmaxCE(Op):
 
     def backward(self, grad):
         log_probs, y, weight, shape = self.saved
-        dscores = np.exp(log_probs)
-        dscores[np.arange(y.size), y] -= 1
-        dscores *= (weight * grad)[:, None]
+        dscores = np.empty_like(log_probs)
+        scale = (weight * grad)[:, None]
+
+        def rows(lo, hi):
+            d = dscores[lo:hi]
+            np.exp(log_probs[lo:hi], out=d)
+            d[np.arange(hi - lo), y[lo:hi]] -= 1
+            d *= scale[lo:hi]
+
+        parallel.by_rows(rows, y.size, log_probs.size)
         return dscores.reshape(shape), None, None
 
     def flops(self, node):

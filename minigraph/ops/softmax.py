@@ -10,9 +10,10 @@ from ..errors import InputError
 from ..op import Op, apply
 
 
-def log_softmax_array(x, axis=-1):
-    """log softmax of a numpy array along ``axis``: x - max - log(sum(exp(x - max)))."""
-    shifted = x - x.max(axis=axis, keepdims=True)
+def log_softmax_array(x, axis=-1, out=None):
+    """log softmax of a numpy array along ``axis``: x - max - log(sum(exp(x - max)))
+    (into ``out`` when given)."""
+    shifted = np.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
 
