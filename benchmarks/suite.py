@@ -9,7 +9,8 @@ the best of the thread counts gives characters (or tokens) per second, achieved 
 GFLOP/s and its share of this machine's float32 matmul peak (measured in the same run at
 1 and 2 threads, the best taken), and peak memory. Ratios are of the best medians:
 minigraph / each other implementation. The contention table runs each implementation at
-its default settings (minigraph: 1 BLAS thread; minigraph-auto: ``set_threads("auto")``;
+its default settings (minigraph: 1 thread; minigraph-2threads: ``set_threads(2)``;
+minigraph-auto: ``set_threads("auto")``;
 numpy: OpenBLAS's default; PyTorch: its default) while
 ``python -c 'while True: pass'`` keeps one core busy, and divides by the same default
 measured without it. Implementations that are not installed (torch,
@@ -32,8 +33,10 @@ import numpy as np
 from .report import HAND_WRITTEN, format_table, write_markdown  # noqa: F401 - re-exported
 from .workloads import IMPLEMENTATIONS, QUICK, WORKLOADS, matmul_flops
 
-MAIN = ("minigraph", "minigraph-auto", "numpy", "torch")  # measured under contention
-AUTO_ONLY = ("minigraph-auto",)  # its own thread choice: not in the 1-and-2-thread table
+# measured under contention
+MAIN = ("minigraph", "minigraph-2threads", "minigraph-auto", "numpy", "torch")
+# their own thread choice: not in the 1-and-2-thread table
+CONTENTION_ONLY = ("minigraph-2threads", "minigraph-auto")
 
 
 def matmul_peak(n=2048, repeats=5):
@@ -64,6 +67,10 @@ def _limit_threads(impl, threads):
         import minigraph
         minigraph.set_threads("auto")
         return "auto"
+    if impl == "minigraph-2threads":
+        import minigraph
+        minigraph.set_threads(2)
+        return 2
     if impl.startswith("minigraph"):
         import minigraph
         minigraph.set_threads(threads)
@@ -171,7 +178,7 @@ def run_suite(quick=False, seconds=3.0, thread_counts=(1, 2), impls=None, worklo
               contention=True, log=print):
     table = QUICK if quick else WORKLOADS
     impls = [i for i in (impls or list(IMPLEMENTATIONS))]
-    timed_by_threads = [i for i in impls if i not in AUTO_ONLY]
+    timed_by_threads = [i for i in impls if i not in CONTENTION_ONLY]
     peaks = _peak(quick)
     load = os.getloadavg()
     results = {"machine": {"python": platform.python_version(), "numpy": np.__version__,

@@ -207,6 +207,7 @@ def autograd_step(w):
 # the install without the [fast] extra.
 IMPLEMENTATIONS = {"minigraph": minigraph_step,
                    "minigraph-auto": minigraph_step,  # threads="auto"; contention table only
+                   "minigraph-2threads": minigraph_step,  # set_threads(2); contention only
                    "minigraph-numpy": minigraph_step,
                    "minigraph-per-step": lambda w: minigraph_step(w, sequence=False),
                    "minigraph-composed": lambda w: minigraph_step(w, composed=True),

@@ -147,6 +147,50 @@ def _contiguous(*arrays):
     return all(a.flags.c_contiguous for a in arrays)
 
 
+_loops = None  # (minigraph.compiled_loops, numpy's sgemm), or None
+_loops_loaded = False
+
+
+def _compiled_loops():
+    global _loops, _loops_loaded
+    if _kernels() is None:
+        return None
+    if not _loops_loaded:
+        _loops_loaded = True
+        try:
+            from . import compiled_loops
+            sgemm = compiled_loops.find_sgemm()
+            if sgemm is not None and compiled_loops.works(sgemm):
+                _loops = (compiled_loops, sgemm)
+        except Exception:  # noqa: BLE001 - no compiled loop: the stepped one runs
+            _loops = None
+    return _loops
+
+
+def lstm_forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
+    """All T steps of the LSTM sequence node's forward for its rows (ops/sequence.py),
+    compiled, when numba and numpy's BLAS allow (minigraph/compiled_loops.py): True if it
+    ran, False if the caller must step through time itself."""
+    loops = _compiled_loops()
+    arrays = (xw, h0, c0, Wh, out, gates, tanh_c)
+    if loops is None or xw.dtype != np.float32 or not _contiguous(*arrays):
+        return False
+    module, sgemm = loops
+    module.lstm_forward_rows(sgemm, *arrays)
+    return True
+
+
+def lstm_backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare):
+    """All T steps of the backward, compiled: None if the caller must step itself, else
+    the array (dc or spare) that holds the gradient of c_0; dh holds that of h_0."""
+    loops = _compiled_loops()
+    arrays = (grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare)
+    if loops is None or out.dtype != np.float32 or not _contiguous(*arrays):
+        return None
+    module, sgemm = loops
+    return module.lstm_backward_rows(sgemm, *arrays)
+
+
 def lstm_forward(gates, xw, c0, out, tanh_c, t):
     lstm_forward_kernel(gates, xw, c0, out, tanh_c)(t)
 
@@ -180,13 +224,20 @@ def lstm_backward_kernel(grad, gates, c0, out, tanh_c, da):
     return numpy_step
 
 
+def adds_rows_compiled(rows):
+    """True when sum_rows_by_id runs compiled for these rows."""
+    return _kernels() is not None and rows.dtype == np.float32 and _contiguous(rows)
+
+
 def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows (n, M) whose id is v, each sum
     taken in row order (np.add.at's bits): compiled, one pass, 30x faster than numpy."""
-    compiled = _kernels()
+    if flat_ids.size and (flat_ids.min() < 0 or flat_ids.max() >= vocab):
+        raise IndexError(f"sum_rows_by_id: ids must lie in [0, {vocab}), got "
+                         f"{flat_ids.min()} to {flat_ids.max()}")
     summed = np.zeros((vocab, rows.shape[1]), dtype=rows.dtype)
-    if compiled is not None and rows.dtype == np.float32 and _contiguous(rows):
-        compiled.add_rows_at(summed, np.ascontiguousarray(flat_ids, dtype=np.int64), rows)
+    if adds_rows_compiled(rows):
+        _kernels().add_rows_at(summed, np.ascontiguousarray(flat_ids, dtype=np.int64), rows)
         return summed
     np.add.at(summed, flat_ids, rows)
     return summed

@@ -8,8 +8,9 @@ from ..op import Op, apply
 from .softmax import log_softmax_array
 
 ONE_HOT_LIMIT = 2 ** 22  # entries of the one-hot matrix Embedding.backward may build
-# Above this vocabulary the one-hot matmul's V n M multiply-adds cost more than adding the
-# n rows one by one (measured: V = 65 one-hot 3x faster, V = 1004 2.4x slower).
+# Without the compiled kernels: above this vocabulary the one-hot matmul's V n M
+# multiply-adds cost more than np.add.at's n M adds (measured: V = 65 one-hot 3-10x
+# faster, V = 1004 1.2-2x slower).
 ONE_HOT_MAX_VOCAB = 256
 
 
@@ -53,6 +54,8 @@ def check_ids(ids, vocab, names, label):
 
 def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows whose id is v."""
+    if kernels.adds_rows_compiled(rows):  # one pass, no multiplies: fastest at any V
+        return kernels.sum_rows_by_id(flat_ids, rows, vocab)
     if vocab <= ONE_HOT_MAX_VOCAB and vocab * flat_ids.size <= ONE_HOT_LIMIT:
         # one-hot (V, n) @ rows (n, M): a matmul, much faster than np.add.at
         one_hot = np.zeros((vocab, flat_ids.size), dtype=rows.dtype)

@@ -133,7 +133,8 @@ class LSTMSequence(_Sequence):
     def forward(self, xw, h0, c0, Wh):
         N, T, G = xw.shape
         H = G // 4
-        xw, c0 = np.ascontiguousarray(xw), np.ascontiguousarray(c0)  # the kernels' layout
+        # the kernels' layout
+        xw, h0, c0 = (np.ascontiguousarray(a) for a in (xw, h0, c0))
         out = np.empty((N, T, 2 * H), xw.dtype)
         ranges = self._batch_parts(N)
         # per thread's rows, time-major: each step's matmul writes contiguous rows
@@ -151,6 +152,8 @@ class LSTMSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
+        if kernels.lstm_forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
+            return  # this loop compiled: all T steps without Python's lock
         H = c0.shape[1]
         gate_kernel = kernels.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
         for t in range(xw.shape[1]):
@@ -177,7 +180,12 @@ class LSTMSequence(_Sequence):
         N, H = c0.shape
         dh_next = np.zeros((N, H), out.dtype)
         dc_next = np.zeros((N, H), out.dtype)
-        dc_prev = np.empty((N, H), out.dtype)
+        dc_prev = np.zeros((N, H), out.dtype)
+        dc = kernels.lstm_backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh_next, dc_next,
+                                        dc_prev)
+        if dc is not None:  # this loop compiled: all T steps without Python's lock
+            dh0[...], dc0[...] = dh_next, dc
+            return
         gate_kernel = kernels.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
         for t in range(out.shape[1] - 1, -1, -1):
             gate_kernel(dh_next, dc_next, dc_prev, t)
