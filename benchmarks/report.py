@@ -9,10 +9,12 @@ Written by `python -m benchmarks{flags} --markdown docs/performance.md` ({minute
 on a machine with {cores} cores ({processor}), Python {python}, numpy {numpy}; no GPU;
 load average {load_before:.2f} when it started. Each figure is the median of repeated
 training steps (forward, backward and an Adam update, float32) after warm-up, each
-implementation in its own process at {thread_text} BLAS thread(s) ("best" is the fastest
-of them; ratios are of the best medians, from the same run). "minigraph" is the default
-training path (whole-sequence nodes, 1 BLAS thread by default, the compiled LSTM kernel
-when `minigraph[fast]` is installed); "minigraph-numpy" the same without numba (the
+implementation in its own process at {thread_text} thread(s) ("best" is the fastest
+of them; ratios are of the best medians, from the same run). For minigraph the count is
+`minigraph.set_threads(n)`: its own threads, with BLAS at one (minigraph/parallel.py);
+for numpy and autograd, BLAS threads; for PyTorch, `torch.set_num_threads`. "minigraph" is
+the default training path (whole-sequence nodes, the compiled LSTM kernels and time
+loops when `minigraph[fast]` is installed); "minigraph-numpy" the same without numba (the
 install without the extra); "minigraph-per-step" one fused node per timestep (the
 training graph before the sequence nodes); "minigraph-composed" the cells built from
 primitive ops (the teaching form); "numpy" the hand-written baseline in
@@ -58,8 +60,9 @@ def format_table(results):
 def _contention_lines(contention):
     if not contention:
         return []
-    lines = ["", "Under contention: each implementation at its default settings, alone and "
-             "while another process keeps one core busy (`while True: pass`).", "",
+    lines = ["", "Under contention: each implementation at its default settings (and minigraph "
+             "also at 2 threads and at \"auto\"), alone and while another process keeps "
+             "one core busy (`while True: pass`).", "",
              "| workload | implementation | threads | alone ms | one core busy ms | slowdown |",
              "|---|---|---:|---:|---:|---:|"]
     for name, row in contention.items():

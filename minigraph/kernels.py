@@ -224,9 +224,14 @@ def lstm_backward_kernel(grad, gates, c0, out, tanh_c, da):
     return numpy_step
 
 
+def scatter_compiled(dtype):
+    """True when sum_rows_by_id runs compiled for contiguous rows of this dtype."""
+    return _kernels() is not None and dtype == np.float32
+
+
 def adds_rows_compiled(rows):
     """True when sum_rows_by_id runs compiled for these rows."""
-    return _kernels() is not None and rows.dtype == np.float32 and _contiguous(rows)
+    return scatter_compiled(rows.dtype) and _contiguous(rows)
 
 
 def sum_rows_by_id(flat_ids, rows, vocab):

@@ -79,3 +79,10 @@ def test_sum_rows_by_id_gives_np_add_at_in_either_path(compiled, vocab):
 def test_sum_rows_by_id_refuses_ids_outside_the_vocabulary():
     with pytest.raises(IndexError, match=r"ids must lie in \[0, 4\), got -1 to 2"):
         kernels.sum_rows_by_id(np.array([2, -1]), np.ones((2, 3), np.float32), 4)
+
+
+def test_with_the_compiled_scatter_the_embedding_table_wins_whenever_v_is_below_n():
+    table = mg.EmbeddingAffine.uses_table
+    assert table(1004, 1600, 256, compiled_scatter=True)  # captioning at cs231n sizes
+    assert not table(1004, 1600, 256)  # numpy: the one-hot backward would cost V n M
+    assert not table(1600, 1600, 256, compiled_scatter=True)
