@@ -41,7 +41,7 @@ def add_recipe_arguments(parser, out):
     parser.add_argument("--lr-decay", type=float, default=0.97, help="per pass (step schedule)")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--dropout", type=float, default=0.0)
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    parser.add_argument("--threads", type=int, default=1, help="minigraph.set_threads")
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--out", default=out)
 

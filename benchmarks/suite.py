@@ -1,5 +1,6 @@
 """Run every workload under every implementation, each in its own process at 1 and at 2
-BLAS threads, then again with a busy process keeping one core loaded, and report.
+threads (minigraph's own, BLAS or PyTorch's), then again with a busy process keeping one
+core loaded, and report.
 
     python -m benchmarks [--quick] [--seconds 3] [--threads 1,2] [--no-contention]
                          [--out benchmark_results.json] [--markdown docs/performance.md]
@@ -275,7 +276,7 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=None,
                         help="time spent timing each measurement (default 3; --quick 0.2)")
     parser.add_argument("--threads", default="1,2",
-                        help="BLAS thread counts to measure each implementation at")
+                        help="thread counts to measure each implementation at")
     parser.add_argument("--no-contention", action="store_true",
                         help="skip the run with one core kept busy")
     parser.add_argument("--impl", action="append", choices=list(IMPLEMENTATIONS),

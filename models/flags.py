@@ -138,11 +138,11 @@ thread_setting.__name__ = "int >= 1 or auto"
 
 
 def add_threads_flag(parser):
-    """``--threads N|auto``: BLAS threads for the graphs (minigraph.set_threads)."""
+    """``--threads N|auto``: threads for the graphs (minigraph.set_threads)."""
     parser.add_argument("--threads", type=thread_setting, default=None, metavar="N|auto",
-                        help="BLAS threads while training (default: 1, robust on a busy "
-                             "machine and bit-reproducible; 'auto' measures 1 and 2 and "
-                             "keeps the faster, see docs/performance.md)")
+                        help="threads while training (default: 1, robust on a busy "
+                             "machine; each count is bit-reproducible; 'auto' measures 1 "
+                             "and 2 and keeps the faster, see docs/performance.md)")
 
 
 def apply_threads_flag(args):
