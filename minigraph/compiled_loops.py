@@ -1,4 +1,4 @@
-"""The LSTM sequence node's time loops compiled with numba (the [fast] extra): each step's
+"""The sequence nodes' time loops (LSTM and RNN) compiled with numba (the [fast] extra): each step's
 recurrent matmul calls numpy's own BLAS (OpenBLAS's ``cblas_sgemm``, found through
 threadpoolctl) with the arguments numpy's matmul passes it, then the gate kernel of
 minigraph/compiled_gates.py. float32 only; kernels.py decides when to use it.
@@ -11,7 +11,9 @@ than the second thread saved. Compiled, a thread runs all T steps of its rows wi
 lock released.
 
 The numbers do not change: the same BLAS function on the same operands, then the same
-kernel (tests/test_kernels.py checks the bits against the stepped loop).
+kernel (tests/test_compiled_loops.py checks the bits against the stepped loop). The RNN's
+forward computes tanh as the LSTM kernel does (within 4e-7 of numpy's), its backward
+gives numpy's bits.
 """
 
 import ctypes
@@ -19,7 +21,7 @@ import ctypes
 import numba
 import numpy as np
 
-from .compiled_gates import ONE, lstm_backward, lstm_forward
+from .compiled_gates import ONE, _tanh, lstm_backward, lstm_forward
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 ZERO = np.float32(0)
@@ -82,6 +84,37 @@ def lstm_backward_rows(sgemm, grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spar
     return dc_next
 
 
+@_jit
+def rnn_forward_rows(sgemm, xw, h0, Wh, hs):
+    # h_t = tanh(h_{t-1} @ Wh + xw_t), tanh as in the LSTM forward kernel (within 4e-7)
+    N, T, H = xw.shape
+    for t in range(T):
+        if t == 0:
+            prev_h, ld = h0.ctypes.data, H
+        else:
+            prev_h, ld = hs.ctypes.data + (t - 1) * H * F32, T * H
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, N, H, H, ONE, prev_h, ld, Wh.ctypes.data, H,
+              ZERO, hs.ctypes.data + t * H * F32, T * H)
+        for n in range(N):
+            a, x = hs[n, t], xw[n, t]
+            for j in range(H):
+                a[j] = _tanh(a[j] + x[j])
+
+
+@_jit
+def rnn_backward_rows(sgemm, grad, Wh, hs, da, dh):
+    # numpy's (grad_t + dh) * (1 - h h) in its order, then dh = da_t @ Wh.T: its bits;
+    # dh comes in as zeros and leaves as the gradient of h_0
+    N, T, H = hs.shape
+    for t in range(T - 1, -1, -1):
+        for n in range(N):
+            g, h, d, back = grad[n, t], hs[n, t], da[n, t], dh[n]
+            for j in range(H):
+                d[j] = (g[j] + back[j]) * (ONE - h[j] * h[j])
+        sgemm(ROW_MAJOR, NO_TRANS, TRANS, N, H, H, ONE, da.ctypes.data + t * H * F32, T * H,
+              Wh.ctypes.data, H, ZERO, dh.ctypes.data, H)
+
+
 def works(sgemm):
     """Run both loops on a tiny layer and compare with numpy's matmul to the bit."""
     rng = np.random.default_rng(0)
@@ -97,6 +130,12 @@ def works(sgemm):
     da = np.empty((N, T, 4 * H), np.float32)
     dh, dc, spare = (np.zeros((N, H), np.float32) for _ in range(3))
     lstm_backward_rows(sgemm, np.ones_like(out), Wh, c0, out, gates, tanh_c, da, dh, dc, spare)
-    return (np.allclose(out[:, 0, H:], expected_c + (0.5 + 0.5 * np.tanh(0.5 * first[:, :H]))
+    hs, rnn_da, rnn_dh = np.empty((N, T, H), np.float32), np.empty((N, T, H), np.float32), h0 * 0
+    W = Wh[:, :H].copy()
+    rnn_forward_rows(sgemm, xw[:, :, :H].copy(), h0, W, hs)
+    rnn_backward_rows(sgemm, np.ones_like(hs), W, hs, rnn_da, rnn_dh)
+    return (np.allclose(hs[:, 0], np.tanh(h0 @ W + xw[:, 0, :H]), atol=1e-5)
+            and np.array_equal(rnn_dh, rnn_da[:, 0] @ W.T)
+            and np.allclose(out[:, 0, H:], expected_c + (0.5 + 0.5 * np.tanh(0.5 * first[:, :H]))
                         * np.tanh(first[:, 3 * H:]), atol=1e-5)
             and np.array_equal(dh, da[:, 0] @ Wh.T))

@@ -191,6 +191,26 @@ def lstm_backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare):
     return module.lstm_backward_rows(sgemm, *arrays)
 
 
+def rnn_forward_rows(xw, h0, Wh, hs):
+    """All T steps of the RNN sequence node's forward for its rows, compiled: True if it
+    ran (its tanh within 4e-7 of numpy's), False if the caller must step itself."""
+    loops = _compiled_loops()
+    if loops is None or xw.dtype != np.float32 or not _contiguous(xw, h0, Wh, hs):
+        return False
+    loops[0].rnn_forward_rows(loops[1], xw, h0, Wh, hs)
+    return True
+
+
+def rnn_backward_rows(grad, Wh, hs, da, dh):
+    """All T steps of the RNN backward, compiled (numpy's bits): True if it ran; dh, given
+    as zeros, then holds the gradient of h_0."""
+    loops = _compiled_loops()
+    if loops is None or hs.dtype != np.float32 or not _contiguous(grad, Wh, hs, da, dh):
+        return False
+    loops[0].rnn_backward_rows(loops[1], grad, Wh, hs, da, dh)
+    return True
+
+
 def lstm_forward(gates, xw, c0, out, tanh_c, t):
     lstm_forward_kernel(gates, xw, c0, out, tanh_c)(t)
 

@@ -86,3 +86,47 @@ def test_with_the_compiled_scatter_the_embedding_table_wins_whenever_v_is_below_
     assert table(1004, 1600, 256, compiled_scatter=True)  # captioning at cs231n sizes
     assert not table(1004, 1600, 256)  # numpy: the one-hot backward would cost V n M
     assert not table(1600, 1600, 256, compiled_scatter=True)
+
+
+def _rnn_numbers(stepped, N=6, T=9, H=16, seed=2):
+    rng = np.random.default_rng(seed)
+    xw = rng.standard_normal((N, T, H)).astype(np.float32)
+    h0 = rng.standard_normal((N, H)).astype(np.float32)
+    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(np.float32)
+    grad = rng.standard_normal((N, T, H)).astype(np.float32)
+    real = kernels._compiled_loops
+    if stepped:
+        kernels._compiled_loops = lambda: None
+    try:
+        op = mg.RNNSequence()
+        hs = op.forward(xw, h0, Wh)
+        saved_hs = hs.copy()
+        return [hs, *op.backward(grad)], saved_hs
+    finally:
+        kernels._compiled_loops = real
+
+
+@needs_loops
+def test_the_compiled_rnn_loop_agrees_to_1e_6_forward_and_backward():
+    (compiled, _), (stepped, _) = _rnn_numbers(False), _rnn_numbers(True)
+    for name, a, b in zip(("hs", "dxw", "dh0", "dWh"), compiled, stepped):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@needs_loops
+def test_the_compiled_rnn_backward_gives_numpys_bits_for_the_same_states():
+    rng = np.random.default_rng(5)
+    N, T, H = 5, 7, 8
+    hs = np.tanh(rng.standard_normal((N, T, H))).astype(np.float32)
+    Wh = rng.standard_normal((H, H)).astype(np.float32)
+    grad = rng.standard_normal((N, T, H)).astype(np.float32)
+    da, dh = np.empty_like(hs), np.zeros((N, H), np.float32)
+    assert kernels.rnn_backward_rows(grad, Wh, hs, da, dh)
+    stepped_da = np.empty_like(hs)
+    real = kernels._compiled_loops
+    kernels._compiled_loops = lambda: None
+    try:
+        stepped_dh = mg.RNNSequence._backward_rows(grad, Wh, hs, stepped_da)
+    finally:
+        kernels._compiled_loops = real
+    assert np.array_equal(da, stepped_da) and np.array_equal(dh, stepped_dh)

@@ -77,6 +77,7 @@ class RNNSequence(_Sequence):
     elementwise = 4
 
     def forward(self, xw, h0, Wh):
+        xw, h0 = np.ascontiguousarray(xw), np.ascontiguousarray(h0)  # the compiled loop's
         hs = np.empty(xw.shape, xw.dtype)
         ranges = self._batch_parts(xw.shape[0])
 
@@ -90,6 +91,8 @@ class RNNSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, Wh, hs):
+        if kernels.rnn_forward_rows(xw, h0, Wh, hs):
+            return  # this loop compiled: all T steps without Python's lock
         h = h0
         for t in range(xw.shape[1]):
             a = hs[:, t]
@@ -100,6 +103,7 @@ class RNNSequence(_Sequence):
 
     def backward(self, grad):
         h0, Wh, hs, ranges = self.saved
+        grad = np.ascontiguousarray(grad)
         da = np.empty(hs.shape, hs.dtype)
         dh0 = np.empty(h0.shape, hs.dtype)
 
@@ -113,6 +117,8 @@ class RNNSequence(_Sequence):
     @staticmethod
     def _backward_rows(grad, Wh, hs, da):
         dh_next = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
+        if kernels.rnn_backward_rows(grad, Wh, hs, da, dh_next):
+            return dh_next  # this loop compiled: all T steps without Python's lock
         for t in range(hs.shape[1] - 1, -1, -1):
             h = hs[:, t]
             d = da[:, t]
