@@ -1,6 +1,9 @@
 """Speed tricks in one place: the LSTM's elementwise gate work for one timestep, forward
 and backward, in numpy and, when ``pip install 'minigraph[fast]'`` installed numba,
-compiled (minigraph/compiled_gates.py). Nothing is computed in float64 for float32 arrays.
+compiled (minigraph/compiled_gates.py). Also dispatched from here: the sequence nodes'
+whole time loops (``compiled_loop``, minigraph/compiled_loops.py), Adam's update and the
+embeddings' scatter-add (``sum_rows_by_id``). Nothing is computed in float64 for float32
+arrays.
 
 Why: numpy makes one pass over memory per operation, about 12 per LSTM step each way, on
 small (N, H) arrays where each call's fixed cost is a large part of its time; and numpy's
@@ -96,7 +99,6 @@ def lstm_backward_numpy(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dpre
 
 
 # ---------------------------------------------------------------------- dispatch
-ONE32 = np.float32(1)
 # numba is imported on the first LSTM step, not with minigraph: importing it takes a
 # noticeable part of a second, which commands that never train should not pay.
 _compiled = None  # the module minigraph.compiled_gates, or None without numba
@@ -167,48 +169,16 @@ def _compiled_loops():
     return _loops
 
 
-def lstm_forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-    """All T steps of the LSTM sequence node's forward for its rows (ops/sequence.py),
-    compiled, when numba and numpy's BLAS allow (minigraph/compiled_loops.py): True if it
-    ran, False if the caller must step through time itself."""
+def compiled_loop(name, *arrays):
+    """A sequence node's whole time loop, compiled (minigraph/compiled_loops.py: name is
+    lstm_forward_rows, lstm_backward_rows, rnn_forward_rows or rnn_backward_rows), bound
+    to these arrays: call it to run all T steps. None when numba, numpy's OpenBLAS or
+    float32 C-contiguous arrays are missing: the caller then steps through time itself."""
     loops = _compiled_loops()
-    arrays = (xw, h0, c0, Wh, out, gates, tanh_c)
-    if loops is None or xw.dtype != np.float32 or not _contiguous(*arrays):
-        return False
-    module, sgemm = loops
-    module.lstm_forward_rows(sgemm, *arrays)
-    return True
-
-
-def lstm_backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare):
-    """All T steps of the backward, compiled: None if the caller must step itself, else
-    the array (dc or spare) that holds the gradient of c_0; dh holds that of h_0."""
-    loops = _compiled_loops()
-    arrays = (grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare)
-    if loops is None or out.dtype != np.float32 or not _contiguous(*arrays):
+    if loops is None or arrays[0].dtype != np.float32 or not _contiguous(*arrays):
         return None
     module, sgemm = loops
-    return module.lstm_backward_rows(sgemm, *arrays)
-
-
-def rnn_forward_rows(xw, h0, Wh, hs):
-    """All T steps of the RNN sequence node's forward for its rows, compiled: True if it
-    ran (its tanh within 4e-7 of numpy's), False if the caller must step itself."""
-    loops = _compiled_loops()
-    if loops is None or xw.dtype != np.float32 or not _contiguous(xw, h0, Wh, hs):
-        return False
-    loops[0].rnn_forward_rows(loops[1], xw, h0, Wh, hs)
-    return True
-
-
-def rnn_backward_rows(grad, Wh, hs, da, dh):
-    """All T steps of the RNN backward, compiled (numpy's bits): True if it ran; dh, given
-    as zeros, then holds the gradient of h_0."""
-    loops = _compiled_loops()
-    if loops is None or hs.dtype != np.float32 or not _contiguous(grad, Wh, hs, da, dh):
-        return False
-    loops[0].rnn_backward_rows(loops[1], grad, Wh, hs, da, dh)
-    return True
+    return partial(getattr(module, name), sgemm, *arrays)
 
 
 def lstm_forward(gates, xw, c0, out, tanh_c, t):
@@ -236,7 +206,7 @@ def lstm_backward_kernel(grad, gates, c0, out, tanh_c, da):
             grad, gates, c0, out, tanh_c, da):
         def step(dh_next, dc_next, dprev_c, t):
             compiled.lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c,
-                                   t, ONE32)
+                                   t, np.float32(1))
         return step
 
     def numpy_step(dh_next, dc_next, dprev_c, t):

@@ -91,8 +91,9 @@ class RNNSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, Wh, hs):
-        if kernels.rnn_forward_rows(xw, h0, Wh, hs):
-            return  # this loop compiled: all T steps without Python's lock
+        loop = kernels.compiled_loop("rnn_forward_rows", xw, h0, Wh, hs)
+        if loop is not None:
+            return loop()  # this loop compiled: all T steps without Python's lock
         h = h0
         for t in range(xw.shape[1]):
             a = hs[:, t]
@@ -117,8 +118,10 @@ class RNNSequence(_Sequence):
     @staticmethod
     def _backward_rows(grad, Wh, hs, da):
         dh_next = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
-        if kernels.rnn_backward_rows(grad, Wh, hs, da, dh_next):
-            return dh_next  # this loop compiled: all T steps without Python's lock
+        loop = kernels.compiled_loop("rnn_backward_rows", grad, Wh, hs, da, dh_next)
+        if loop is not None:
+            loop()  # this loop compiled: all T steps without Python's lock
+            return dh_next
         for t in range(hs.shape[1] - 1, -1, -1):
             h = hs[:, t]
             d = da[:, t]
@@ -158,8 +161,9 @@ class LSTMSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-        if kernels.lstm_forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-            return  # this loop compiled: all T steps without Python's lock
+        loop = kernels.compiled_loop("lstm_forward_rows", xw, h0, c0, Wh, out, gates, tanh_c)
+        if loop is not None:
+            return loop()  # this loop compiled: all T steps without Python's lock
         H = c0.shape[1]
         gate_kernel = kernels.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
         for t in range(xw.shape[1]):
@@ -187,10 +191,10 @@ class LSTMSequence(_Sequence):
         dh_next = np.zeros((N, H), out.dtype)
         dc_next = np.zeros((N, H), out.dtype)
         dc_prev = np.zeros((N, H), out.dtype)
-        dc = kernels.lstm_backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh_next, dc_next,
-                                        dc_prev)
-        if dc is not None:  # this loop compiled: all T steps without Python's lock
-            dh0[...], dc0[...] = dh_next, dc
+        loop = kernels.compiled_loop("lstm_backward_rows", grad, Wh, c0, out, gates, tanh_c, da,
+                                     dh_next, dc_next, dc_prev)
+        if loop is not None:  # this loop compiled: all T steps without Python's lock
+            dh0[...], dc0[...] = dh_next, loop()  # it returns the array holding dc_0
             return
         gate_kernel = kernels.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
         for t in range(out.shape[1] - 1, -1, -1):
