@@ -57,9 +57,9 @@ def check_ids(ids, vocab, names, label):
 
 def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows whose id is v."""
-    if kernels.adds_rows_compiled(rows):  # one pass, no multiplies: fastest at any V
-        return kernels.sum_rows_by_id(flat_ids, rows, vocab)
-    if vocab <= ONE_HOT_MAX_VOCAB and vocab * flat_ids.size <= ONE_HOT_LIMIT:
+    # compiled, the adds are one pass with no multiplies: fastest at any V
+    if (not kernels.adds_rows_compiled(rows) and vocab <= ONE_HOT_MAX_VOCAB
+            and vocab * flat_ids.size <= ONE_HOT_LIMIT):
         # one-hot (V, n) @ rows (n, M): a matmul, much faster than np.add.at
         one_hot = np.zeros((vocab, flat_ids.size), dtype=rows.dtype)
         one_hot[flat_ids, np.arange(flat_ids.size)] = 1
