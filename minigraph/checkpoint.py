@@ -15,15 +15,11 @@ import os
 import h5py
 import numpy as np
 
-from .errors import MinigraphError
+from .errors import CheckpointError
 from .files import atomic_write
 
 FORMAT = "minigraph-checkpoint"
 VERSION = 1
-
-
-class CheckpointError(MinigraphError, ValueError):
-    """A checkpoint that cannot be read, or that does not fit the model it is loaded into."""
 
 
 def _write_dict(group, values):

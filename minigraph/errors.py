@@ -39,6 +39,58 @@ class AnomalyError(MinigraphError, FloatingPointError):
     exit_code = 1
 
 
+class NotFoundError(MinigraphError, KeyError):
+    """A name that is not there: a node, a feed, a parameter, a cell or an exercise. The
+    message lists what is there. (A KeyError too, so ``except KeyError`` keeps working.)"""
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RenderError(MinigraphError, RuntimeError):
+    """No dot program, or one that failed; the message says what to install or what broke."""
+
+    exit_code = 1
+
+
+class OutputError(MinigraphError, OSError):
+    """An output path refused before any work starts (empty, a directory, a device, a
+    folder that is not writable, a file that must not be overwritten)."""
+
+
+class WriteError(OutputError):
+    """A write that failed part way (a full disk): the previous file is intact."""
+
+    exit_code = 1
+
+
+class CheckpointError(MinigraphError, ValueError):
+    """A checkpoint that cannot be read, or that does not fit the model it is loaded into."""
+
+
+class DataError(MinigraphError, ValueError):
+    """A data file that is missing, malformed or inconsistent; the message names it."""
+
+
+class TrainingError(MinigraphError, RuntimeError):
+    """Training cannot go on (the loss is NaN or exploded); the message says what to try."""
+
+    exit_code = 1
+
+
+class Interrupted(MinigraphError):
+    """Training was stopped by Ctrl-C; the message says where its checkpoint is."""
+
+    exit_code = 130  # the shell's convention for a program ended by SIGINT
+
+
+class ExerciseError(MinigraphError, ValueError):
+    """A student's exercise file that cannot be checked (a syntax error, an exception, a
+    backward not filled in), in one line. Exits 1: the work failed, the command was right."""
+
+    exit_code = 1
+
+
 def describe(nodes):
     """'x (3, 4) float32, Wx (4, 5) float32' for error messages."""
     return ", ".join(f"{n.name} {tuple(n.shape)} {n.dtype}" for n in nodes)

@@ -13,20 +13,9 @@ import io
 import os
 import stat
 
-from .errors import MinigraphError
+from .errors import OutputError, WriteError  # noqa: F401 (raised here, importable here)
 
 TMP_PREFIX = ".tmp-"
-
-
-class OutputError(MinigraphError, OSError):
-    """An output path refused before any work starts (empty, a directory, a device, a
-    folder that is not writable, a file that must not be overwritten)."""
-
-
-class WriteError(OutputError):
-    """A write that failed part way (a full disk): the previous file is intact."""
-
-    exit_code = 1
 
 
 def _mode_for(path):

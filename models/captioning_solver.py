@@ -14,18 +14,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigraph import checkpoint, modes, optim
-from minigraph.errors import MinigraphError, check_int, check_number
+from minigraph.errors import MinigraphError, TrainingError, check_int, check_number
 
 from .data import sample_coco_minibatch
 from .data.coco import check_feature_scale
 from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
-
-
-class TrainingError(MinigraphError, RuntimeError):
-    """Training cannot go on (the loss is NaN or exploded); the message says what to try."""
-
-    exit_code = 1
 
 
 class CaptioningSolver:

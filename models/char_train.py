@@ -10,10 +10,9 @@ from tqdm.auto import tqdm
 
 from minigraph import checkpoint, modes, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import MinigraphError, UsageError, check_int, check_number
+from minigraph.errors import MinigraphError, TrainingError, UsageError, check_int, check_number
 from minigraph.files import atomic_append
 
-from .captioning_solver import TrainingError
 from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
 from .interrupt import Interrupted, graceful_interrupt, stop_requested

@@ -10,15 +10,9 @@ import contextlib
 import signal
 import threading
 
-from minigraph.errors import MinigraphError
+from minigraph.errors import Interrupted  # noqa: F401 (raised by the callers of this module)
 
 _requested = threading.Event()
-
-
-class Interrupted(MinigraphError):
-    """Training was stopped by Ctrl-C; the message says where its checkpoint is."""
-
-    exit_code = 130  # the shell's convention for a program ended by SIGINT
 
 
 def stop_requested():

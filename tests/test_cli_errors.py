@@ -201,7 +201,7 @@ BAD = [
     ("stats-memory-plot-txt", ["stats", "--memory-plot", "{d}/text.txt"], 2,
      "the file name must end in .png"),
     ("exercise-check-out-txt", ["exercise", "check", "{d}/text.txt", "--out", "{d}/text.txt"],
-     1, "the file name must end in .svg"),
+     2, "the file name must end in .svg"),
     ("bptt-results-txt", ["bptt", "--results", "{d}/text.txt"], 2, "must end in .json"),
     ("shapes-out-not-empty", ["shapes", "--out", "{d}/folder2", "--train", "5"], 2,
      "is not empty"),

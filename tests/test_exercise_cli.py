@@ -49,7 +49,7 @@ def test_start_copies_the_skeleton_and_refuses_to_overwrite(tmp_path, capsys):
     path = folder / "rnn.py"
     assert path.read_text() == BY_NAME["rnn"].skeleton_text()
     path.write_text("# my half-done work\n")
-    assert main(["exercise", "start", "rnn", str(folder)]) == 1
+    assert main(["exercise", "start", "rnn", str(folder)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert path.read_text() == "# my half-done work\n"
     assert main(["exercise", "start", "rnn", str(folder), "--force"]) == 0

@@ -5,18 +5,12 @@ import os
 import shutil
 import subprocess
 
-from ..errors import MinigraphError, UsageError
+from ..errors import RenderError, UsageError
 from ..files import atomic_write
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = ("no dot program found: `pip install graphviz-pure` (a dot-compatible "
                 "program from PyPI) or install Graphviz (`apt-get install graphviz`)")
-
-
-class RenderError(MinigraphError, RuntimeError):
-    """No dot program, or one that failed; the message says what to install or what broke."""
-
-    exit_code = 1
 
 
 def find_renderer():

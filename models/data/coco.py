@@ -16,14 +16,10 @@ import os
 import h5py
 import numpy as np
 
-from minigraph.errors import MinigraphError
+from minigraph.errors import DataError
 
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
-
-
-class DataError(MinigraphError, ValueError):
-    """A data file that is missing, malformed or inconsistent; the message names it."""
 
 
 def feature_file(split, pca_features=True):

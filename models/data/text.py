@@ -6,7 +6,7 @@ import sysconfig
 
 import numpy as np
 
-from .coco import DataError
+from minigraph.errors import DataError
 
 DEFAULT_CORPUS_BYTES = 1_000_000
 SHAKESPEARE_FILE = os.path.join(os.path.dirname(__file__), "tinyshakespeare.txt.gz")

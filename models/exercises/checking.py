@@ -15,15 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 import minigraph as mg
+from minigraph.errors import ExerciseError
 from minigraph.gradient_check import eval_numerical_gradient_array, rel_error
 
 from .catalog import BY_NAME, LADDER, TOLERANCE, leaves_for
 
 _module_ids = itertools.count()
-
-
-class ExerciseError(Exception):
-    """A problem with an exercise file, said in one line."""
 
 
 @dataclass
@@ -84,7 +81,7 @@ def load_module(path, source=None):
                 source = f.read()
         code = compile(source, path, "exec")
     except OSError as exc:
-        raise ExerciseError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise mg.UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
         line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
         message = getattr(exc, "msg", None) or str(exc)

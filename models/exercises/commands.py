@@ -3,11 +3,12 @@
 import os
 import sys
 
+from minigraph.errors import MinigraphError, OutputError
 from minigraph.files import atomic_write
 
 from ..flags import add_old_spelling, non_negative
 from .catalog import BY_NAME, LADDER, TOLERANCE
-from .checking import ExerciseError, check_file
+from .checking import check_file
 
 
 def add_commands(commands):
@@ -41,9 +42,9 @@ def _run(args):
             return _start(args.name, args.dir, args.force)
         if args.exercise_command == "check":
             return _check(args.file, args.seed, args.svg)
-    except ExerciseError as exc:
+    except MinigraphError as exc:  # the file, the folder or the student's code: one line
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     args.exercise_parser.print_help()
     return 0
 
@@ -61,15 +62,15 @@ def _start(name, folder, force):
     exercise = BY_NAME[name]
     path = os.path.join(folder, f"{name}.py")
     if os.path.exists(path) and not force:
-        raise ExerciseError(f"{path} already exists and may hold your work; pass --force to "
+        raise OutputError(f"{path} already exists and may hold your work; pass --force to "
                             "replace it with a fresh skeleton, or give another DIR")
     try:
         os.makedirs(folder, exist_ok=True)
         atomic_write(path, exercise.skeleton_text(), overwrite=force)
     except FileExistsError:
-        raise ExerciseError(f"{path} already exists; pass --force to replace it") from None
+        raise OutputError(f"{path} already exists; pass --force to replace it") from None
     except OSError as exc:
-        raise ExerciseError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     print(f"wrote {path}: fill in {exercise.backward_name}(), then run\n"
           f"  minigraph exercise check {path}")
     return 0
@@ -77,7 +78,7 @@ def _start(name, folder, force):
 
 def _check(path, seed, svg):
     if svg and not svg.lower().endswith(".svg"):  # a typo must not overwrite your work
-        raise ExerciseError(f"--out {svg}: the file name must end in .svg")
+        raise OutputError(f"--out {svg}: the file name must end in .svg")
     result = check_file(path, seed=seed)
     exercise = result.exercise
     print(f"exercise {exercise.name}: {exercise.backward_name} in {path}")
