@@ -17,7 +17,7 @@ import numpy as np
 import minigraph
 from minigraph.errors import MinigraphError
 from minigraph.files import atomic_write
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.text import Tracks, load_text
 
 

@@ -15,7 +15,7 @@ import time
 
 from benchmarks.char_shakespeare import add_recipe_arguments
 from minigraph.files import atomic_write
-from minigraph.models.char_train import PLAN_AFTER, cosine_rate
+from minigraph.models.charrnn.trainer import PLAN_AFTER, cosine_rate
 from minigraph.models.data.text import Tracks, Vocabulary, load_text, split_text
 
 

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.text import Vocabulary, tiny_shakespeare
 
 CHANGES = ("forget1", "embed01", "noreset", "torchinit")

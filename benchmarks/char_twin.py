@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 from benchmarks.char_step_gap import small_embedding
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.text import Tracks, Vocabulary, tiny_shakespeare
 
 

@@ -16,8 +16,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 
 from test_captioning import coco_like_data  # noqa: E402
 
-from minigraph.models.captioning_rnn import CaptioningRNN  # noqa: E402
-from minigraph.models.captioning_solver import CaptioningSolver  # noqa: E402
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN  # noqa: E402
+from minigraph.models.captioning.solver import CaptioningSolver  # noqa: E402
 
 
 def main(argv=None):

@@ -79,7 +79,7 @@ def step_memory(step_factory, workload):
 def growth_in_T(lengths=(2500, 5000, 10_000), N=4, H=32):
     """Forward + backward time and peak memory of a 1-layer LSTM over long sequences, and
     the slopes per timestep."""
-    from minigraph.models.char_rnn import CharRNN
+    from minigraph.models.charrnn.model import CharRNN
 
     rows = []
     for T in lengths:

@@ -66,7 +66,7 @@ def main(argv=None):
     run(["caption", "table", "--data", args.data, "--model", *models, "--scorer", scorer,
          "--results", table, "--force"], log)
     atomic_write(os.path.join(args.out, "runs.json"), json.dumps(log, indent=1) + "\n")
-    from minigraph.models.caption_report import format_table
+    from minigraph.models.captioning.report import format_table
     with open(table, encoding="utf-8") as f:
         markdown = format_table(json.load(f)["rows"]) + "\n"
     atomic_write(os.path.join(args.out, "table.md"), markdown)

@@ -30,7 +30,7 @@ def fingerprint(arrays):
 
 
 def char_runs(steps):
-    from minigraph.models.char_train import CharTrainer
+    from minigraph.models.charrnn.trainer import CharTrainer
     from minigraph.models.data.text import load_text
 
     text = load_text("shakespeare")
@@ -48,8 +48,8 @@ def char_runs(steps):
 
 
 def captioning_runs(folder):
-    from minigraph.models.captioning_rnn import CaptioningRNN
-    from minigraph.models.captioning_solver import CaptioningSolver
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+    from minigraph.models.captioning.solver import CaptioningSolver
     from minigraph.models.data import load_coco_data
     from minigraph.models.data.shapes_dataset import make_shapes_dataset
 
@@ -79,8 +79,8 @@ def main(argv=None):
     parser.add_argument("--load", help="load the checkpoints saved here and hash them")
     args = parser.parse_args(argv)
     if args.load:
-        from minigraph.models.captioning_rnn import CaptioningRNN
-        from minigraph.models.char_rnn import CharRNN
+        from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+        from minigraph.models.charrnn.model import CharRNN
 
         for file in sorted(os.listdir(args.load)):
             cls = CaptioningRNN if file.startswith("captioning") else CharRNN

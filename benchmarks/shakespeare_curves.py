@@ -11,7 +11,7 @@ whole validation text, drawn as a marker at the end of the run.
 import argparse
 import json
 
-from minigraph.models.plots import save_figure
+from minigraph.models.shared.plots import save_figure
 
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 

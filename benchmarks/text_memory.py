@@ -18,7 +18,7 @@ import numpy as np
 
 CHILD = """
 import sys
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.text import load_text
 def status(key):
     with open("/proc/self/status") as f:

@@ -53,7 +53,7 @@ def minigraph_step(w, composed=False, sequence=True):
 
     tokens, features = data(w)
     if w["kind"] == "char":
-        from minigraph.models.char_rnn import CharRNN
+        from minigraph.models.charrnn.model import CharRNN
         model = CharRNN(w["V"], hidden_size=w["H"], num_layers=w["layers"], cell=w["cell"],
                         embed_size=embed_dim(w), fused=not composed)
         x, y = tokens[:, :-1], tokens[:, 1:]
@@ -64,7 +64,7 @@ def minigraph_step(w, composed=False, sequence=True):
         def loss():
             return model.loss(x, y, zeros)[:2]
     else:
-        from minigraph.models.captioning_rnn import CaptioningRNN
+        from minigraph.models.captioning.rnn_captioner import CaptioningRNN
         vocab = {f"w{i}": i for i in range(w["V"])}
         vocab["<NULL>"] = 0
         model = CaptioningRNN(vocab, input_dim=w["D"], wordvec_dim=w["W"], hidden_dim=w["H"],

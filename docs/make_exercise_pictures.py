@@ -6,7 +6,7 @@ import sys
 import tempfile
 
 from minigraph.models.cli import main
-from minigraph.models.exercises import BY_NAME
+from minigraph.models.lab.exercises import BY_NAME
 
 # The two mistakes the tutorial walks through: `=` where `+=` belongs.
 WRONG = {

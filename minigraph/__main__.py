@@ -3,6 +3,6 @@
 if __name__ == "__main__":
     import sys
 
-    from .models.cli import main
+    from .models.cli.main import main
 
     sys.exit(main())

@@ -9,8 +9,8 @@ from minigraph.gradient_check import (
     eval_numerical_gradient_array,
     rel_error,
 )
-from minigraph.models import per_step
-from minigraph.models.attention_captioner import AttentionCaptioner
+from minigraph.models.captioning.attention_captioner import AttentionCaptioner
+from minigraph.models.shared import per_step
 
 WORDS = {"<NULL>": 0, "<START>": 1, "<END>": 2, "cat": 3, "dog": 4, "red": 5}
 SIZES = dict(input_dim=4, num_cells=3, wordvec_dim=5, hidden_dim=6, attention_dim=3)

@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from minigraph.models.attention_captioner import AttentionCaptioner
+from minigraph.models.captioning.attention_captioner import AttentionCaptioner
 from minigraph.models.cli import main
 from minigraph.models.data import load_coco_data, sample_coco_minibatch
 from minigraph.models.data.coco import DataError, grid_file

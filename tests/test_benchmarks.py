@@ -41,7 +41,7 @@ def test_quick_suite_writes_a_table_and_json_and_keeps_the_hand_written_notes(tm
 def test_numpy_baseline_computes_the_same_loss_and_gradients_as_minigraph():
     """The baseline is only a fair comparison if it does the same maths."""
     from benchmarks.numpy_baseline import NumpyRecurrentLM
-    from minigraph.models.char_rnn import CharRNN
+    from minigraph.models.charrnn.model import CharRNN
 
     # vocab 11 over 3 x 7 positions embeds then multiplies; vocab 3 over 4 x 10 positions
     # takes the lookup-table order in both implementations

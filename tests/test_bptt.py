@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from minigraph.models.gradient_flow import gradient_flow, scale_recurrent
+from minigraph.models.lab.gradient_flow import gradient_flow, scale_recurrent
 
 
 def test_scale_recurrent_sets_the_spectral_radius_of_every_gate_block():
@@ -64,8 +64,8 @@ def test_bptt_heatmap_command_writes_a_png(tmp_path):
 def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_path):
     import json
 
-    from minigraph.models.bptt_figures import plot, write_json
-    from minigraph.models.vanishing_gradient import CELLS, experiment
+    from minigraph.models.lab.bptt_figures import plot, write_json
+    from minigraph.models.lab.vanishing_gradient import CELLS, experiment
 
     tiny = {"T": 4, "steps": 3, "N": 4, "H": 4}
     results = experiment(seeds=(0, 1), settings=tiny, jobs=1)
@@ -88,7 +88,7 @@ def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_p
 def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
     # `minigraph bptt` with 300 instead of 400 Adam steps, two seeds, rnn and lstm only;
     # in two worker processes as the command runs it (one BLAS thread each)
-    from minigraph.models.vanishing_gradient import experiment
+    from minigraph.models.lab.vanishing_gradient import experiment
 
     results = experiment(seeds=(0, 1), settings={"steps": 300}, cells=("rnn", "lstm"), jobs=2)
     ratios = {(r["cell"], r["seed"]): r["final_loss"] / r["chance_loss"] for r in results}
@@ -97,7 +97,7 @@ def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
 
 
 def test_heatmap_reach_is_one_on_the_diagonal_and_fades_for_a_contracting_rnn():
-    from minigraph.models.gradient_flow import gradient_flow, reach
+    from minigraph.models.lab.gradient_flow import gradient_flow, reach
 
     ratios = reach(gradient_flow("rnn", T=8, radius=0.5)["grads"])
     assert np.allclose(np.diag(ratios), 1.0)

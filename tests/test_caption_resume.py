@@ -4,11 +4,11 @@ for bit, at an epoch boundary and in the middle of one (a Ctrl-C); and sampling 
 import numpy as np
 import pytest
 
-from minigraph.models import captioning_solver
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.captioning_solver import CaptioningSolver
+from minigraph.models.captioning import solver as captioning_solver
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.captioning.solver import CaptioningSolver
 from minigraph.models.data import load_coco_data, sample_coco_minibatch
-from minigraph.models.interrupt import Interrupted
+from minigraph.models.shared.interrupt import Interrupted
 
 
 def _model(data):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.captioning_solver import CaptioningSolver
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.captioning.solver import CaptioningSolver
 from minigraph.models.data import decode_captions, load_coco_data
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from minigraph.checkpoint import CheckpointError
-from minigraph.models.bleu import bleu
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.captioning_solver import CaptioningSolver
+from minigraph.models.captioning.bleu import bleu
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.captioning.solver import CaptioningSolver
 from minigraph.models.data import decode_captions, load_coco_data, sample_coco_minibatch
 from minigraph.models.data.coco import DataError
 from minigraph.models.data.shapes import (

@@ -89,5 +89,5 @@ def test_train_on_the_packaged_shakespeare(tmp_path, capsys):
                  "--layers", "1", "--seq-len", "8", "--batch-size", "4", "--eval-every", "0",
                  "--sample-every", "0", "--out", str(model), "--quiet"]) == 0
     assert re.search(r"3 iterations, .* validation \d+\.\d+ nats/char", capsys.readouterr().out)
-    from minigraph.models.char_rnn import CharRNN
+    from minigraph.models.charrnn.model import CharRNN
     assert len(CharRNN.load(model)[0].chars) == 65  # the plays' 65 characters

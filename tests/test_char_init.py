@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from minigraph.errors import UsageError
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.charrnn.model import CharRNN
 
 CHARS = list("abcde")
 

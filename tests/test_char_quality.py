@@ -4,8 +4,8 @@ start from the zero state; the checkpoint is written before validation can fail.
 import numpy as np
 import pytest
 
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.coco import DataError
 from minigraph.models.data.text import Vocabulary
 

@@ -6,8 +6,8 @@ import pytest
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import ShapeError, UsageError
 from minigraph.gradient_check import eval_numerical_gradient, rel_error
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.coco import DataError
 from minigraph.models.data.text import (
     Tracks,
@@ -250,7 +250,7 @@ def test_unicode_text_and_default_corpus():
 
 
 def test_an_exploding_loss_stops_training_with_the_iteration_and_advice():
-    from minigraph.models.captioning_solver import TrainingError
+    from minigraph.models.captioning.solver import TrainingError
 
     # lr 500: the loss passes 3 x the first + 5 at iteration 2; lr 50 peaked at 15.97 of the
     # 16.13 needed with forget-gate bias 0 and the compiled kernels, and did not stop

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks.char_twin import TorchTwin, gate_order
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.charrnn.model import CharRNN
 
 
 def test_gate_order_takes_ifog_blocks_to_ifgo():

@@ -11,8 +11,8 @@ import pytest
 
 from minigraph import checkpoint, files
 from minigraph.checkpoint import CheckpointError
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.charrnn.model import CharRNN
 
 CHARS = list("abcdef")
 
@@ -138,7 +138,7 @@ def test_tampered_checkpoint_is_refused_naming_the_key(tmp_path, change, message
 
 
 def test_tampered_optimizer_state_is_refused_on_resume(tmp_path):
-    from minigraph.models.char_train import CharTrainer
+    from minigraph.models.charrnn.trainer import CharTrainer
 
     text = "abcdef " * 400
     trainer = CharTrainer(text, layers=1, hidden=4, seq_len=4, batch_size=2)
@@ -157,7 +157,7 @@ def test_tampered_optimizer_state_is_refused_on_resume(tmp_path):
 
 
 def test_resuming_on_a_shorter_text_with_the_same_characters_is_refused(tmp_path):
-    from minigraph.models.char_train import CharTrainer
+    from minigraph.models.charrnn.trainer import CharTrainer
 
     text = "abcdef " * 400
     trainer = CharTrainer(text, layers=1, hidden=4, seq_len=4, batch_size=2)

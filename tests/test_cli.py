@@ -37,7 +37,7 @@ def test_caption_train_gives_w_proj_its_own_rate_and_eval_prints_every_metric(
         shapes_dir, tmp_path, capsys):
     import numpy as np
 
-    from minigraph.models.captioning_rnn import CaptioningRNN
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
     from minigraph.models.data import load_coco_data
     model_path = str(tmp_path / "m.h5")
     assert main(["caption", "train", "--data", shapes_dir, "--epochs", "1", "--hidden", "16",

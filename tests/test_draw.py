@@ -9,7 +9,7 @@ import pytest
 import minigraph as mg
 from minigraph.analysis import stats
 from minigraph.draw import draw, find_renderer, to_dot
-from minigraph.models.render_commands import example_graph
+from minigraph.models.lab.example_graphs import example_graph
 
 
 def test_unrolled_view_has_a_column_per_step_and_parameters_once():

@@ -12,9 +12,9 @@ import pytest
 import minigraph as mg
 from minigraph.draw import to_dot
 from minigraph.draw.style import NONE_FILL, PALETTE, ZERO_FILL
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.render_commands import example_graph
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.lab.example_graphs import example_graph
 
 RENDERERS = [p for p in (shutil.which("dot"), shutil.which("graphviz-pure")) if p]
 needs_renderer = pytest.mark.skipif(not RENDERERS, reason="no dot program")

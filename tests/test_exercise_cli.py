@@ -7,7 +7,7 @@ import re
 import pytest
 
 from minigraph.models.cli import main
-from minigraph.models.exercises import BY_NAME
+from minigraph.models.lab.exercises import BY_NAME
 
 from .test_exercises import RIGHT, fill
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from minigraph.gradient_check import grad_error
-from minigraph.models.exercises import BY_NAME, LADDER, ExerciseError, check_file
-from minigraph.models.exercises.checking import (
+from minigraph.models.lab.exercises import BY_NAME, LADDER, ExerciseError, check_file
+from minigraph.models.lab.exercises.checking import (
     engine_gradients,
     load_module,
     numerical_gradients,

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.cli import main
 
 TEXT = "".join(f"line {i}: the cat sat on the mat.\n" for i in range(300))
@@ -52,7 +52,7 @@ def test_ctrl_c_in_char_training_saves_a_checkpoint_that_resumes(tmp_path):
 
 
 def test_ctrl_c_in_caption_training_saves_a_checkpoint(tmp_path, shapes_dir):
-    from minigraph.models.captioning_rnn import CaptioningRNN
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
 
     model = tmp_path / "c.h5"
     status, out, err = _interrupt(["caption", "train", "--data", shapes_dir, "--epochs",

@@ -147,7 +147,7 @@ def test_the_numpy_lstm_forward_matches_the_equations_written_out():
 
 def _lstm_training_step():
     """Loss and gradients of a 2-layer char-LSTM on the whole-sequence path, float32."""
-    from minigraph.models.char_rnn import CharRNN
+    from minigraph.models.charrnn.model import CharRNN
 
     rng = np.random.default_rng(0)
     model = CharRNN(7, hidden_size=6, num_layers=2, cell="lstm", seed=1)

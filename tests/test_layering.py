@@ -131,8 +131,8 @@ def test_built_wheel_installs_the_application_as_minigraph_models(tmp_path):
         tops = {name.split("/")[0] for name in archive.namelist() if name.endswith(".py")}
         names = set(archive.namelist())
     assert tops == {"minigraph"}
-    assert {"minigraph/models/cli.py", "minigraph/models/data/coco.py",
+    assert {"minigraph/models/cli/main.py", "minigraph/models/data/coco.py",
             "minigraph/models/data/tinyshakespeare.txt.gz"} <= names  # package data too
-    skeletons = {f"minigraph/models/exercises/skeletons/{name}.py" for name in
+    skeletons = {f"minigraph/models/lab/exercises/skeletons/{name}.py" for name in
                  ("tanh", "matmul", "fanout", "rnn_step", "rnn", "lstm_step", "truncated_bptt")}
     assert skeletons <= names  # package data: `minigraph exercise start` copies them out

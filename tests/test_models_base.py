@@ -1,4 +1,4 @@
-"""What the models share (minigraph.models.model.Model): the cs231n params contract, the
+"""What the models share (minigraph.models.shared.model.Model): the cs231n params contract, the
 graph the model code writes, checkpoints."""
 
 import numpy as np
@@ -6,8 +6,8 @@ import pytest
 
 import minigraph as mg
 from minigraph.checkpoint import CheckpointError
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.charrnn.model import CharRNN
 
 WORDS = {w: i for i, w in enumerate(["<NULL>", "<START>", "<END>", "a", "b", "c"])}
 

@@ -9,11 +9,11 @@ import pytest
 import minigraph as mg
 from minigraph import checkpoint
 from minigraph.checkpoint import CheckpointError
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.charrnn.model import CharRNN
 from minigraph.models.cli import main
-from minigraph.models.neuron_record import gradient_strips, record
-from minigraph.models.neuron_signals import character_features, rank_cells, text_signals
-from minigraph.models.neurons import check_vocabulary, page_data, script_json
+from minigraph.models.lab.neuron_record import gradient_strips, record
+from minigraph.models.lab.neuron_signals import character_features, rank_cells, text_signals
+from minigraph.models.lab.neurons import check_vocabulary, page_data, script_json
 
 PLAY = ("ROMEO:\nBut soft, what light?\n\nJULIET:\nAy me.\n") * 6
 

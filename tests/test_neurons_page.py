@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.neuron_record import record
-from minigraph.models.neurons import write_neuron_page
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.lab.neuron_record import record
+from minigraph.models.lab.neurons import write_neuron_page
 
 from . import browser
 from .test_neurons import single_window_norms

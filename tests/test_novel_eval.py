@@ -4,7 +4,7 @@ image-text re-ranking."""
 import numpy as np
 import pytest
 
-from minigraph.models.attribute_rerank import (
+from minigraph.models.captioning.attribute_rerank import (
     COLOUR_LIST,
     SHAPE_LIST,
     AttributeReranker,
@@ -12,13 +12,13 @@ from minigraph.models.attribute_rerank import (
     image_text_score,
     likely_pairs,
 )
-from minigraph.models.attribute_scorer import (
+from minigraph.models.captioning.attribute_scorer import (
     AttributeScorer,
     cell_features,
     cell_labels,
 )
-from minigraph.models.caption_eval import pair_recall
-from minigraph.models.decoding import beam_search
+from minigraph.models.captioning.evaluation import pair_recall
+from minigraph.models.shared.decoding import beam_search
 
 
 def obj(colour, shape, x=32.0, y=32.0, radius=8.0, size="small"):
@@ -64,8 +64,8 @@ def test_beam_search_top_lists_finished_captions_best_first_and_its_head_is_the_
 
 @pytest.mark.parametrize("kind", ["plain", "attention"])
 def test_captioner_beam_candidates_start_with_its_beam_caption(kind):
-    from minigraph.models.attention_captioner import AttentionCaptioner
-    from minigraph.models.captioning_rnn import CaptioningRNN
+    from minigraph.models.captioning.attention_captioner import AttentionCaptioner
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
 
     vocab = {w: i for i, w in enumerate(["<NULL>", "<START>", "<END>", "a", "b", "c"])}
     rng = np.random.default_rng(0)

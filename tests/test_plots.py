@@ -4,7 +4,7 @@ average."""
 import numpy as np
 import pytest
 
-from minigraph.models.plots import RunningAverage, plot_losses, smooth
+from minigraph.models.shared.plots import RunningAverage, plot_losses, smooth
 
 
 @pytest.mark.parametrize("beta", [None, 0.9, 0.98])
@@ -43,7 +43,7 @@ def test_plotted_smoothing_does_not_lag_behind_a_falling_loss():
 
 
 def _one_way(values, beta):
-    from minigraph.models.plots import RunningAverage
+    from minigraph.models.shared.plots import RunningAverage
 
     average = RunningAverage(beta)
     return [average.update(v) for v in values]

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import minigraph as mg
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.char_rnn import CharRNN
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.charrnn.model import CharRNN
 
 
 def _char_run(cell, sequence, dtype, dropout=0.0):
@@ -93,7 +93,7 @@ def test_the_sequence_node_names_a_wrong_shape():
 
 
 def test_the_trainers_choose_the_sequence_path():
-    from minigraph.models.char_train import CharTrainer
+    from minigraph.models.charrnn.trainer import CharTrainer
 
     trainer = CharTrainer("abcdefgh" * 40, layers=1, hidden=4, seq_len=5, batch_size=2)
     assert trainer.model.sequence is True

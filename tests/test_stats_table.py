@@ -7,8 +7,8 @@ import numpy as np
 
 import minigraph as mg
 from minigraph.models.cli import main
-from minigraph.models.render_commands import example_graph
-from minigraph.models.stats_table import format_table, memory_against_T, table_data
+from minigraph.models.lab.example_graphs import example_graph
+from minigraph.models.lab.stats_table import format_table, memory_against_T, table_data
 
 
 def _two_step_rnn():

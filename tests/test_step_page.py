@@ -11,7 +11,7 @@ import pytest
 import minigraph as mg
 from minigraph.draw import find_renderer, write_step_page
 from minigraph.draw.html import json_for_html, write_page
-from minigraph.models.render_commands import example_graph
+from minigraph.models.lab.example_graphs import example_graph
 
 from . import browser
 

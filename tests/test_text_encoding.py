@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.data.coco import DataError
 from minigraph.models.data.text import Tracks, Vocabulary
 

@@ -76,7 +76,7 @@ def test_a_thread_count_that_is_not_a_positive_integer_is_refused_by_name(bad):
 def test_the_threads_flag_sets_the_count_graphs_run_with():
     import argparse
 
-    from minigraph.models.flags import add_threads_flag, apply_threads_flag
+    from minigraph.models.cli.flags import add_threads_flag, apply_threads_flag
 
     parser = argparse.ArgumentParser()
     add_threads_flag(parser)

@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.captioning_solver import CaptioningSolver, TrainingError
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.captioning.solver import CaptioningSolver, TrainingError
 from minigraph.models.cli import main
 from minigraph.models.data import load_coco_data
 from minigraph.models.data.coco import DataError, FeatureScaleWarning, check_feature_scale

@@ -6,10 +6,10 @@ import pytest
 
 import minigraph as mg
 from minigraph import optim
-from minigraph.models.captioning_rnn import CaptioningRNN
-from minigraph.models.captioning_solver import CaptioningSolver
-from minigraph.models.char_rnn import CharRNN
-from minigraph.models.char_train import CharTrainer
+from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+from minigraph.models.captioning.solver import CaptioningSolver
+from minigraph.models.charrnn.model import CharRNN
+from minigraph.models.charrnn.trainer import CharTrainer
 
 WORDS = {"<NULL>": 0, "<START>": 1, "<END>": 2, "a": 3}
 TEXT = "abcdef " * 300

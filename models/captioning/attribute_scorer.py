@@ -21,8 +21,8 @@ import numpy as np
 import minigraph as mg
 from minigraph import checkpoint
 
-from .data.features import _conv_relu, _max_pool2
-from .data.shapes import COLOURS, SHAPES, _mask
+from ..data.features import _conv_relu, _max_pool2
+from ..data.shapes import COLOURS, SHAPES, _mask
 
 GRID = 4
 MIN_COVER = 0.15

@@ -17,7 +17,7 @@ from minigraph.graph import Graph
 from minigraph.node import input, param
 from minigraph.ops import affine, masked_softmax_ce, reshape
 
-from .plots import save_figure
+from ..shared.plots import save_figure
 from .vanishing_gradient import initial_weights
 
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM (forget bias 1)",

@@ -9,15 +9,15 @@ Then a short char-rnn run on Python's own source code ends with a sample.
 import os
 import time
 
-from .data import load_coco_data
-from .data.shapes_dataset import load_objects, make_shapes_dataset
+from ..data import load_coco_data
+from ..data.shapes_dataset import load_objects, make_shapes_dataset
 
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
         out=print, char_minutes=0.5):
-    from .caption_commands import train_captioner
-    from .caption_eval import evaluate_split
-    from .caption_use import write_gallery
+    from ..captioning.evaluation import evaluate_split
+    from ..captioning.gallery import write_gallery
+    from ..captioning.training import train_captioner
 
     started = time.monotonic()
     data_dir = os.path.join(out_dir, "shapes")
@@ -65,8 +65,8 @@ def _draw_one_minibatch(model, out_dir, out):
 
 
 def _char_rnn(out_dir, seed, minutes, progress, out):
-    from .char_train import CharTrainer
-    from .data.text import default_corpus
+    from ..charrnn.trainer import CharTrainer
+    from ..data.text import default_corpus
 
     out(f"5/5 a char-rnn (1-layer LSTM, 128 units) on Python's own source, {minutes:g} min")
     trainer = CharTrainer(default_corpus(300_000), layers=1, hidden=128, seq_len=48,

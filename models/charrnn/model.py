@@ -37,9 +37,9 @@ import minigraph as mg
 from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
-from . import per_step
-from .decoding import pick_next_word
-from .model import Model
+from ..shared import per_step
+from ..shared.decoding import pick_next_word
+from ..shared.model import Model
 
 
 def _rng_streams(seed):

@@ -1,64 +1,25 @@
-"""`minigraph caption scorer` (train the per-cell attribute scorer) and `minigraph caption
-table` (every captioner on val and novel, greedy and beam, with and without attribute
-re-ranking: one markdown table and one JSON file), and what `caption eval` shares with
-them."""
+"""Every captioner on val and novel, greedy and beam, with and without attribute
+re-ranking, as one table (what `minigraph caption table` prints), the pieces `caption eval`
+shares with it (ground truth, the re-ranker), and the teacher-forced probabilities of chosen
+words (docs/tutorials/07-attention.md)."""
 
-import json
 import os
 import time
 
 import numpy as np
 
 from minigraph.errors import UsageError
-from minigraph.files import atomic_write
 
+from ..data import load_coco_data
+from ..data.shapes_dataset import EXTRACTOR_FILE, OBJECTS_FILE, load_objects
 from .attribute_rerank import AttributeReranker
-from .attribute_scorer import AttributeScorer, cell_features, read_pictures, train_scorer
-from .caption_eval import decode_split, score_split
-from .data import load_coco_data
-from .data.shapes_dataset import EXTRACTOR_FILE, OBJECTS_FILE, load_objects
-from .flags import at_least, check_picture_output, check_training_output, count, non_negative
+from .attribute_scorer import AttributeScorer, cell_features, read_pictures
+from .evaluation import decode_split, score_split
+from .training import load_captioner
 
 METRICS = ("attribute_accuracy", "exact_images", "relation_accuracy", "bleu4", "recall@1",
            "recall@5")
 HEADERS = ("attr", "exact", "relation", "BLEU-4", "recall@1", "recall@5")
-
-
-def add_commands(sub):
-    scorer = sub.add_parser("scorer", help="train the per-cell colour/shape scorer used to "
-                            "re-rank captions (shapes data only)")
-    scorer.add_argument("--data", required=True, help="shapes data directory")
-    scorer.add_argument("--images", type=count, default=6000,
-                        help="training pictures to read (default: 6000)")
-    scorer.add_argument("--epochs", type=count, default=3,
-                        help="passes over the pictures' cells (default: 3)")
-    scorer.add_argument("--seed", type=non_negative, default=0,
-                        help="seed of the initialisation and the order (default: 0)")
-    scorer.add_argument("--out", default="scorer.h5", help="file to write (default: scorer.h5)")
-    scorer.add_argument("--force", action="store_true", help="replace an existing --out")
-    scorer.set_defaults(handler=run_scorer)
-
-    table = sub.add_parser("table", help="val and novel metrics of captioners, greedy and "
-                           "beam, with and without re-ranking, as one table")
-    table.add_argument("--model", required=True, nargs="+", help="captioner checkpoints")
-    table.add_argument("--data", default=None, help="defaults to the first model's data")
-    table.add_argument("--scorer", default=None, help="an AttributeScorer: adds re-ranked rows")
-    table.add_argument("--beam", type=at_least(5), default=5,
-                       help="beam width, at least 5 for recall@5 (default: 5)")
-    table.add_argument("--max-images", type=count, default=None,
-                       help="evaluate the first N images of each split (default: all)")
-    table.add_argument("--results", default=None,
-                       help="also write the rows to this .json file")
-    table.add_argument("--force", action="store_true", help="replace an existing --results")
-    table.set_defaults(handler=run_table)
-
-
-def load_captioner(path):
-    """(model, checkpoint dict) of any captioner checkpoint (CaptioningRNN or
-    AttentionCaptioner), by the kind it records."""
-    from .caption_commands import load_captioner as load
-
-    return load(path)
 
 
 def data_dir_of(saved, given):
@@ -78,7 +39,7 @@ def shapes_truth(data_dir):
 
 def make_reranker(scorer_path, data_dir, data, split):
     """An AttributeReranker for every image of the split, from its PNG pictures."""
-    from .data.features import RandomConvFeatures
+    from ..data.features import RandomConvFeatures
 
     scorer = AttributeScorer.load(scorer_path)
     extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))
@@ -86,27 +47,8 @@ def make_reranker(scorer_path, data_dir, data, split):
     return AttributeReranker(scorer.pair_evidence(*features))
 
 
-def run_scorer(args):
-    from .data.features import RandomConvFeatures
-
-    check_training_output(args.out, "AttributeScorer", False, args.force)
-    truth = shapes_truth(args.data)
-    data = load_coco_data(args.data)
-    extractor = RandomConvFeatures.load(os.path.join(args.data, EXTRACTOR_FILE))
-    started = time.monotonic()
-    scorer, accuracy = train_scorer(args.data, data, truth, extractor, args.images,
-                                    args.epochs, args.seed)
-    scorer.save(args.out)
-    for split, acc in accuracy.items():
-        print(f"{split}: cells with the right colour {acc['colour']:.3f}, "
-              f"shape {acc['shape']:.3f}")
-    print(f"trained on {min(args.images, len(data['train_urls']))} pictures in "
-          f"{time.monotonic() - started:.0f} s (load average {_load_average()}); "
-          f"wrote {args.out}")
-    return 0
-
-
-def _load_average():
+def load_average():
+    """The machine's 1, 5 and 15 minute load, printed beside timings."""
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
@@ -137,7 +79,7 @@ def table_rows(models, data_dir, scorer=None, beam=5, max_images=None, log=print
                     row.update({m: result.get(m) for m in METRICS})
                     rows.append(row)
                     log(format_table([row], header=not rows[:-1]))
-                log(f"  ({time.monotonic() - started:.0f} s, load average {_load_average()})")
+                log(f"  ({time.monotonic() - started:.0f} s, load average {load_average()})")
     return rows
 
 
@@ -157,30 +99,6 @@ def format_table(rows, header=True):
                      f"{'yes' if r['rerank'] else 'no'} | "
                      + " | ".join(_cell(r[m]) for m in METRICS) + " |")
     return "\n".join(lines)
-
-
-def run_table(args):
-    if args.results:
-        check_picture_output(args.results, [".json"], "--results")
-        if os.path.exists(args.results) and not args.force:
-            raise UsageError(f"--results {args.results} exists: add --force to replace it")
-    for path in args.model:
-        load_captioner(path)  # every checkpoint checked before the long part starts
-    data_dir = args.data or data_dir_of(load_captioner(args.model[0])[1], None)
-    rows = table_rows(args.model, data_dir, args.scorer, args.beam, args.max_images)
-    print("\n" + format_table(rows))
-    print(f"load average {_load_average()}")
-    if args.results:
-        report = {"rows": rows, "data": os.path.abspath(data_dir), "beam": args.beam,
-                  "load_average": list(os.getloadavg()),
-                  "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n")
-        print(f"wrote {args.results}")
-    return 0
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def next_word_probabilities(model, features, captions, after, words):

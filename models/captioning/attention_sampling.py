@@ -12,7 +12,7 @@ import numpy as np
 import minigraph as mg
 from minigraph.errors import check_int, check_number
 
-from .decoding import beam_search, pick_next_word
+from ..shared.decoding import beam_search, pick_next_word
 
 
 class AttentionSampling:

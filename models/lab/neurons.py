@@ -16,7 +16,7 @@ from minigraph.checkpoint import CheckpointError
 from minigraph.errors import InputError
 from minigraph.files import atomic_write
 
-from .data.text import Vocabulary
+from ..data.text import Vocabulary
 from .neuron_record import GATES, QUANTITIES, gate_saturation, gradient_strips, record
 from .neuron_signals import rank_cells, text_signals
 from .neurons_page import PAGE

@@ -5,8 +5,7 @@ import json
 import os
 import time
 
-import numpy as np
-
+from ..lab.example_graphs import example_graph
 from .flags import add_old_spelling, at_least, check_picture_output, count, non_negative
 
 
@@ -71,51 +70,6 @@ def add_commands(commands):
     bptt.set_defaults(handler=run_bptt)
 
 
-def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0,
-                  drawing=False, loss="all"):
-    """A small model of the given kind with one minibatch run forward and backward, every
-    value and gradient kept. Returns the graph: the training graph, or with ``drawing`` the
-    model's drawing mode (an output and a loss at every step, or only the last with
-    ``loss='last'``)."""
-    rng = np.random.default_rng(seed)
-    if model == "attention":
-        return _attention_example(cell, steps, composed, seed, drawing, loss, rng)
-    if model == "captioning":
-        from .captioning_rnn import CaptioningRNN
-        words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "circle", "square"]
-        net = CaptioningRNN({w: i for i, w in enumerate(words)}, input_dim=16, wordvec_dim=8,
-                            hidden_dim=8, cell_type=cell, fused=not composed, seed=seed)
-        captions = rng.integers(1, len(words), (2, steps + 1))
-        if drawing:
-            return net.drawing_graph(rng.standard_normal((2, 16)).astype(np.float32), captions,
-                                     loss=loss)
-        net.loss(rng.standard_normal((2, 16)).astype(np.float32), captions, retain_graph=True)
-        return net.build_graph(2, steps)
-    from .char_rnn import CharRNN
-    net = CharRNN(12, hidden_size=8, num_layers=layers, cell=cell, fused=not composed,
-                  embed_size=6, seed=seed)
-    ids = rng.integers(0, 12, (2, steps + 1))
-    if drawing:
-        return net.drawing_graph(ids[:, :-1], ids[:, 1:], loss=loss)
-    net.loss(ids[:, :-1], ids[:, 1:], retain_graph=True)
-    return net.build_graph(2, steps)
-
-
-def _attention_example(cell, steps, composed, seed, drawing, loss, rng):
-    """The attention captioner at drawing size: 2 captions, a 2x2 grid of 6 features."""
-    from .attention_captioner import AttentionCaptioner
-    words = ["<NULL>", "<START>", "<END>", "<UNK>", "a", "red", "circle", "square"]
-    net = AttentionCaptioner({w: i for i, w in enumerate(words)}, input_dim=6, num_cells=4,
-                             wordvec_dim=8, hidden_dim=8, attention_dim=5, cell_type=cell,
-                             fused=not composed, seed=seed)
-    grid = rng.standard_normal((2, 4, 6)).astype(np.float32)
-    captions = rng.integers(1, len(words), (2, steps + 1))
-    if drawing:
-        return net.drawing_graph(grid, captions, loss=loss)
-    net.loss(grid, captions, retain_graph=True)
-    return net.build_graph(2, steps)
-
-
 def run_render(args):
     import minigraph as mg
     from minigraph.draw import draw, write_step_page
@@ -139,7 +93,7 @@ def run_render(args):
 
 
 def run_stats(args):
-    from .stats_table import format_table, memory_against_T, plot_memory, table_data
+    from ..lab.stats_table import format_table, memory_against_T, plot_memory, table_data
 
     if args.memory_plot:  # a typo must not overwrite, say, a text file
         check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot")
@@ -175,12 +129,12 @@ def run_bptt(args):
     if args.json and not args.heatmap:
         check_picture_output(args.json, [".json"], "--results")
     if args.heatmap:
-        from .gradient_flow import run_heatmap
+        from ..lab.gradient_flow import run_heatmap
         run_heatmap(args.heatmap, T=args.steps or 30, seed=args.seed)
         print(f"took {time.monotonic() - started:.1f} s")
         return 0
-    from .bptt_figures import plot, summary_lines, write_json
-    from .vanishing_gradient import experiment
+    from ..lab.bptt_figures import plot, summary_lines, write_json
+    from ..lab.vanishing_gradient import experiment
     settings = {key: value for key, value in (("T", args.steps), ("steps", args.train_steps))
                 if value is not None}
     seeds = list(range(args.seed, args.seed + args.seeds))

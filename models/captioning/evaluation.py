@@ -5,14 +5,14 @@ captions (on the ``novel`` split: the held-out pairs)."""
 
 import numpy as np
 
-from .bleu import bleu
-from .data import decode_captions
-from .data.shapes import (
+from ..data import decode_captions
+from ..data.shapes import (
     attribute_accuracy,
     exact_image_accuracy,
     named_pairs,
     relation_accuracy,
 )
+from .bleu import bleu
 
 
 def references_by_image(data, split):

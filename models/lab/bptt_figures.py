@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 
-from .plots import save_figure
+from ..shared.plots import save_figure
 from .vanishing_gradient import DEFAULTS
 
 COLOURS = {"rnn": "#c0392b", "lstm": "#2471a3", "lstm f-bias 0": "#8e44ad", "gru": "#229954"}

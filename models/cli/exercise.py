@@ -6,9 +6,9 @@ import sys
 from minigraph.errors import MinigraphError, OutputError
 from minigraph.files import atomic_write
 
-from ..flags import add_old_spelling, non_negative
-from .catalog import BY_NAME, LADDER, TOLERANCE
-from .checking import check_file
+from ..lab.exercises.catalog import BY_NAME, LADDER, TOLERANCE
+from ..lab.exercises.checking import check_file
+from .flags import add_old_spelling, non_negative
 
 
 def add_commands(commands):
@@ -106,7 +106,7 @@ def _check(path, seed, svg):
         print(f"all {len(result.rows)} gradients right")
     svg = svg or os.path.splitext(path)[0] + "_check.svg"
     try:
-        from .picture import write_check_svg
+        from ..lab.exercises.picture import write_check_svg
         write_check_svg(result, svg)
         print(f"graph: {svg}" + (" (red edges: the inputs whose gradient is wrong)"
                                  if wrong else ""))

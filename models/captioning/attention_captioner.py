@@ -35,10 +35,10 @@ import minigraph as mg
 from minigraph import checkpoint
 from minigraph.errors import check_int
 
-from . import per_step
+from ..shared import per_step
+from ..shared.model import Model
 from .attention_sampling import AttentionSampling
-from .captioning_rnn import CaptioningRNN
-from .model import Model
+from .rnn_captioner import CaptioningRNN
 
 
 class AttentionCaptioner(AttentionSampling, CaptioningRNN):

@@ -7,7 +7,7 @@ import numpy as np
 
 from minigraph.analysis import stats
 
-from .plots import save_figure
+from ..shared.plots import save_figure
 
 
 def _kind(node):

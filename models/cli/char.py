@@ -5,7 +5,7 @@ import time
 
 from minigraph.errors import UsageError
 
-from .data.text import load_text
+from ..data.text import load_text
 from .flags import (
     add_old_spelling,
     add_threads_flag,
@@ -139,7 +139,7 @@ def _refuse_changed_settings(args, path, saved):
 def run_train(args):
     from minigraph import checkpoint
 
-    from .char_train import CharTrainer
+    from ..charrnn.trainer import CharTrainer
 
     check_training_output(args.out, "CharRNN", args.resume, args.force)
     apply_threads_flag(args)
@@ -171,7 +171,7 @@ def run_train(args):
 
 
 def run_sample(args):
-    from .char_rnn import CharRNN
+    from ..charrnn.model import CharRNN
 
     model, _ = CharRNN.load(args.model)
     print(args.prime + model.sample(args.prime, args.length, args.temperature, args.top_k,
@@ -180,8 +180,8 @@ def run_sample(args):
 
 
 def run_eval(args):
-    from .char_rnn import CharRNN
-    from .data.text import Tracks, Vocabulary
+    from ..charrnn.model import CharRNN
+    from ..data.text import Tracks, Vocabulary
 
     model, saved = CharRNN.load(args.model)
     text = load_text(args.text)
@@ -201,8 +201,8 @@ def run_eval(args):
 
 
 def run_neurons(args):
-    from .char_rnn import CharRNN
-    from .neurons import check_vocabulary, validation_stretch, write_neuron_page
+    from ..charrnn.model import CharRNN
+    from ..lab.neurons import check_vocabulary, validation_stretch, write_neuron_page
 
     check_picture_output(args.out, [".html", ".htm"])
     model, _ = CharRNN.load(args.model)

@@ -21,9 +21,9 @@ import minigraph as mg
 from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
-from . import per_step
-from .decoding import beam_search, pick_next_word
-from .model import Model
+from ..shared import per_step
+from ..shared.decoding import beam_search, pick_next_word
+from ..shared.model import Model
 
 
 class CaptioningRNN(Model):

@@ -18,7 +18,7 @@ import numpy as np
 from minigraph.errors import UsageError
 from minigraph.files import atomic_write
 
-from .data import decode_captions
+from ..data import decode_captions
 
 COLUMNS = 8  # panels per line; longer captions continue on the next line
 

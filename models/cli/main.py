@@ -42,7 +42,7 @@ class DefaultsFormatter(argparse.HelpFormatter):
 
 def _demo(args):
     if args.engine:
-        from .engine_tour import run as tour
+        from ..lab.engine_tour import run as tour
         tour(seed=args.seed)
         return 0
     from .demo import run
@@ -81,13 +81,13 @@ def build_parser():
     demo.add_argument("--engine", action="store_true",
                       help="instead: a tour of the engine on a tiny RNN (seconds)")
     demo.set_defaults(handler=_demo)
-    from .caption_commands import add_commands as add_caption_commands
+    from .caption import add_commands as add_caption_commands
     add_caption_commands(commands)
-    from .char_commands import add_commands as add_char_commands
+    from .char import add_commands as add_char_commands
     add_char_commands(commands)
-    from .render_commands import add_commands as add_render_commands
+    from .render import add_commands as add_render_commands
     add_render_commands(commands)
-    from .exercises.commands import add_commands as add_exercise_commands
+    from .exercise import add_commands as add_exercise_commands
     add_exercise_commands(commands)
     _show_defaults(parser)
     return parser

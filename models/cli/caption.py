@@ -1,23 +1,18 @@
-"""`minigraph shapes` and `minigraph caption train`, and the parsers of every `caption`
-command (eval, sample and gallery run from caption_use.py)."""
+"""`minigraph shapes` and the parsers of every `caption` command, and `caption train`
+(eval, sample and gallery run from caption_use.py, scorer and table from
+caption_scores.py): parse, call the library in ../captioning, print."""
 
 import os
 import time
 
-from minigraph.checkpoint import CheckpointError, peek_kind
+from minigraph.checkpoint import peek_kind
 from minigraph.errors import UsageError
 from minigraph.files import OutputError
 
-from . import caption_report
-from .attention_captioner import AttentionCaptioner
-from .caption_eval import evaluate_split
-from .captioning_rnn import CaptioningRNN
-from .data import load_coco_data
-from .data.shapes_dataset import (
-    OBJECTS_FILE,
-    load_objects,
-    make_shapes_dataset,
-)
+from ..captioning.training import CAPTIONERS, load_captioner, train_captioner
+from ..data.shapes_dataset import make_shapes_dataset
+from ..shared.interrupt import Interrupted
+from . import caption_scores, caption_use
 from .flags import (
     add_old_spelling,
     add_threads_flag,
@@ -29,7 +24,6 @@ from .flags import (
     positive,
     rate,
 )
-from .interrupt import Interrupted
 
 # (flag, type, default, help) of the training settings a checkpoint records
 TRAIN_SETTINGS = [
@@ -46,22 +40,6 @@ TRAIN_SETTINGS = [
     ("--attention", "flag", False, "an AttentionCaptioner: soft attention over the grid "
      "features (*_grid.h5) instead of one pooled vector"),
 ]
-CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
-
-
-def load_captioner(path):
-    """(model, checkpoint dict) of either captioner, by the kind the checkpoint records."""
-    cls = CAPTIONERS.get(peek_kind(path), CaptioningRNN)  # anything else: its own error
-    return cls.load(path)
-
-
-def _handler(name):
-    """A command in caption_use.py, imported when it runs (that module imports this one)."""
-    def run(args):
-        from . import caption_use
-        return getattr(caption_use, name)(args)
-    run.__name__ = name
-    return run
 
 
 def add_commands(commands):
@@ -124,7 +102,7 @@ def add_commands(commands):
                           help="re-rank captions with this `caption scorer` file")
     evaluate.add_argument("--results", default=None,
                           help="also write the metrics to this .json file")
-    evaluate.set_defaults(handler=_handler("run_eval"))
+    evaluate.set_defaults(handler=caption_use.run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
     sample.add_argument("--model", required=True, help="the CaptioningRNN checkpoint")
@@ -132,7 +110,7 @@ def add_commands(commands):
     sample.add_argument("--data", default=None, help="where feature_extractor.h5 is "
                         "(default: the training data)")
     sample.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
-    sample.set_defaults(handler=_handler("run_sample"))
+    sample.set_defaults(handler=caption_use.run_sample)
 
     gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
     gallery.add_argument("--model", required=True, help="the captioner checkpoint")
@@ -147,8 +125,8 @@ def add_commands(commands):
     gallery.add_argument("--force", action="store_true",
                          help="replace an existing --out instead of refusing")
     gallery.add_argument("--out", default="gallery.png", help="the picture to write (.png)")
-    gallery.set_defaults(handler=_handler("run_gallery"))
-    caption_report.add_commands(sub)
+    gallery.set_defaults(handler=caption_use.run_gallery)
+    caption_scores.add_commands(sub)
 
 
 def run_shapes(args):
@@ -164,69 +142,8 @@ def run_shapes(args):
     return 0
 
 
-def _objects(data_dir):
-    return load_objects(data_dir) if os.path.exists(os.path.join(data_dir, OBJECTS_FILE)) else None
-
-
-def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
-                    lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
-                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4,
-                    resume=False, attention=False):
-    """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
-    W_proj its own learning rate (None: ``lr``). ``attention`` trains an
-    AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
-    the checkpoint ``out`` exactly, with the settings it records (the arguments above are
-    then ignored, except ``epochs``, the total to reach, and ``max_minutes``)."""
-    from .captioning_solver import CaptioningSolver
-
-    settings = {"cell": cell, "hidden": hidden, "wordvec": wordvec, "batch_size": batch_size,
-                "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr, "max_train": max_train,
-                "seed": seed, "attention": bool(attention)}
-    if resume:
-        model, saved = load_captioner(out)
-        settings = saved["state"].get("settings")
-        if isinstance(settings, dict):  # written before --attention existed
-            settings.setdefault("attention", isinstance(model, AttentionCaptioner))
-        if not isinstance(settings, dict) or set(settings) != set(SETTING_NAMES):
-            raise CheckpointError(f"{out} does not record its training settings (written by an "
-                                  "older minigraph?); it cannot be resumed exactly")
-    data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"],
-                          grid=settings["attention"])
-    objects = _objects(data_dir)
-    if not resume and settings["attention"]:
-        _, P, D = data["train_grid"].shape
-        model = AttentionCaptioner(data["word_to_idx"], input_dim=D, num_cells=P,
-                                   wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell,
-                                   seed=seed)
-    elif not resume:
-        model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                              wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
-    lr, proj_lr = settings["lr"], settings["proj_lr"]
-
-    def metrics(m):
-        if "val_captions" not in data or not val_images:  # --val-images 0: no BLEU
-            return {}
-        result = evaluate_split(m, data, "val", val_images,
-                                objects=objects["val"] if objects else None)
-        return {k: v for k, v in result.items() if k in ("bleu4", "attribute_accuracy")}
-    plot = os.path.splitext(out)[0] + "_loss.png"
-    solver = CaptioningSolver(model, data, optim_config={"learning_rate": lr},
-                              lr_decay=settings["lr_decay"],
-                              batch_size=settings["batch_size"], num_epochs=epochs,
-                              print_every=0, progress=progress, seed=settings["seed"],
-                              evaluate=metrics, checkpoint_path=out, plot_path=plot,
-                              max_seconds=None if max_minutes is None else 60 * max_minutes,
-                              extra_state={"data_dir": os.path.abspath(data_dir),
-                                           "settings": settings}, log=log,
-                              param_configs=None if proj_lr is None else {
-                                  "W_proj": {"learning_rate": proj_lr}})
-    if resume:
-        solver.load_checkpoint(out)
-        log(f"resuming {out} at iteration {len(solver.loss_history)} (epoch {solver.epoch})")
-    solver.train()
-    return model, solver, data
-
-
+# the flags' names are the names of the settings train_captioner records
+# (captioning.training.SETTINGS; tests/test_layering.py pins that they agree)
 SETTING_NAMES = [flag[2:].replace("-", "_") for flag, _, _, _ in TRAIN_SETTINGS]
 
 

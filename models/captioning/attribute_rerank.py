@@ -20,7 +20,7 @@ import itertools
 
 import numpy as np
 
-from .data.shapes import COLOURS, SHAPES
+from ..data.shapes import COLOURS, SHAPES
 
 COLOUR_LIST, SHAPE_LIST = list(COLOURS), list(SHAPES)
 CLIP = 1e-4  # keeps log q and log(1 - q) finite where the scorer is certain

@@ -13,10 +13,10 @@ from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError, TrainingError, UsageError, check_int, check_number
 from minigraph.files import atomic_append
 
-from .char_rnn import CharRNN
-from .data.text import Tracks, Vocabulary, split_text
-from .interrupt import Interrupted, graceful_interrupt, stop_requested
-from .plots import RunningAverage
+from ..data.text import Tracks, Vocabulary, split_text
+from ..shared.interrupt import Interrupted, graceful_interrupt, stop_requested
+from ..shared.plots import RunningAverage
+from .model import CharRNN
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
 COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
@@ -233,7 +233,7 @@ class CharTrainer:
         atomic_append(path, f"==== iteration {self.iteration} ====\n{text}\n\n")
 
     def plot(self, path):
-        from .plots import plot_losses
+        from ..shared.plots import plot_losses
         plot_losses(path, self.history["loss"], self.history["val_loss"] or None,
                     self.history["val_iteration"], title=f"char-rnn ({self.model.cell})",
                     ylabel="nats per character")

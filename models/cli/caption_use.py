@@ -2,19 +2,18 @@
 
 import json
 import os
-import textwrap
 
 import numpy as np
 
 from minigraph.errors import UsageError
 
-from . import caption_report
-from .caption_commands import _objects, load_captioner
-from .caption_eval import caption_images, evaluate_split
-from .data import decode_captions, load_coco_data
-from .data.shapes_dataset import EXTRACTOR_FILE
+from ..captioning.evaluation import caption_images, evaluate_split
+from ..captioning.gallery import write_gallery
+from ..captioning.report import make_reranker, shapes_truth
+from ..captioning.training import load_captioner, shapes_objects
+from ..data import load_coco_data
+from ..data.shapes_dataset import EXTRACTOR_FILE
 from .flags import check_picture_output
-from .plots import save_figure
 
 
 def _load(model_path, data_dir):
@@ -42,11 +41,11 @@ def run_eval(args):
     model, data_dir = _load(args.model, args.data)
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
-    objects = _objects(data_dir)
+    objects = shapes_objects(data_dir)
     if (args.recall_k or args.rerank) and objects is None:
-        caption_report.shapes_truth(data_dir)  # says why not
+        shapes_truth(data_dir)  # says why not
     method = "beam" if args.beam else "greedy"
-    rerank = caption_report.make_reranker(args.rerank, data_dir, data, args.split) \
+    rerank = make_reranker(args.rerank, data_dir, data, args.split) \
         if args.rerank else None
     result = evaluate_split(model, data, args.split, args.max_images, method,
                             max(args.beam, 1), objects[args.split] if objects else None,
@@ -68,7 +67,7 @@ def run_eval(args):
 
 def run_sample(args):
 
-    from .data.features import RandomConvFeatures
+    from ..data.features import RandomConvFeatures
 
     model, data_dir = _load(args.model, args.data)
     extractor = RandomConvFeatures.load(os.path.join(data_dir, EXTRACTOR_FILE))
@@ -108,35 +107,6 @@ def _read_image(path):
     return pixels
 
 
-def write_gallery(model, data, data_dir, split, count, out, overwrite=False):
-    """A grid of images, one reference caption and the generated caption for each."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    images = sorted(set(data[f"{split}_image_idxs"].tolist()))[:count]
-    generated = caption_images(model, data[f"{split}_{model.feature_key}"][images])
-    first_ref = {}
-    for image, text in zip(data[f"{split}_image_idxs"],
-                           decode_captions(data[f"{split}_captions"], data["idx_to_word"])):
-        first_ref.setdefault(int(image), text)
-    columns = 4
-    rows = (len(images) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 4.6 * rows), dpi=80,
-                             layout="constrained")
-    for ax in np.ravel(axes):
-        ax.axis("off")
-    for ax, image, text in zip(np.ravel(axes), images, generated):
-        ax.imshow(Image.open(os.path.join(data_dir, data[f"{split}_urls"][image])))
-        # matplotlib does not wrap titles to their axes, so long captions ran into the
-        # neighbouring picture: wrap each to about the width of one column
-        lines = textwrap.wrap(f"GT: {first_ref[image]}", 44) + textwrap.wrap(
-            f"model: {text}", 44)
-        ax.set_title("\n".join(lines), fontsize=8, loc="left")
-    save_figure(fig, out, overwrite=overwrite, bbox_inches="tight", pad_inches=0.15)
-
-
 def run_gallery(args):
     check_picture_output(args.out, [".png"])
     if os.path.exists(args.out) and not args.force:
@@ -149,7 +119,8 @@ def run_gallery(args):
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
     if args.attention:
-        from .attention_gallery import write_attention_gallery
+        from ..captioning.attention_gallery import write_attention_gallery
+
         write_attention_gallery(model, data, data_dir, args.split, args.count or 4, args.out,
                                 overwrite=args.force)
     else:

@@ -16,10 +16,10 @@ from tqdm.auto import tqdm
 from minigraph import checkpoint, modes, optim
 from minigraph.errors import MinigraphError, TrainingError, check_int, check_number
 
-from .data import sample_coco_minibatch
-from .data.coco import check_feature_scale
-from .interrupt import Interrupted, graceful_interrupt, stop_requested
-from .plots import RunningAverage
+from ..data import sample_coco_minibatch
+from ..data.coco import check_feature_scale
+from ..shared.interrupt import Interrupted, graceful_interrupt, stop_requested
+from ..shared.plots import RunningAverage
 
 
 class CaptioningSolver:
@@ -158,7 +158,7 @@ class CaptioningSolver:
             self.plot(self.plot_path)
 
     def plot(self, path):
-        from .plots import plot_losses
+        from ..shared.plots import plot_losses
         per_epoch = max(len(self.loss_history) // max(self.epoch, 1), 1)
         val = [v for v in self.val_loss_history if v is not None]
         plot_losses(path, self.loss_history, val or None,
