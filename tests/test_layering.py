@@ -136,3 +136,183 @@ def test_built_wheel_installs_the_application_as_minigraph_models(tmp_path):
     skeletons = {f"minigraph/models/lab/exercises/skeletons/{name}.py" for name in
                  ("tanh", "matmul", "fanout", "rnn_step", "rnn", "lstm_step", "truncated_bptt")}
     assert skeletons <= names  # package data: `minigraph exercise start` copies them out
+
+
+# ---- the import graph of the whole package: no cycles, and the application's floors ------
+
+def _module_name(path):
+    """The dotted name a file is imported under (models/ is installed as minigraph.models)."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[0] == "models":
+        parts = ["minigraph", *parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_files():
+    """Every module of the package, framework and application; the exercise skeletons are
+    package data copied out for the user, not modules of the package."""
+    files = [*FRAMEWORK.rglob("*.py"), *APPLICATION.rglob("*.py")]
+    return [p for p in files if "skeletons" not in p.parts]
+
+
+def _import_graph():
+    """{module: {modules it imports}} within the package: module-level and function-level
+    imports alike. ``from package import name`` is an edge to the submodule when ``name`` is
+    one, else to the package itself."""
+    paths = {_module_name(p): p for p in _package_files()}
+    graph = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([base] if base else []))
+                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in paths else base
+                           for alias in node.names]
+            else:
+                continue
+            for target in targets:
+                while target and target not in paths:  # `import a.b.c` names a.b.c's module
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph):
+    """The import circles: strongly connected sets of two or more modules (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found
+
+
+# Helper B's change (issue 23, point 4: operators installed on Node by the ops package) removes
+# this circle: minigraph/node.py imports the ops inside Node's operator methods, and the ops
+# import op.py, which imports node.py. Until that change is merged it is the one known circle.
+KNOWN_FRAMEWORK_CIRCLE = {
+    "minigraph.node", "minigraph.op", "minigraph.ops", "minigraph.ops.math", "minigraph.ops.nn",
+    "minigraph.ops.recurrent", "minigraph.ops.sequence", "minigraph.ops.shape",
+    "minigraph.ops.softmax", "minigraph.ops.unary",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="the framework's node.py/ops circle is removed by "
+                   "helper B's change to minigraph/node.py (issue 23, point 4); drop this mark "
+                   "once it is merged")
+def test_no_import_cycle_anywhere_in_the_package():
+    assert _cycles(_import_graph()) == []
+
+
+def test_no_import_cycle_but_the_known_framework_one():
+    # the guard until the mark above goes: no new circle, in the application or the framework
+    cycles = [set(c) for c in _cycles(_import_graph())]
+    assert all(c <= KNOWN_FRAMEWORK_CIRCLE for c in cycles), cycles
+    assert not any(m.startswith("minigraph.models") for c in cycles for m in c)
+
+
+def test_the_cycle_check_sees_a_function_level_import_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# The application's floors: a room may import only itself, the rooms it stands on and the
+# framework. captioning, charrnn and lab stand side by side and do not import each other.
+FLOORS = {
+    "cli": {"captioning", "charrnn", "lab", "shared", "data", "framework"},
+    "captioning": {"shared", "data", "framework"},
+    "charrnn": {"shared", "data", "framework"},
+    "lab": {"shared", "data", "framework"},
+    "shared": {"framework"},
+    "data": {"framework"},
+    "face": {"framework"},  # minigraph.models itself and its old-path finder
+    "framework": set(),
+}
+# (module, room it may import besides its floors): why
+ALLOWED_EXCEPTIONS = {
+    ("minigraph.models.lab.example_graphs", "captioning"):
+        "the lab draws the application's models: it builds a CaptioningRNN and an "
+        "AttentionCaptioner at drawing size (`minigraph render`, `stats`, tutorial 2)",
+    ("minigraph.models.lab.example_graphs", "charrnn"):
+        "the lab draws the application's models: it builds a CharRNN at drawing size",
+}
+
+
+def _room(module):
+    if module == "minigraph.__main__":
+        return "main"  # `python -m minigraph`: the one place the framework calls the cli
+    if not module.startswith("minigraph.models"):
+        return "framework"
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[2] in FLOORS else "face"
+
+
+def test_every_application_module_stands_in_a_room():
+    rooms = {_room(m) for m in _import_graph()}
+    assert rooms == set(FLOORS) | {"main"}
+    assert _room("minigraph.models._moved") == "face"
+    assert _room("minigraph.models.cli.main") == "cli"
+
+
+def test_each_room_imports_only_the_floors_below_it():
+    offenders = [
+        f"{module} ({_room(module)}) imports {target} ({_room(target)})"
+        for module, targets in sorted(_import_graph().items()) if _room(module) != "main"
+        for target in sorted(targets)
+        if _room(target) != _room(module) and _room(target) not in FLOORS[_room(module)]
+        and (module, _room(target)) not in ALLOWED_EXCEPTIONS
+    ]
+    assert offenders == []
+
+
+def test_the_allowed_exceptions_are_still_needed():
+    # an exception that no import uses any more is deleted, not kept as a loophole
+    graph = _import_graph()
+    used = {(m, _room(t)) for m, targets in graph.items() for t in targets}
+    assert set(ALLOWED_EXCEPTIONS) <= used
+
+
+def test_the_floor_check_sees_a_library_module_importing_the_command_line():
+    graph = _import_graph()
+    assert "minigraph.models.cli.flags" in graph["minigraph.models.cli.caption"]
+    assert _room("minigraph.models.cli.flags") not in FLOORS["captioning"]
+    assert "minigraph.models.captioning.training" in graph["minigraph.models.cli.caption"]
+
+
+def test_caption_train_flags_name_the_settings_the_library_records():
+    # train_captioner checks a resumed checkpoint against its own setting names; the command
+    # line's flag table must use the same names, or --resume would compare different things
+    from minigraph.models.captioning.training import SETTINGS
+    from minigraph.models.cli.caption import SETTING_NAMES
+
+    assert sorted(SETTING_NAMES) == sorted(SETTINGS)
