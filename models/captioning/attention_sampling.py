@@ -1,4 +1,4 @@
-"""Captions from an AttentionCaptioner (models/attention_captioner.py), with the weights
+"""Captions from an AttentionCaptioner (attention_captioner.py), with the weights
 it gave the grid cells for every word it wrote.
 
 Two small graphs, built once per batch size under no_grad: ``start`` takes the grid to

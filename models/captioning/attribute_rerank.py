@@ -1,5 +1,5 @@
 """Image-text re-ranking of a captioner's candidates with the per-cell attribute scorer
-(models/attribute_scorer.py).
+(attribute_scorer.py).
 
 A captioner that never saw "red circle" in training does not put it among its beam
 captions: after "red" its language model gives "circle" almost no probability, whatever

@@ -74,7 +74,7 @@ def score_split(data, split, images, candidates, objects=None, recall_k=(), rera
     'exact_images', 'relation_accuracy' and 'recall@k' for each k of ``recall_k`` (when
     objects are given), 'captions', 'images'}. ``rerank(image, candidates)``, when given,
     reorders (or extends) each image's candidates before the top one becomes its caption
-    (models/attribute_rerank.py)."""
+    (attribute_rerank.py)."""
     refs = references_by_image(data, split)
     if rerank is not None:
         candidates = [rerank(image, c) for image, c in zip(images, candidates)]
