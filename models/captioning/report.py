@@ -23,6 +23,7 @@ HEADERS = ("attr", "exact", "relation", "BLEU-4", "recall@1", "recall@5")
 
 
 def data_dir_of(saved, given):
+    """The data directory: ``given`` (--data), else the one the checkpoint recorded."""
     data_dir = given or saved["state"].get("data_dir")
     if not data_dir:
         raise UsageError("give --data: the checkpoint does not record its data directory")

@@ -9,7 +9,7 @@ from minigraph.errors import UsageError
 
 from ..captioning.evaluation import caption_images, evaluate_split
 from ..captioning.gallery import write_gallery
-from ..captioning.report import make_reranker, shapes_truth
+from ..captioning.report import data_dir_of, make_reranker, shapes_truth
 from ..captioning.training import load_captioner, shapes_objects
 from ..data import load_coco_data
 from ..data.shapes_dataset import EXTRACTOR_FILE
@@ -18,10 +18,7 @@ from .flags import check_picture_output
 
 def _load(model_path, data_dir):
     model, saved = load_captioner(model_path)
-    data_dir = data_dir or saved["state"].get("data_dir")
-    if not data_dir:
-        raise UsageError("give --data: the checkpoint does not record its data directory")
-    return model, data_dir
+    return model, data_dir_of(saved, data_dir)
 
 
 def _check_split(data, split, data_dir):
