@@ -133,6 +133,9 @@ def test_built_wheel_installs_the_application_as_minigraph_models(tmp_path):
     assert tops == {"minigraph"}
     assert {"minigraph/models/cli/main.py", "minigraph/models/data/coco.py",
             "minigraph/models/data/tinyshakespeare.txt.gz"} <= names  # package data too
+    # every module of every room: pyproject lists the packages one by one
+    modules = {"minigraph/" + str(path.relative_to(ROOT)) for path in APPLICATION.rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
     skeletons = {f"minigraph/models/lab/exercises/skeletons/{name}.py" for name in
                  ("tanh", "matmul", "fanout", "rnn_step", "rnn", "lstm_step", "truncated_bptt")}
     assert skeletons <= names  # package data: `minigraph exercise start` copies them out
