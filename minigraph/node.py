@@ -47,7 +47,7 @@ class Node:
     """
 
     __slots__ = ("value", "grad", "op", "inputs", "name", "tags", "kind", "shape", "dtype",
-                 "requires_grad", "id", "grad_owned", "pending", "spare")
+                 "requires_grad", "id")
 
     def __init__(self, kind, shape, dtype, *, value=None, op=None, inputs=(), name=None,
                  requires_grad=False, node_tags=None):
@@ -57,11 +57,6 @@ class Node:
         self.dtype = np.dtype(dtype)
         self.value = value
         self.grad = None
-        # False while `grad` may alias an array someone else owns (an upstream grad, a view):
-        # the engine then adds out of place instead of writing into it.
-        self.grad_owned = False
-        self.pending = None  # deferred ProductGrad terms, multiplied out before use
-        self.spare = None  # a large gradient array kept for the next backward to reuse
         self.op = op
         self.inputs = tuple(inputs)
         if name is None:
@@ -69,6 +64,10 @@ class Node:
         self.name = name
         self.tags = {**current_tags(), **(node_tags or {})}
         self.requires_grad = bool(requires_grad)
+
+    def zero_grad(self):
+        """Forget this node's gradient (the next backward starts its sum afresh)."""
+        self.grad = None
 
     @property
     def is_leaf(self):

@@ -166,7 +166,7 @@ class Optimizer:
     def zero_grad(self):
         """Forget every parameter's gradient (backward adds into it otherwise)."""
         for p in self.params:
-            p.grad = p.pending = None
+            p.zero_grad()
 
 
 class SGD(Optimizer):
