@@ -1,4 +1,5 @@
-"""Nothing outside the engine touches the engine's private state.
+"""The engine's boundaries: nothing outside it touches its private state, and node.py
+imports nothing from the ops (the ops package installs the operators on Node).
 
 The engine (graph.py, gradients.py, node.py, checks.py) keeps its bookkeeping behind
 underscores; optimizers, models and tools go through its public calls (``node.zero_grad()``,
@@ -79,3 +80,31 @@ def test_zero_grad_is_the_public_way_to_forget_a_gradient():
     graph.forward()
     graph.backward()
     np.testing.assert_array_equal(W.grad, [[4.0, -2.0]])  # summed afresh, nothing stale
+
+
+def test_node_module_imports_nothing_from_the_ops():
+    """Operators are installed on Node by minigraph/ops/operators.py, so node.py (which
+    the ops import) never imports them back: no circle, no import inside a method."""
+    source = (ROOT / "minigraph" / "node.py").read_text()
+    imported = [node.module or "" for node in ast.walk(ast.parse(source))
+                if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.Import) for alias in node.names]
+    assert not [name for name in imported if "ops" in name.split(".")]
+
+
+def test_every_operator_builds_its_op_once_minigraph_is_imported():
+    x = mg.input("x", value=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    built = {"x + 1": x + 1, "1 + x": 1 + x, "x - 1": x - 1, "1 - x": 1 - x, "x * 2": x * 2,
+             "2 * x": 2 * x, "x / 2": x / 2, "2 / x": 2 / x, "-x": -x,
+             "x @ x": x @ x, "x[..., 1:]": x[..., 1:]}
+    ops = {text: type(node.op).__name__ for text, node in built.items()}
+    assert ops == {"x + 1": "Add", "1 + x": "Add", "x - 1": "Sub", "1 - x": "Sub",
+                   "x * 2": "Mul", "2 * x": "Mul", "x / 2": "Divide", "2 / x": "Divide",
+                   "-x": "Sub", "x @ x": "MatMul", "x[..., 1:]": "SliceLast"}
+    values = mg.Graph([built["1 - x"], built["2 / x"], built["x @ x"], built["x[..., 1:]"]])
+    values.forward()
+    np.testing.assert_array_equal(built["1 - x"].value, [[0.0, -1.0], [-2.0, -3.0]])
+    np.testing.assert_array_equal(built["2 / x"].value, [[2.0, 1.0], [2 / 3, 0.5]])
+    np.testing.assert_array_equal(built["x @ x"].value, [[7.0, 10.0], [15.0, 22.0]])
+    np.testing.assert_array_equal(built["x[..., 1:]"].value, [[2.0], [4.0]])
