@@ -5,7 +5,7 @@ import numpy as np
 
 from . import modes, thread_policy, tracing
 from .checks import check_finite, check_fits, check_param, where
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphError, NotFoundError, ShapeError
 from .gradients import SPARE_MIN_BYTES, GradientTable  # noqa: F401 - SPARE_MIN_BYTES: old home
 from .node import Node
 
@@ -71,12 +71,12 @@ class Graph:
 
     def __getitem__(self, name):
         if name in self._shared_names:
-            raise KeyError(f"more than one node is named {name!r} in this graph; use the "
+            raise NotFoundError(f"more than one node is named {name!r} in this graph; use the "
                            "node itself")
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no node named {name!r} in this graph") from None
+            raise NotFoundError(f"no node named {name!r} in this graph") from None
 
     def __repr__(self):
         return (f"Graph({self.name or ''}: {len(self.nodes)} nodes, {len(self.op_nodes)} ops, "
