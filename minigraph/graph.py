@@ -184,9 +184,9 @@ class Graph:
             raise GraphError("backward needs a forward run first (forward under no_grad, or a "
                              "previous backward without retain_graph=True, leaves nothing to "
                              "backpropagate)")
-        seeds = self._seeds(grad)
         for node in self.op_nodes:  # stale gradients of a retained earlier backward
             node.grad = None
+        seeds = self._seeds(grad)
         grads = GradientTable(self._spares, check_finite=modes.anomaly_enabled())
         for out, out_grad in seeds:
             grads.add(out, out_grad)
