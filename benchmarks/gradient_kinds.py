@@ -9,6 +9,11 @@ a slice, or any other kind an op may return) in a few training steps of the char
 CS231n captioner and the attention captioner (through CaptioningSolver on the shapes set),
 and in a user's own loop calling ``CharRNN.loss`` (the per-step graph). The counts decide
 which gradient kinds the engine has to support (issue 23: measure before removing).
+
+Measured (3 steps each, numpy and numba paths alike): the trainers' whole-sequence graphs
+and every fused=False graph send only arrays and SubGrads; ProductGrad comes from the
+per-step fused cells, i.e. the attention captioner's default training (one per timestep:
+64 in 4 solver iterations of T = 16) and CharRNN.loss called on the per-step graph (96).
 """
 
 import argparse
