@@ -23,8 +23,10 @@ from .errors import (
     GraphError,
     InputError,
     MinigraphError,
+    NotFoundError,
     ShapeError,
     UsageError,
+    WrongTypeError,
 )
 from .graph import Graph, topological_order
 from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly

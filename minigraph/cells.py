@@ -8,7 +8,7 @@ Wh (H, kH), b (kH,), with k = 1 (rnn), 4 (lstm: i, f, o, g) or 3 (gru: r, z, n).
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import NotFoundError, ShapeError, UsageError
 from .node import constant, tags
 from .ops import (
     concat,
@@ -28,7 +28,15 @@ from .ops import (
     temporal_affine,
 )
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+class _CellTable(dict):
+    """{cell name: value}; an unknown name is a NotFoundError listing the cells."""
+
+    def __missing__(self, cell):
+        raise NotFoundError(f"unknown cell type {cell!r}; choose one of {sorted(self)}")
+
+
+GATES = _CellTable(rnn=1, lstm=4, gru=3)  # gate blocks of H columns per cell
 
 
 def _name(name, part):
@@ -88,7 +96,7 @@ def cell_step(cell, x, h, c, Wx, Wh, b, fused=True, name=None):
         return gru_cell(x, h, Wx, Wh, b, fused=fused, name=name), None
     if cell == "rnn":
         return rnn_cell(x, h, Wx, Wh, b, fused=fused, name=name), None
-    raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+    raise UsageError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
 
 
 def _check_sequence(where, x, h0):
@@ -116,7 +124,7 @@ def unroll(cell, x, h0, Wx, Wh, b, c0=None, fused=True, name="h", reverse=False)
     holds x itself either way: when x is an embedding lookup and you want the cheaper
     EmbeddingAffine, build it yourself and call ``unroll_projected``."""
     if cell not in GATES:
-        raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+        raise UsageError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     _check_sequence("unroll", x, h0)
     if fused:
         xw = temporal_affine(x, Wx, b, name=f"{name}.xw")
@@ -149,7 +157,7 @@ def unroll_projected(cell, xw, h0, Wh, c0=None, name="h", reverse=False):
     one ``...StepProjected`` node fed the slice ``xw[t]``. Returns (hs, h_T, c_T) like
     ``unroll``, and runs from t = T-1 down to 0 when ``reverse`` is set."""
     if cell not in GATES:
-        raise ValueError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
+        raise UsageError(f"unknown cell type {cell!r}; choose one of {sorted(GATES)}")
     _check_sequence("unroll_projected", xw, h0)
     c0 = _initial_cell_state(cell, h0, c0)
     h, c, hs = h0, c0, [None] * xw.shape[1]
@@ -176,7 +184,7 @@ def unroll_sequence(cell, xw, h0, Wh, c0=None, name="h"):
     None except for lstm. For ``cell`` in SEQUENCE_CELLS ('rnn', 'lstm').
     Shapes: xw (N, T, kH), h0 (N, H), Wh (H, kH) [, c0 (N, H)] -> (N, T, H), (N, H)."""
     if cell not in SEQUENCE_CELLS:
-        raise ValueError(f"unroll_sequence: no whole-sequence node for cell {cell!r}; "
+        raise UsageError(f"unroll_sequence: no whole-sequence node for cell {cell!r}; "
                          f"choose one of {list(SEQUENCE_CELLS)} or use unroll_projected")
     _check_sequence("unroll_sequence", xw, h0)
     if cell == "lstm":

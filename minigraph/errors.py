@@ -29,6 +29,12 @@ class UsageError(MinigraphError, ValueError):
     the message names the setting, the value given and what is allowed."""
 
 
+class WrongTypeError(MinigraphError, TypeError):
+    """An argument that is the wrong kind of object (an array where parameter nodes are
+    expected, a seed where a numpy Generator is expected, something that is not a trace);
+    the message names what was expected and what came."""
+
+
 class GraphError(MinigraphError, RuntimeError):
     """Misuse of a graph: a missing feed, backward twice over a freed graph, and the like."""
 

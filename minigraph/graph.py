@@ -4,9 +4,10 @@ reverse, and can be run again on new feed values without being rebuilt."""
 import numpy as np
 
 from . import modes, thread_policy, tracing
-from .errors import AnomalyError, DTypeError, GraphError, InputError, ShapeError
+from .checks import check_finite, check_fits, check_param, where
+from .errors import DTypeError, GraphError, NotFoundError, ShapeError
+from .gradients import SPARE_MIN_BYTES, GradientTable  # noqa: F401 - SPARE_MIN_BYTES: old home
 from .node import Node
-from .op import ProductGrad, SubGrad
 
 
 def topological_order(outputs):
@@ -32,62 +33,6 @@ def topological_order(outputs):
                 stack.pop()
                 order.append(node)
     return order
-
-
-# A gradient array at least this large is kept on its node for the next backward: a fresh
-# multi-megabyte array is a fresh mapping from the OS, and first touching its pages cost
-# more (20 ms a step for the char-LSTM's 8 MB projection gradient) than zeroing it again.
-SPARE_MIN_BYTES = 1 << 20
-
-
-def _zeroed_grad(node):
-    """A zero gradient for ``node`` in its op's layout, reusing the node's spare array."""
-    if node.spare is not None:
-        node.spare.fill(0)
-        return node.spare
-    order = node.op.layout if node.op is not None else "C"
-    grad = np.zeros(node.shape, node.dtype, order)
-    if node.op is not None and grad.nbytes >= SPARE_MIN_BYTES:
-        node.spare = grad  # an op node's gradient is dropped after backward: reuse it
-    return grad
-
-
-def _where(node):
-    where = ", ".join(f"{k}={v}" for k, v in node.tags.items() if k != "role")
-    op = type(node.op).__name__ if node.op is not None else node.kind
-    return f"node '{node.name}' (op {op}{', ' + where if where else ''})"
-
-
-def _check_finite(node, array, what):
-    # min and max propagate NaN and expose inf: two reductions, no temporary array.
-    if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):
-        nan, inf = int(np.isnan(array).sum()), int(np.isinf(array).sum())
-        raise AnomalyError(f"non-finite {what} at {_where(node)}: {nan} NaN and {inf} inf "
-                           f"among {array.size} entries of shape {array.shape}")
-
-
-def _check_fits(node, array):
-    """Integers fed into a narrower integer input must fit it."""
-    if np.can_cast(array.dtype, node.dtype) or not array.size:
-        return
-    info = np.iinfo(node.dtype)
-    low, high = array.min(), array.max()
-    if low < info.min or high > info.max:
-        bad = low if low < info.min else high
-        raise InputError(f"feed for input '{node.name}' holds {bad}, outside the range of its "
-                         f"dtype {node.dtype} [{info.min}, {info.max}]")
-
-
-def _check_param(node):
-    """A parameter array replaced (not updated in place) by one of another shape or dtype."""
-    value = node.value
-    if getattr(value, "shape", None) != node.shape or getattr(value, "dtype", None) != \
-            node.dtype:
-        found = (f"{value.shape} {value.dtype}" if isinstance(value, np.ndarray)
-                 else type(value).__name__)
-        raise GraphError(f"param '{node.name}' now holds {found}, but the graph was built for "
-                         f"{node.shape} {node.dtype}; update it in place (w[...] = new) or "
-                         "build a new graph")
 
 
 class Graph:
@@ -116,6 +61,8 @@ class Graph:
                     # feeding by name would set one of them and leave the other stale
                     raise GraphError(f"two different inputs are named {n.name!r}; give each "
                                      "input its own name")
+        self._output_set = set(self.outputs)
+        self._spares = {}  # op node -> large gradient buffer reused by the next backward
         self._ready_for_backward = False
         self._last_users = None  # built on the first forward(keep_values=False)
 
@@ -124,12 +71,12 @@ class Graph:
 
     def __getitem__(self, name):
         if name in self._shared_names:
-            raise KeyError(f"more than one node is named {name!r} in this graph; use the "
+            raise NotFoundError(f"more than one node is named {name!r} in this graph; use the "
                            "node itself")
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no node named {name!r} in this graph") from None
+            raise NotFoundError(f"no node named {name!r} in this graph") from None
 
     def __repr__(self):
         return (f"Graph({self.name or ''}: {len(self.nodes)} nodes, {len(self.op_nodes)} ops, "
@@ -150,7 +97,7 @@ class Graph:
                                  "the new shape")
             if array.dtype != node.dtype:
                 if array.dtype.kind in "iu" and node.dtype.kind in "iu":
-                    _check_fits(node, array)  # narrowing must not wrap 2**32 + 1 to 1
+                    check_fits(node, array)  # narrowing must not wrap 2**32 + 1 to 1
                     array = array.astype(node.dtype)
                 else:
                     raise DTypeError(f"feed for input '{node.name}' is {array.dtype}, but the "
@@ -184,21 +131,21 @@ class Graph:
                 if node.value is None:
                     raise GraphError(f"input '{node.name}' {node.shape} was never fed")
                 if node.kind == "param":
-                    _check_param(node)
+                    check_param(node)
                 if node.kind == "input":
                     node.grad = None
                 if check:
-                    _check_finite(node, node.value, "value")
+                    check_finite(node, node.value, "value")
                 continue
             value = node.op.forward(*[i.value for i in node.inputs])
             if value.shape != node.shape or value.dtype != node.dtype:
-                raise GraphError(f"{_where(node)} produced {value.shape} {value.dtype}, "
+                raise GraphError(f"{where(node)} produced {value.shape} {value.dtype}, "
                                  f"expected {node.shape} {node.dtype}")
             node.value = value
             if not keep_for_backward:
                 node.op.release()
             if check:
-                _check_finite(node, value, "value")
+                check_finite(node, value, "value")
             if trace is not None:
                 trace.computed(node)
             if not keep_values:
@@ -237,6 +184,31 @@ class Graph:
             raise GraphError("backward needs a forward run first (forward under no_grad, or a "
                              "previous backward without retain_graph=True, leaves nothing to "
                              "backpropagate)")
+        for node in self.op_nodes:  # stale gradients of a retained earlier backward
+            node.grad = None
+        seeds = self._seeds(grad)
+        grads = GradientTable(self._spares, check_finite=modes.anomaly_enabled())
+        for out, out_grad in seeds:
+            grads.add(out, out_grad)
+        trace = tracing.active()  # records each contribution as it is made (costs one check)
+        if trace is not None:
+            trace.backward_started(self, seeds)
+        for node in reversed(self.op_nodes):
+            upstream = grads.total(node)  # None: nothing reached it, or it takes no gradient
+            if upstream is not None:
+                input_grads = node.op.backward(upstream)
+                grads.send(node, input_grads)
+                if trace is not None:  # one check per node; nothing more when off
+                    trace.sent(node, input_grads)
+            if not retain_graph:
+                self._free(node)
+        grads.finish(self.leaves)
+        if trace is not None:
+            trace.backward_finished(self)
+        self._ready_for_backward = retain_graph
+
+    def _seeds(self, grad):
+        """[(output, upstream gradient)] from backward's ``grad`` argument."""
         if isinstance(grad, (list, tuple)):
             if len(grad) != len(self.outputs):
                 raise GraphError(f"got {len(grad)} upstream gradients for "
@@ -244,46 +216,8 @@ class Graph:
             seeds = list(zip(self.outputs, grad))
         else:
             seeds = [(self.outputs[0], grad)]
-        for node in self.op_nodes:  # stale gradients of a retained earlier backward
-            node.grad = node.pending = None
-        seeds = [(out, self._upstream(out, out_grad)) for out, out_grad in seeds
-                 if out_grad is not None or len(seeds) == 1]
-        for out, out_grad in seeds:
-            self._accumulate(out, out_grad, None)
-        trace = tracing.active()  # records each contribution as it is made (costs one check)
-        if trace is not None:
-            trace.backward_started(self, seeds)
-        check = modes.anomaly_enabled()
-        outputs = set(self.outputs)
-        for node in reversed(self.op_nodes):
-            if node.pending:
-                self._settle(node)
-            g = node.grad
-            if g is not None and node.requires_grad:
-                if check:
-                    _check_finite(node, g, "gradient")
-                input_grads = node.op.backward(g)
-                if len(input_grads) != len(node.inputs):
-                    raise GraphError(f"{_where(node)}: backward returned {len(input_grads)} "
-                                     f"gradients for {len(node.inputs)} inputs")
-                if trace is not None:  # one check per node; nothing more when off
-                    trace.sent(node, input_grads)
-                for child, child_grad in zip(node.inputs, input_grads):
-                    if child_grad is not None and child.requires_grad:
-                        self._accumulate(child, child_grad, node)
-            if not retain_graph:
-                node.op.release()
-                node.grad = None
-                if node not in outputs:
-                    node.value = None
-        for leaf in self.leaves:  # deferred terms whose users are all done
-            if leaf.pending:
-                self._settle(leaf)
-            if check and leaf.grad is not None:
-                _check_finite(leaf, leaf.grad, "gradient")
-        if trace is not None:
-            trace.backward_finished(self)
-        self._ready_for_backward = retain_graph
+        return [(out, self._upstream(out, out_grad)) for out, out_grad in seeds
+                if out_grad is not None or len(seeds) == 1]
 
     @staticmethod
     def _upstream(out, grad):
@@ -298,68 +232,18 @@ class Graph:
                              f"expected {out.shape} {out.dtype}")
         return grad
 
-    @classmethod
-    def _settle(cls, node):
-        """Multiply out the deferred ProductGrad terms in one matmul and add the result."""
-        lefts = [p.left.T for p in node.pending]
-        rights = [p.right.T for p in node.pending]
-        node.pending = None
-        # sum_t left_t.T @ right_t = [left_1.T ... left_T.T] @ [right_1.T ... right_T.T].T;
-        # joining the transposes side by side copies contiguous rows when the terms come
-        # from ops that work transposed (the LSTM), and costs the same otherwise
-        left_T = lefts[0] if len(lefts) == 1 else np.concatenate(lefts, axis=1)
-        right_T = rights[0] if len(rights) == 1 else np.concatenate(rights, axis=1)
-        # a new array nobody else holds: the engine may keep it as the gradient, uncopied
-        cls._accumulate(node, left_T @ right_T.T, None, owned=True)
-
-    @staticmethod
-    def _accumulate(node, grad, source, owned=False):
-        """node.grad += grad, allocating only when a second gradient arrives. ``owned``: grad
-        is a fresh array the engine made, which even a leaf may keep without a copy."""
-        if isinstance(grad, ProductGrad):
-            shape = (grad.left.shape[1], grad.right.shape[1])
-            if shape != node.shape or grad.left.dtype != node.dtype:
-                raise GraphError(f"{_where(source)} returned a product gradient {shape} "
-                                 f"{grad.left.dtype} for '{node.name}' ({node.shape} "
-                                 f"{node.dtype})")
-            if node.pending is None:
-                node.pending = []
-            node.pending.append(grad)
-            return
-        if isinstance(grad, SubGrad):
-            if node.grad is None:
-                node.grad, node.grad_owned = _zeroed_grad(node), True
-            elif not node.grad_owned:
-                node.grad, node.grad_owned = node.grad.copy(), True
-            part = node.grad[grad.index]
-            if part.shape != grad.value.shape or grad.value.dtype != node.dtype:
-                raise GraphError(f"{_where(source)} returned a partial gradient "
-                                 f"{grad.value.shape} {grad.value.dtype} for a part "
-                                 f"{part.shape} of '{node.name}' ({node.dtype})")
-            part += grad.value
-            return
-        if grad.shape != node.shape or grad.dtype != node.dtype:
-            origin = _where(source) if source is not None else "the upstream gradient"
-            raise GraphError(f"{origin} returned a gradient {grad.shape} {grad.dtype} for "
-                             f"'{node.name}', which is {node.shape} {node.dtype}")
-        if node.grad is None:
-            # A leaf's gradient outlives this backward, so it must not alias an array the
-            # engine or an op may reuse; op nodes may borrow until a second gradient arrives.
-            if owned:
-                node.grad, node.grad_owned = grad, True
-            elif node.op is None:
-                node.grad, node.grad_owned = grad.copy(), True
-            else:
-                node.grad, node.grad_owned = grad, False
-        elif node.grad_owned:
-            node.grad += grad
-        else:
-            node.grad, node.grad_owned = node.grad + grad, True
+    def _free(self, node):
+        """Drop what backward no longer needs of ``node``: saved arrays, gradient, value
+        (an output keeps its value)."""
+        node.op.release()
+        node.grad = None
+        if node not in self._output_set:
+            node.value = None
 
     def zero_grad(self):
         """Forget the gradients of every leaf (parameters and inputs)."""
         for node in self.leaves:
-            node.grad = node.pending = None
+            node.zero_grad()
 
     def train(self, mode=True):
         """Switch ops with a training mode (Dropout) on or off; returns the graph."""

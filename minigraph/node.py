@@ -47,7 +47,7 @@ class Node:
     """
 
     __slots__ = ("value", "grad", "op", "inputs", "name", "tags", "kind", "shape", "dtype",
-                 "requires_grad", "id", "grad_owned", "pending", "spare")
+                 "requires_grad", "id")
 
     def __init__(self, kind, shape, dtype, *, value=None, op=None, inputs=(), name=None,
                  requires_grad=False, node_tags=None):
@@ -57,11 +57,6 @@ class Node:
         self.dtype = np.dtype(dtype)
         self.value = value
         self.grad = None
-        # False while `grad` may alias an array someone else owns (an upstream grad, a view):
-        # the engine then adds out of place instead of writing into it.
-        self.grad_owned = False
-        self.pending = None  # deferred ProductGrad terms, multiplied out before use
-        self.spare = None  # a large gradient array kept for the next backward to reuse
         self.op = op
         self.inputs = tuple(inputs)
         if name is None:
@@ -69,6 +64,10 @@ class Node:
         self.name = name
         self.tags = {**current_tags(), **(node_tags or {})}
         self.requires_grad = bool(requires_grad)
+
+    def zero_grad(self):
+        """Forget this node's gradient (the next backward starts its sum afresh)."""
+        self.grad = None
 
     @property
     def is_leaf(self):
@@ -86,57 +85,8 @@ class Node:
         what = type(self.op).__name__ if self.op is not None else self.kind
         return f"Node({self.name!r}, {what}, shape={self.shape}, dtype={self.dtype})"
 
-    # Arithmetic builds graph nodes; the op wrappers are imported late to avoid a cycle.
-    def __add__(self, other):
-        from .ops import add
-        return add(self, other)
-
-    def __radd__(self, other):
-        from .ops import add
-        return add(other, self)
-
-    def __sub__(self, other):
-        from .ops import sub
-        return sub(self, other)
-
-    def __rsub__(self, other):
-        from .ops import sub
-        return sub(other, self)
-
-    def __mul__(self, other):
-        from .ops import mul
-        return mul(self, other)
-
-    def __rmul__(self, other):
-        from .ops import mul
-        return mul(other, self)
-
-    def __truediv__(self, other):
-        from .ops import divide
-        return divide(self, other)
-
-    def __rtruediv__(self, other):
-        from .ops import divide
-        return divide(other, self)
-
-    def __neg__(self):
-        from .ops import sub
-        return sub(0, self)  # drawn as 0 - x: no op of its own to learn
-
-    def __matmul__(self, other):
-        from .ops import matmul
-        return matmul(self, other)
-
-    def __getitem__(self, key):
-        from .ops import slice_last
-        if not (isinstance(key, tuple) and len(key) >= 1 and key[0] is Ellipsis
-                and len(key) == 2 and isinstance(key[1], slice)):
-            raise GraphError(f"node '{self.name}': only x[..., a:b] slicing of the last axis "
-                             f"is supported, got {key!r}")
-        start, stop, step = key[1].indices(self.shape[-1])
-        if step != 1:
-            raise GraphError(f"node '{self.name}': slices with a step are not supported")
-        return slice_last(self, start, stop)
+    # Arithmetic (x + y, a @ W, -x, h[..., :H]) is installed by minigraph/ops/operators.py
+    # when the op library loads: this module imports nothing from the ops.
 
 
 def _as_array(value, what):

@@ -10,7 +10,7 @@ count); it is created with cs231n's defaults when None is passed.
 import numpy as np
 
 from . import kernels
-from .errors import check_number
+from .errors import UsageError, WrongTypeError, check_number
 
 
 def _defaults(config, **defaults):
@@ -93,7 +93,7 @@ def get_rule(name):
     try:
         return RULES[name]
     except KeyError:
-        raise ValueError(f"unknown update rule {name!r}; choose one of {sorted(RULES)}") from None
+        raise UsageError(f"unknown update rule {name!r}; choose one of {sorted(RULES)}") from None
 
 
 def global_norm(grads):
@@ -139,10 +139,10 @@ class Optimizer:
         for p in params:
             value = getattr(p, "value", None)
             if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__}: expected parameter nodes holding "
+                raise WrongTypeError(f"{type(self).__name__}: expected parameter nodes holding "
                                 f"float arrays, got {p!r}")
         if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{type(self).__name__}: a parameter is listed twice; it "
+            raise UsageError(f"{type(self).__name__}: a parameter is listed twice; it "
                              "would be updated twice per step")
         self.params = params
         self.configs = [dict(hyper) for _ in params]
@@ -166,7 +166,7 @@ class Optimizer:
     def zero_grad(self):
         """Forget every parameter's gradient (backward adds into it otherwise)."""
         for p in self.params:
-            p.grad = p.pending = None
+            p.zero_grad()
 
 
 class SGD(Optimizer):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import NotFoundError
 from .op import ProductGrad, SubGrad
 
 _active = None
@@ -115,7 +116,7 @@ class Trace:
         """The Run of ``graph``, by default the graph whose backward finished last."""
         graph = graph if graph is not None else self.last
         if graph is None or graph not in self.runs:
-            raise LookupError("this trace recorded no backward: run graph.forward() and "
+            raise NotFoundError("this trace recorded no backward: run graph.forward() and "
                               "graph.backward() inside `with minigraph.trace():`")
         return self.runs[graph]
 

@@ -373,3 +373,17 @@ def test_repeated_backward_of_large_slice_assembled_gradients_stays_fresh(rng):
     for first, third in zip(copies[0], copies[2]):
         np.testing.assert_array_equal(first, third)
     assert not np.allclose(copies[0][1], copies[1][1])  # the two feeds differ
+
+
+def test_accumulating_backward_leaves_the_earlier_gradient_array_untouched():
+    """Without zero_grad a second backward sums into W.grad, as a new array: a caller who
+    kept the first pass's gradient (a loss() result's grads) still holds the first."""
+    W = mg.param(np.array([[1.0, -3.0]]), "W")
+    graph = mg.Graph(mg.sum(W * W))
+    graph.forward()
+    graph.backward()
+    first = W.grad
+    graph.forward()
+    graph.backward()
+    np.testing.assert_array_equal(first, [[2.0, -6.0]])
+    np.testing.assert_array_equal(W.grad, [[4.0, -12.0]])

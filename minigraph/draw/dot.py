@@ -7,6 +7,7 @@ import warnings
 import graphviz
 import numpy as np
 
+from ..errors import UsageError
 from .layout import Layout
 from .legend import legend_label
 from .names import display
@@ -109,7 +110,7 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
     retain_graph=True first); the border and shape keep saying the node's kind.
     """
     if view not in ("unrolled", "rolled", "window"):
-        raise ValueError(f"unknown view {view!r}: unrolled, rolled or window")
+        raise UsageError(f"unknown view {view!r}: unrolled, rolled or window")
     nodes = [n for n in graph.nodes if not _is_view(n)]
     steps = sorted({n.tags["t"] for n in nodes if "t" in n.tags})
     if view == "unrolled" and len(nodes) > budget and len(steps) > 3:

@@ -7,7 +7,7 @@ write on them as the gradients arrive.
 
 import json
 
-from ..errors import GraphError
+from ..errors import GraphError, WrongTypeError
 from ..tracing import Trace
 from .render import render_bytes
 
@@ -99,7 +99,7 @@ def layout(graph):
 def page_data(trace, title, graph=None):
     """Everything the page shows, as plain JSON-ready data (indices, numbers, strings)."""
     if not isinstance(trace, Trace):
-        raise TypeError("write_step_page needs a minigraph.trace() record, got "
+        raise WrongTypeError("write_step_page needs a minigraph.trace() record, got "
                         f"{type(trace).__name__}: run `with mg.trace() as record: "
                         "graph.forward(); graph.backward()` and pass `record`")
     run = trace.run(graph)

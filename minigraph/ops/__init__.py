@@ -1,6 +1,7 @@
 """The op library. Each op is a class (compute and gradient side by side) with a
 snake_case function that builds its node; ``help(mg.concat)`` states its shapes."""
 
+from . import operators  # noqa: F401 - installs x + y, a @ W, ... on Node
 from .math import (
     Add,
     Divide,

@@ -106,11 +106,13 @@ class MatMul(Op):
 
 
 def _normalize_axes(axis, ndim):
+    """``axis`` (None, an int or ints, negatives allowed) as sorted axes; None if any is
+    out of range."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if np.isscalar(axis) else tuple(axis)
     if any(not -ndim <= a < ndim for a in axes):
-        raise ValueError(axis)
+        return None
     return tuple(sorted({a % ndim for a in axes}))
 
 
@@ -124,9 +126,8 @@ class Sum(Op):
 
     def infer(self, x):
         dtype = self.same_float_dtype((x,))
-        try:
-            self.axes = _normalize_axes(self.axis, x.ndim)
-        except ValueError:
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        if self.axes is None:
             self.fail((x,), f"axis {self.axis} out of range for {x.ndim} dims")
         shape = tuple(1 if i in self.axes else s for i, s in enumerate(x.shape)
                       if self.keepdims or i not in self.axes)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import kernels, parallel
-from ..errors import DTypeError, InputError
+from ..errors import DTypeError, InputError, UsageError, WrongTypeError
 from ..op import Op, apply
 from .softmax import log_softmax_array
 
@@ -198,7 +198,7 @@ class MaskedSoftmaxCE(Op):
 
     def __init__(self, average="batch"):
         if average not in ("batch", "token"):
-            raise ValueError("MaskedSoftmaxCE: average must be 'batch' or 'token', "
+            raise UsageError("MaskedSoftmaxCE: average must be 'batch' or 'token', "
                              f"got {average!r}")
         self.average = average
 
@@ -261,9 +261,9 @@ class Dropout(Op):
 
     def __init__(self, p, rng, training=True):
         if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+            raise UsageError(f"Dropout: p must be in [0, 1), got {p}")
         if not isinstance(rng, np.random.Generator):
-            raise TypeError("Dropout: rng must be a numpy.random.Generator")
+            raise WrongTypeError("Dropout: rng must be a numpy.random.Generator")
         self.p, self.rng, self.training = p, rng, training
 
     @property

@@ -95,7 +95,7 @@ class Model:
 
     def zero_grad(self):
         for node in self.parameters().values():
-            node.grad = node.pending = None
+            node.zero_grad()
 
     def gradients(self):
         """{name: gradient array} after a backward; zeros for a parameter the graph did not
