@@ -219,28 +219,9 @@ def _cycles(graph):
     return found
 
 
-# Helper B's change (issue 23, point 4: operators installed on Node by the ops package) removes
-# this circle: minigraph/node.py imports the ops inside Node's operator methods, and the ops
-# import op.py, which imports node.py. Until that change is merged it is the one known circle.
-KNOWN_FRAMEWORK_CIRCLE = {
-    "minigraph.node", "minigraph.op", "minigraph.ops", "minigraph.ops.math", "minigraph.ops.nn",
-    "minigraph.ops.recurrent", "minigraph.ops.sequence", "minigraph.ops.shape",
-    "minigraph.ops.softmax", "minigraph.ops.unary",
-}
-
-
-@pytest.mark.xfail(strict=True, reason="the framework's node.py/ops circle is removed by "
-                   "helper B's change to minigraph/node.py (issue 23, point 4); drop this mark "
-                   "once it is merged")
 def test_no_import_cycle_anywhere_in_the_package():
+    # module-level and function-level imports alike, framework and application
     assert _cycles(_import_graph()) == []
-
-
-def test_no_import_cycle_but_the_known_framework_one():
-    # the guard until the mark above goes: no new circle, in the application or the framework
-    cycles = [set(c) for c in _cycles(_import_graph())]
-    assert all(c <= KNOWN_FRAMEWORK_CIRCLE for c in cycles), cycles
-    assert not any(m.startswith("minigraph.models") for c in cycles for m in c)
 
 
 def test_the_cycle_check_sees_a_function_level_import_circle():
