@@ -159,7 +159,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         mask = mg.input("mask", (N, T), np.bool_)
         return grid, words_in, words_out, mask
 
-    def _build(self, N, T):
+    def _build(self, N, T, sequence=False):
         p = self.parameters()
         grid, words_in, words_out, mask = self.graph_inputs(N, T)
         x = mg.embedding(words_in, p["W_embed"], name="x")
@@ -199,7 +199,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
             raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
                                 "have the same number of rows N")
 
-    def _graph_for(self, N, T):
+    def _graph_for(self, N, T, per_step=False):
         return self.build_graph(N, T)  # no whole-sequence graph: each step reads the grid
 
     def attention_weights(self, features, captions):

@@ -37,7 +37,6 @@ class CaptioningSolver:
         # which image features the model reads: "features" (pooled) or "grid" (attention)
         self.feature_key = getattr(model, "feature_key", "features")
         check_feature_scale(data[f"train_{self.feature_key}"], "the training image features")
-        self.model.sequence = True  # one node for all T steps: same numbers, faster
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs

@@ -65,7 +65,6 @@ class CharTrainer:
                                       cell=cell, dropout=dropout, seed=seed, dtype=dtype,
                                       embed_size=embed_size, fused=fused,
                                       chars=self.vocab.chars)
-        self.model.sequence = True  # one node per layer for all T steps: same numbers, faster
         self.train_tracks = Tracks(train_ids, batch_size, seq_len,
                                    "the training text (first 90%)")
         self.settings = {"seq_len": seq_len, "batch_size": batch_size, "lr": lr,

@@ -112,19 +112,21 @@ class Model:
             self._graphs[key] = self._build(*key)
         return self._graphs[key]
 
-    # With ``sequence = True`` loss() and evaluate() run a graph with one node per
-    # recurrent layer for all T steps (minigraph.unroll_sequence: same numbers, faster;
-    # docs/performance.md); the trainers set it. build_graph and the drawings keep one node
-    # per step either way, and so does loss(retain_graph=True).
-    sequence = False
+    # Once a mode flag: the trainers set ``sequence = True`` to pick the whole-sequence
+    # graph. loss() and evaluate() now always run that fast graph (``run_graph``); the
+    # per-step forms are asked for by name (``build_graph``, ``drawing_graph``). The
+    # attribute stays assignable, without effect, for user code that still sets it.
+    sequence = True
 
     def run_graph(self, N, T, per_step=False):
-        """The graph loss() and evaluate() run for (N, T): build_graph's, or the
-        whole-sequence one when ``sequence`` is set (and not ``per_step``)."""
-        if self.sequence and not per_step:
-            key = ("sequence", int(N), int(T))
-            return self.cached(key, lambda: self._build(*key[1:], sequence=True))
-        return self.build_graph(N, T)
+        """The graph loss() and evaluate() run for (N, T): the fast training graph (one node
+        per recurrent layer for all T steps where the cell has one, minigraph.unroll_sequence;
+        same numbers as the per-step graph to rounding), or with ``per_step`` the graph of
+        ``build_graph``."""
+        if per_step:
+            return self.build_graph(N, T)
+        key = ("sequence", int(N), int(T))
+        return self.cached(key, lambda: self._build(*key[1:], sequence=True))
 
     def cached(self, key, build):
         """Another graph (or tuple of graphs) of this model, built by ``build()`` once."""
