@@ -129,20 +129,27 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
                 z = mg.mul(beta, z, name=f"z[{t}]")
         return z, a
 
+    def attention_step(self, g, u, x_t, h, c, t, name=None):
+        """The model's step, written once (the training and drawing graphs unroll it, the
+        sampler runs it): attend from h_{t-1}, then the cell on [x_t, z_t]. Returns (h_t,
+        c_t, a_t)."""
+        p = self.parameters()
+        z, a = self.attend(g, u, h, t)
+        with mg.tags(t=t):
+            inp = mg.concat([x_t, z], name=f"input[{t}]")
+            h, c = mg.cell_step(self.cell_type, inp, h, c, p["Wx"], p["Wh"], p["b"],
+                                fused=self.fused, name=name)
+        return h, c, a
+
     def unroll_attention(self, grid, x_steps):
         """The unrolled captioner over per-step word vectors x_steps (T nodes (N, W)):
         returns (hs, alphas), the T states h_t and T attention weights a_t."""
-        p = self.parameters()
         g, u, h = self.encode_grid(grid)
         c = (mg.constant(np.zeros(h.shape, h.dtype), name="c0")
              if self.cell_type == "lstm" else None)
         hs, alphas = [], []
         for t, x_t in enumerate(x_steps):
-            z, a = self.attend(g, u, h, t)
-            with mg.tags(t=t):
-                inp = mg.concat([x_t, z], name=f"input[{t}]")
-                h, c = mg.cell_step(self.cell_type, inp, h, c, p["Wx"], p["Wh"], p["b"],
-                                    fused=self.fused, name=f"h[{t}]")
+            h, c, a = self.attention_step(g, u, x_t, h, c, t, name=f"h[{t}]")
             if c is not None:
                 c.tags["belt"] = True
             hs.append(h)

@@ -140,8 +140,9 @@ class CaptioningRNN(Model):
                 "mask": words_out != self._null}
         return graph, feed
 
-    def loss(self, features, captions, retain_graph=False):
-        """Returns (loss, grads) with grads keyed like ``self.params``. The loss is a numpy
+    def loss(self, features, captions, *, retain_graph=False):
+        """Returns LossAndGrads(loss, grads), the cs231n pair (``loss, grads = ...``), with
+        grads keyed like ``self.params``. The loss is a numpy
         scalar of the model's dtype (so an extended-precision model keeps its precision).
         ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
         graph, feed = self._feed(features, captions, per_step=retain_graph)

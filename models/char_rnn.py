@@ -39,7 +39,7 @@ from minigraph.errors import check_int, check_number
 
 from . import per_step, recurrence
 from .decoding import pick_next_word
-from .model import Model
+from .model import Evaluation, LossResult, Model
 from .recurrence import Recurrence
 
 
@@ -186,8 +186,9 @@ class CharRNN(Model):
                                         f"minibatch of {N} rows needs {want} (pass None to "
                                         "start from zeros)")
 
-    def loss(self, x, y, state=None, retain_graph=False):
-        """(loss in nats per character, grads keyed like params, final per-layer state).
+    def loss(self, x, y, state=None, *, retain_graph=False):
+        """LossResult(loss in nats per character, grads keyed like params, final per-layer
+        state): unpacks as ``loss, grads, state = model.loss(x, y)``.
 
         Pure: the same arguments give the same result (with dropout, the mask is the next
         draw of the model's dropout stream). ``state`` is the per-layer (h, c)
@@ -197,7 +198,7 @@ class CharRNN(Model):
         graph, feed = self._feed(x, y, state, per_step=retain_graph)
         graph.train()
         loss, grads = self._forward_backward(graph, feed, retain_graph)
-        return loss, grads, self._final_state(graph)
+        return LossResult(loss, grads, self._final_state(graph))
 
     def drawing_graph(self, x, y, state=None, loss="all"):
         """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
@@ -212,14 +213,14 @@ class CharRNN(Model):
         return graph
 
     def evaluate(self, x, y, state=None):
-        """(loss, final state) in eval mode (no dropout), with nothing kept for backward;
-        ``state`` as in ``loss``."""
+        """Evaluation(loss, final state) in eval mode (no dropout), with nothing kept for
+        backward; ``state`` as in ``loss``."""
         graph, feed = self._feed(x, y, state)
         graph.eval()
         with mg.no_grad():
             loss = graph.forward(feed)[()]
         graph.train()
-        return loss, self._final_state(graph)
+        return Evaluation(loss, self._final_state(graph))
 
     def evaluate_tracks(self, tracks, max_batches=None, progress=False):
         """(mean loss in nats per character, characters scored) over the minibatches of a

@@ -18,11 +18,34 @@ A subclass sets ``self.config`` (its constructor arguments, JSON-able), defines
 """
 
 from collections.abc import MutableMapping
+from typing import NamedTuple
 
 import numpy as np
 
 import minigraph as mg
 from minigraph import checkpoint
+
+
+class LossAndGrads(NamedTuple):
+    """A captioner's ``loss()``: unpacks as the cs231n pair, ``loss, grads = ...``."""
+
+    loss: np.generic  # a numpy scalar of the model's dtype
+    grads: dict  # {name: gradient array}, keyed like ``params``
+
+
+class LossResult(NamedTuple):
+    """CharRNN's ``loss()``: ``loss, grads, state = ...`` or ``result.state``."""
+
+    loss: np.generic  # nats per character, the model's dtype
+    grads: dict  # {name: gradient array}, keyed like ``params``
+    state: list  # the final per-layer (h, c), to carry to the next window
+
+
+class Evaluation(NamedTuple):
+    """CharRNN's ``evaluate()``: ``loss, state = ...``."""
+
+    loss: np.generic
+    state: list
 
 
 class Params(MutableMapping):
@@ -139,11 +162,11 @@ class Model:
 
     def _forward_backward(self, graph, feed, retain_graph):
         """Run ``graph`` forward on ``feed`` and backward from its first output; returns
-        (loss, grads keyed like params)."""
+        LossAndGrads(loss, grads keyed like params)."""
         self.zero_grad()
         loss = graph.forward(feed, keep_values=retain_graph)[()]
         graph.backward(retain_graph=retain_graph)
-        return loss, self.gradients()
+        return LossAndGrads(loss, self.gradients())
 
     # ------------------------------------------------------------------ checkpoints
     @property
