@@ -55,8 +55,8 @@ class AttentionSampling:
         next_c = outs[3].value.copy() if len(outs) > 3 else c
         return scores.copy(), outs[1].value.copy(), next_c, outs[2].value.copy()
 
-    def sample(self, features, max_length=30, method="greedy", temperature=1.0, beam_size=3,
-               length_penalty=1.0, seed=None, return_attention=False):
+    def sample(self, features, max_length=30, *, method="greedy", temperature=1.0,
+               beam_size=3, length_penalty=1.0, seed=None, return_attention=False):
         """Captions for grid features (N, P, D): (N, max_length) int ids, as
         CaptioningRNN.sample (methods 'greedy', 'sample', 'beam', the same arguments).
 

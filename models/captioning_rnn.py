@@ -195,8 +195,8 @@ class CaptioningRNN(Model):
         outs = step.outputs
         return scores, outs[1].value, outs[2].value if len(outs) > 2 else c
 
-    def sample(self, features, max_length=30, method="greedy", temperature=1.0, beam_size=3,
-               length_penalty=1.0, seed=None):
+    def sample(self, features, max_length=30, *, method="greedy", temperature=1.0,
+               beam_size=3, length_penalty=1.0, seed=None):
         """Captions for image features (N, D): (N, max_length) int ids, starting after
         <START>, each row ending at its first <END> and padded with <NULL>.
 
@@ -237,7 +237,7 @@ class CaptioningRNN(Model):
                 break
         return captions
 
-    def beam_candidates(self, features, beam_size=5, max_length=30, length_penalty=1.0):
+    def beam_candidates(self, features, *, beam_size=5, max_length=30, length_penalty=1.0):
         """Per image of ``features`` (N, D), the finished beam hypotheses best first: a list
         of up to ``beam_size`` (score, ids) pairs, ids ending in <END>, score the
         log-probability / length ** length_penalty. Read by recall@k and re-ranking."""

@@ -23,7 +23,7 @@ from .interrupt import Interrupted
 
 
 class CaptioningSolver:
-    def __init__(self, model, data, update_rule="adam", optim_config=None, lr_decay=1.0,
+    def __init__(self, model, data, *, update_rule="adam", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, print_every=10, verbose=True, seed=0,
                  progress=True, clip_norm=None, anomaly=True, num_val_images=200,
                  evaluate=None, checkpoint_path=None, plot_path=None, log=None,

@@ -222,7 +222,7 @@ class CharRNN(Model):
         graph.train()
         return Evaluation(loss, self._final_state(graph))
 
-    def evaluate_tracks(self, tracks, max_batches=None, progress=False):
+    def evaluate_tracks(self, tracks, max_batches=None, *, progress=False):
         """(mean loss in nats per character, characters scored) over the minibatches of a
         ``Tracks``, from a zero state carried along the tracks, in eval mode. ``progress``
         shows a bar (a long text takes minutes)."""

@@ -140,7 +140,7 @@ class CharTrainer:
         return self.model.evaluate_tracks(tracks, max_batches, progress=progress)[0]
 
     # ------------------------------------------------------------------ the loop
-    def train(self, iterations=None, max_minutes=None, eval_every=200, sample_every=500,
+    def train(self, iterations=None, max_minutes=None, *, eval_every=200, sample_every=500,
               out=None, progress=True, log=None, sample_length=200):
         """Run until ``iterations`` more steps or ``max_minutes``; evaluate, sample and save
         along the way. Returns the trainer."""

@@ -7,14 +7,21 @@ A model owns named parameters and builds graphs over them:
   optimizer may update an array in place, or (cs231n style) put a new array in its place:
   ``model.params[name] = next_w`` re-points that one node (after checking its shape and
   dtype), so every graph already built sees the new value.
-- ``build_graph(N, T)`` builds the training graph for one minibatch shape the first time it
-  is asked for and returns the same graph afterwards; ``cached(key, build)`` does the same
-  for a model's other graphs (one-step samplers).
+- ``run_graph(N, T)`` is the training graph ``loss()`` and ``evaluate()`` run for one
+  minibatch shape (whole-sequence nodes where the cell has them), built the first time it
+  is asked for and the same graph afterwards; ``build_graph(N, T)`` the same maths with one
+  node per step (``loss(retain_graph=True)``, the neuron pages); ``cached(key, build)``
+  does the same for a model's other graphs (drawing graphs, one-step samplers). The
+  recurrent models describe themselves once and build all of these from that description
+  (models/recurrence.py).
+- ``loss()`` returns a named tuple: ``LossAndGrads(loss, grads)`` (the cs231n pair) or, for
+  char-rnn, ``LossResult(loss, grads, state)``.
 - ``save`` / ``load`` / ``load_params`` go through ``minigraph.checkpoint`` (HDF5, atomic,
   no pickle), checking names, shapes, dtypes and the vocabulary.
 
 A subclass sets ``self.config`` (its constructor arguments, JSON-able), defines
-``_build(N, T)``, ``checkpoint_vocab`` and ``_from_checkpoint(saved)``.
+``_build(N, T, sequence=False)`` (``sequence``: the whole-sequence graph), ``checkpoint_vocab``
+and ``_from_checkpoint(saved)``.
 """
 
 from collections.abc import MutableMapping
