@@ -176,8 +176,9 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
         return mg.Graph(loss, name=f"attention-{self.cell_type} N={N} T={T}")
 
-    def _drawing(self, N, T, loss):
-        """Drawing mode: the same steps with an output y_t and a loss L_t at every step."""
+    def _build_drawing(self, N, T, loss="all"):
+        """Drawing mode (CaptioningRNN.drawing_graph runs it): the same steps, x_t, e_t, a_t,
+        z_t, h_t, with an output y_t and a loss L_t at every step."""
         per_step.check_loss_choice(loss)
         p = self.parameters()
         grid, words_in, words_out, mask = self.graph_inputs(N, T)
@@ -185,15 +186,6 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         hs, _ = self.unroll_attention(grid, per_step.select_steps(x))
         total = per_step.step_losses(hs, p["W_vocab"], p["b_vocab"], words_out, mask, loss=loss)
         return mg.Graph(total, name=f"attention-{self.cell_type} N={N} T={T} (drawing)")
-
-    def drawing_graph(self, features, captions, loss="all"):
-        """This minibatch's graph step by step (x_t, e_t, a_t, z_t, h_t, y_t, L_t), run
-        forward and backward with every value and gradient kept."""
-        _, feed = self._feed(features, captions)
-        N, T = feed["captions_out"].shape
-        graph = self.cached(("drawing", N, T, loss), lambda: self._drawing(N, T, loss))
-        self._forward_backward(graph, feed, retain_graph=True)
-        return graph
 
     def _check_features(self, features, captions):
         """The grid: one (P, D) array per caption (CaptioningRNN._feed does the rest)."""

@@ -160,15 +160,20 @@ class CharRNN(Model):
         graph = self.run_graph(*x.shape, per_step=per_step)
         state = self.zero_state(x.shape[0]) if state is None else state
         self._check_state(state, x.shape[0])
-        feed = {"x": x, "y": y}
-        for layer, (h, c) in enumerate(state):
-            feed[f"h_in[{layer}]"] = h
-            if self.cell == "lstm":
-                feed[f"c_in[{layer}]"] = c
-        return graph, feed
+        return graph, {"x": x, "y": y, **self._state_feed(state, "h_in[{}]", "c_in[{}]")}
 
-    def _final_state(self, graph):
-        values = [o.value.copy() for o in graph.outputs[1:]]
+    def _state_feed(self, state, h_name, c_name):
+        """The per-layer (h, c) as a feed under the graph's input names."""
+        feed = {}
+        for layer, (h, c) in enumerate(state):
+            feed[h_name.format(layer)] = h
+            if self.cell == "lstm":
+                feed[c_name.format(layer)] = c
+        return feed
+
+    def _state_out(self, graph, copy=True):
+        """The per-layer (h, c) a graph's outputs after the first hold."""
+        values = [o.value.copy() if copy else o.value for o in graph.outputs[1:]]
         if self.cell == "lstm":
             return [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
         return [(v, None) for v in values]
@@ -198,7 +203,7 @@ class CharRNN(Model):
         graph, feed = self._feed(x, y, state, per_step=retain_graph)
         graph.train()
         loss, grads = self._forward_backward(graph, feed, retain_graph)
-        return LossResult(loss, grads, self._final_state(graph))
+        return LossResult(loss, grads, self._state_out(graph))
 
     def drawing_graph(self, x, y, state=None, loss="all"):
         """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
@@ -220,7 +225,7 @@ class CharRNN(Model):
         with mg.no_grad():
             loss = graph.forward(feed)[()]
         graph.train()
-        return Evaluation(loss, self._final_state(graph))
+        return Evaluation(loss, self._state_out(graph))
 
     def evaluate_tracks(self, tracks, max_batches=None, *, progress=False):
         """(mean loss in nats per character, characters scored) over the minibatches of a
@@ -257,19 +262,10 @@ class CharRNN(Model):
     def step(self, char_id, state):
         """One character in, (scores (V,), next state) out; no grad."""
         graph = self._step_graph()
-        feed = {"char": np.array([char_id])}
-        for layer, (h, c) in enumerate(state):
-            feed[f"h[{layer}]"] = h
-            if self.cell == "lstm":
-                feed[f"c[{layer}]"] = c
+        feed = {"char": np.array([char_id]), **self._state_feed(state, "h[{}]", "c[{}]")}
         with mg.no_grad():
             scores = graph.forward(feed)
-        values = [o.value for o in graph.outputs[1:]]
-        if self.cell == "lstm":
-            state = [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
-        else:
-            state = [(v, None) for v in values]
-        return scores[0], state
+        return scores[0], self._state_out(graph, copy=False)
 
     def sample(self, prime="", length=500, temperature=1.0, top_k=None, seed=None):
         """Generate ``length`` characters after ``prime``, one step at a time, in no-grad mode.
