@@ -1,4 +1,6 @@
-"""CharRNN: Karpathy's char-rnn as a minigraph graph builder.
+"""CharRNN: Karpathy's char-rnn as a minigraph graph builder (one job over 300 lines: the
+model, its carried state, sampling and checkpoint checks; its graphs come from
+models/recurrence.py).
 
 For a minibatch of ids x (N, T) and next-character targets y (N, T):
 
