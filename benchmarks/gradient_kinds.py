@@ -44,7 +44,7 @@ def _counting(counts):
 
 
 def char_runs(steps):
-    from minigraph.models.char_train import CharTrainer
+    from minigraph.models.charrnn.trainer import CharTrainer
     from minigraph.models.data.text import load_text
 
     text = load_text("shakespeare")
@@ -70,9 +70,9 @@ def char_runs(steps):
 
 
 def captioning_runs(folder):
-    from minigraph.models.attention_captioner import AttentionCaptioner
-    from minigraph.models.captioning_rnn import CaptioningRNN
-    from minigraph.models.captioning_solver import CaptioningSolver
+    from minigraph.models.captioning.attention_captioner import AttentionCaptioner
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+    from minigraph.models.captioning.solver import CaptioningSolver
     from minigraph.models.data import load_coco_data
     from minigraph.models.data.shapes_dataset import make_shapes_dataset
 

@@ -47,11 +47,13 @@ def data(w, seed=0):
 
 def minigraph_step(w, composed=False, sequence=True):
     """The training step as the trainers run it: fused cells on the whole-sequence path
-    (Model.sequence); ``sequence=False`` keeps one node per step (the graph before the
-    sequence nodes), ``composed`` builds the cells from primitive ops."""
+    (what ``loss()`` runs); ``sequence=False`` runs the per-step graph instead
+    (``build_graph``, the graph before the sequence nodes), ``composed`` builds the cells
+    from primitive ops."""
     from minigraph import optim
 
     tokens, features = data(w)
+    per_step = not sequence and not composed  # composed cells have no sequence node anyway
     if w["kind"] == "char":
         from minigraph.models.charrnn.model import CharRNN
         model = CharRNN(w["V"], hidden_size=w["H"], num_layers=w["layers"], cell=w["cell"],
@@ -62,7 +64,11 @@ def minigraph_step(w, composed=False, sequence=True):
         shape = x.shape
 
         def loss():
-            return model.loss(x, y, zeros)[:2]
+            if not per_step:
+                return model.loss(x, y, zeros)[:2]
+            graph, feed = model._feed(x, y, zeros, per_step=True)
+            graph.train()
+            return model._forward_backward(graph, feed, retain_graph=False)
     else:
         from minigraph.models.captioning.rnn_captioner import CaptioningRNN
         vocab = {f"w{i}": i for i in range(w["V"])}
@@ -74,8 +80,10 @@ def minigraph_step(w, composed=False, sequence=True):
         shape = (tokens.shape[0], tokens.shape[1] - 1)
 
         def loss():
-            return model.loss(features, tokens)
-    model.sequence = sequence and not composed
+            if not per_step:
+                return model.loss(features, tokens)
+            graph, feed = model._feed(features, tokens, per_step=True)
+            return model._forward_backward(graph, feed, retain_graph=False)
     configs = {name: {"learning_rate": 2e-3} for name in model.params}
 
     def step():
@@ -84,7 +92,7 @@ def minigraph_step(w, composed=False, sequence=True):
             optim.adam(param, grads[name], configs[name])
         return value
     step.model = model
-    step.graph = lambda: model.run_graph(*shape)  # the graph each step runs
+    step.graph = lambda: model.run_graph(*shape, per_step=per_step)  # the graph each step runs
     return step
 
 

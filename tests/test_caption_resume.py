@@ -4,10 +4,10 @@ for bit, at an epoch boundary and in the middle of one (a Ctrl-C); and sampling 
 import numpy as np
 import pytest
 
-from minigraph.models.captioning import solver as captioning_solver
 from minigraph.models.captioning.rnn_captioner import CaptioningRNN
 from minigraph.models.captioning.solver import CaptioningSolver
 from minigraph.models.data import load_coco_data, sample_coco_minibatch
+from minigraph.models.shared import training
 from minigraph.models.shared.interrupt import Interrupted
 
 
@@ -45,7 +45,7 @@ def test_k_plus_k_equals_2k_iterations_bit_for_bit(data, tmp_path):
 def test_resume_after_ctrl_c_in_the_middle_of_an_epoch_is_exact(data, tmp_path, monkeypatch):
     straight = _solver(data, 2).train()
     steps = []
-    monkeypatch.setattr(captioning_solver, "stop_requested", lambda: len(steps) >= 6)
+    monkeypatch.setattr(training, "stop_requested", lambda: len(steps) >= 6)
     stopped = _solver(data, 2, tmp_path / "m.h5")
     real_step = stopped._step
     monkeypatch.setattr(stopped, "_step", lambda: (steps.append(1), real_step()))

@@ -74,14 +74,14 @@ def test_the_graph_is_built_once_per_minibatch_shape():
     rng = np.random.default_rng(0)
     word_to_idx = {"<NULL>": 0, "<START>": 1, "<END>": 2, "a": 3}
     model = CaptioningRNN(word_to_idx, input_dim=3, wordvec_dim=4, hidden_dim=5)
-    graph = model.build_graph(2, 4)
+    graph = model.run_graph(2, 4)  # the fast graph loss() runs
     for _ in range(3):
         captions = rng.integers(0, 4, size=(2, 5))
         model.loss(rng.standard_normal((2, 3)), captions)
-        assert model.build_graph(2, 4) is graph  # the same graph, run on the new minibatch
+        assert model.run_graph(2, 4) is graph  # the same graph, run on the new minibatch
         np.testing.assert_array_equal(graph["captions_in"].value, captions[:, :-1])
     model.loss(rng.standard_normal((3, 3)), rng.integers(0, 4, size=(3, 5)))
-    assert model.build_graph(3, 4) is not graph and model.build_graph(2, 4) is graph
+    assert model.run_graph(3, 4) is not graph and model.run_graph(2, 4) is graph
 
 
 OVERFIT_RUNS = {}

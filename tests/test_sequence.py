@@ -1,5 +1,6 @@
-"""The whole-sequence training path (one node per recurrent layer for all T steps) gives
-the per-step graph's loss, gradients and final state; drawings keep one node per step."""
+"""The whole-sequence training path (one node per recurrent layer for all T steps, what
+loss() runs) gives the per-step graph's loss, gradients and final state (the per-step graph
+is asked for with retain_graph=True, as the drawings do)."""
 
 import numpy as np
 import pytest
@@ -13,12 +14,11 @@ def _char_run(cell, sequence, dtype, dropout=0.0):
     rng = np.random.default_rng(5)
     model = CharRNN(9, hidden_size=6, num_layers=2, cell=cell, seed=2, dtype=dtype,
                     dropout=dropout, embed_size=4)
-    model.sequence = sequence
     ids = rng.integers(0, 9, (3, 8))
     state = [(rng.standard_normal((3, 6)).astype(dtype),
               rng.standard_normal((3, 6)).astype(dtype) if cell == "lstm" else None)
              for _ in range(2)]
-    loss, grads, final = model.loss(ids[:, :-1], ids[:, 1:], state)
+    loss, grads, final = model.loss(ids[:, :-1], ids[:, 1:], state, retain_graph=not sequence)
     evaluated, _ = model.evaluate(ids[:, :-1], ids[:, 1:], state)
     return model, loss, grads, final, evaluated
 
@@ -54,8 +54,7 @@ def test_captioning_sequence_path_gives_the_per_step_loss_and_gradients():
     for sequence in (False, True):
         model = CaptioningRNN(words, input_dim=6, wordvec_dim=4, hidden_dim=5,
                               cell_type="lstm", dtype=np.float64)
-        model.sequence = sequence
-        results.append(model.loss(features, captions))
+        results.append(model.loss(features, captions, retain_graph=not sequence))
     (loss, grads), (loss_s, grads_s) = results
     assert abs(loss - loss_s) < 1e-12
     for name in grads:  # h0's gradient reaches W_proj through the sequence node too
@@ -92,8 +91,15 @@ def test_the_sequence_node_names_a_wrong_shape():
         mg.lstm_sequence(xw, h0, h0, mg.param(np.zeros((4, 16), np.float32), "Wh"))
 
 
-def test_the_trainers_choose_the_sequence_path():
-    from minigraph.models.charrnn.trainer import CharTrainer
-
-    trainer = CharTrainer("abcdefgh" * 40, layers=1, hidden=4, seq_len=5, batch_size=2)
-    assert trainer.model.sequence is True
+def test_loss_runs_the_sequence_path_for_every_caller_and_the_old_flag_changes_nothing():
+    rng = np.random.default_rng(1)
+    ids = rng.integers(0, 9, (3, 8))
+    model = CharRNN(9, hidden_size=6, num_layers=2, cell="lstm", seed=2, dtype=np.float64)
+    loss, grads, _ = model.loss(ids[:, :-1], ids[:, 1:])  # no trainer, no flag
+    graph = model.run_graph(3, 7)
+    assert sum(isinstance(n.op, mg.LSTMSequence) for n in graph.op_nodes) == 2
+    model.sequence = False  # user code from before: assignable, without effect
+    again, grads_again, _ = model.loss(ids[:, :-1], ids[:, 1:])
+    assert again == loss and model.run_graph(3, 7) is graph
+    for name in grads:
+        np.testing.assert_array_equal(grads_again[name], grads[name])

@@ -129,20 +129,27 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
                 z = mg.mul(beta, z, name=f"z[{t}]")
         return z, a
 
+    def attention_step(self, g, u, x_t, h, c, t, name=None):
+        """The model's step, written once (the training and drawing graphs unroll it, the
+        sampler runs it): attend from h_{t-1}, then the cell on [x_t, z_t]. Returns (h_t,
+        c_t, a_t)."""
+        p = self.parameters()
+        z, a = self.attend(g, u, h, t)
+        with mg.tags(t=t):
+            inp = mg.concat([x_t, z], name=f"input[{t}]")
+            h, c = mg.cell_step(self.cell_type, inp, h, c, p["Wx"], p["Wh"], p["b"],
+                                fused=self.fused, name=name)
+        return h, c, a
+
     def unroll_attention(self, grid, x_steps):
         """The unrolled captioner over per-step word vectors x_steps (T nodes (N, W)):
         returns (hs, alphas), the T states h_t and T attention weights a_t."""
-        p = self.parameters()
         g, u, h = self.encode_grid(grid)
         c = (mg.constant(np.zeros(h.shape, h.dtype), name="c0")
              if self.cell_type == "lstm" else None)
         hs, alphas = [], []
         for t, x_t in enumerate(x_steps):
-            z, a = self.attend(g, u, h, t)
-            with mg.tags(t=t):
-                inp = mg.concat([x_t, z], name=f"input[{t}]")
-                h, c = mg.cell_step(self.cell_type, inp, h, c, p["Wx"], p["Wh"], p["b"],
-                                    fused=self.fused, name=f"h[{t}]")
+            h, c, a = self.attention_step(g, u, x_t, h, c, t, name=f"h[{t}]")
             if c is not None:
                 c.tags["belt"] = True
             hs.append(h)
@@ -159,7 +166,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         mask = mg.input("mask", (N, T), np.bool_)
         return grid, words_in, words_out, mask
 
-    def _build(self, N, T):
+    def _build(self, N, T, sequence=False):
         p = self.parameters()
         grid, words_in, words_out, mask = self.graph_inputs(N, T)
         x = mg.embedding(words_in, p["W_embed"], name="x")
@@ -169,8 +176,9 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
         return mg.Graph(loss, name=f"attention-{self.cell_type} N={N} T={T}")
 
-    def _drawing(self, N, T, loss):
-        """Drawing mode: the same steps with an output y_t and a loss L_t at every step."""
+    def _build_drawing(self, N, T, loss="all"):
+        """Drawing mode (CaptioningRNN.drawing_graph runs it): the same steps, x_t, e_t, a_t,
+        z_t, h_t, with an output y_t and a loss L_t at every step."""
         per_step.check_loss_choice(loss)
         p = self.parameters()
         grid, words_in, words_out, mask = self.graph_inputs(N, T)
@@ -178,15 +186,6 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         hs, _ = self.unroll_attention(grid, per_step.select_steps(x))
         total = per_step.step_losses(hs, p["W_vocab"], p["b_vocab"], words_out, mask, loss=loss)
         return mg.Graph(total, name=f"attention-{self.cell_type} N={N} T={T} (drawing)")
-
-    def drawing_graph(self, features, captions, loss="all"):
-        """This minibatch's graph step by step (x_t, e_t, a_t, z_t, h_t, y_t, L_t), run
-        forward and backward with every value and gradient kept."""
-        _, feed = self._feed(features, captions)
-        N, T = feed["captions_out"].shape
-        graph = self.cached(("drawing", N, T, loss), lambda: self._drawing(N, T, loss))
-        self._forward_backward(graph, feed, retain_graph=True)
-        return graph
 
     def _check_features(self, features, captions):
         """The grid: one (P, D) array per caption (CaptioningRNN._feed does the rest)."""
@@ -199,7 +198,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
             raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
                                 "have the same number of rows N")
 
-    def _graph_for(self, N, T):
+    def _graph_for(self, N, T, per_step=False):
         return self.build_graph(N, T)  # no whole-sequence graph: each step reads the grid
 
     def attention_weights(self, features, captions):

@@ -16,7 +16,8 @@ from ..shared.decoding import beam_search, pick_next_word
 
 
 class AttentionSampling:
-    """``sample`` for the attention captioner (a mixin: needs encode_grid and attend)."""
+    """``sample`` for the attention captioner (a mixin: needs encode_grid and
+    attention_step)."""
 
     def _build_sampler(self, N):
         p = self.parameters()
@@ -32,10 +33,8 @@ class AttentionSampling:
             c = mg.input("c", (N, H), self.dtype)
             g_in = mg.input("g", (N, P, D), self.dtype)
             u_in = mg.input("u", (N, P, A), self.dtype)
-            z, a = self.attend(g_in, u_in, h, 0)
-            x = mg.concat([mg.embedding(word, p["W_embed"], name="x"), z])
-            next_h, next_c = mg.cell_step(self.cell_type, x, h, c, p["Wx"], p["Wh"], p["b"],
-                                          fused=self.fused, name="next_h")
+            x = mg.embedding(word, p["W_embed"], name="x")
+            next_h, next_c, a = self.attention_step(g_in, u_in, x, h, c, 0, name="next_h")
             scores = mg.affine(next_h, p["W_vocab"], p["b_vocab"], name="scores")
             step = mg.Graph([scores, next_h, a] + ([next_c] if next_c is not None else []))
         return start, step
@@ -56,8 +55,8 @@ class AttentionSampling:
         next_c = outs[3].value.copy() if len(outs) > 3 else c
         return scores.copy(), outs[1].value.copy(), next_c, outs[2].value.copy()
 
-    def sample(self, features, max_length=30, method="greedy", temperature=1.0, beam_size=3,
-               length_penalty=1.0, seed=None, return_attention=False):
+    def sample(self, features, max_length=30, *, method="greedy", temperature=1.0,
+               beam_size=3, length_penalty=1.0, seed=None, return_attention=False):
         """Captions for grid features (N, P, D): (N, max_length) int ids, as
         CaptioningRNN.sample (methods 'greedy', 'sample', 'beam', the same arguments).
 

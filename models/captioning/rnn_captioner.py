@@ -21,9 +21,10 @@ import minigraph as mg
 from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
-from ..shared import per_step
+from ..shared import per_step, recurrence
 from ..shared.decoding import beam_search, pick_next_word
 from ..shared.model import Model
+from ..shared.recurrence import Recurrence
 
 
 class CaptioningRNN(Model):
@@ -84,25 +85,34 @@ class CaptioningRNN(Model):
         h0 = mg.affine(features, p["W_proj"], p["b_proj"], name="h0")
         return words_in, words_out, mask, h0
 
+    def recurrence(self):
+        """This model as models/recurrence.py describes one (one layer, no dropout): the
+        three graphs (training, drawing, sampling step) are built from it."""
+        p = self.parameters()
+        return Recurrence(self.cell_type, self.fused, p["W_embed"], ((p["Wx"], p["Wh"], p["b"]),),
+                          p["W_vocab"], p["b_vocab"])
+
     def _build(self, N, T, sequence=False):
         """The unrolled graph for N captions of T + 1 tokens (T timesteps); ``sequence``:
-        one node for all T steps (Model.sequence)."""
+        one node for all T steps (the fast graph loss() runs), else one node per step
+        (``build_graph``)."""
         p = self.parameters()
         words_in, words_out, mask, h0 = self.graph_inputs(N, T)
-        if self.fused:  # the fast path: x_t Wx + b for every t read from one V-row table
-            xw = mg.embedding_affine(words_in, p["W_embed"], p["Wx"], p["b"], name="xw")
-            if sequence and self.cell_type in mg.SEQUENCE_CELLS:
-                states, _, _ = mg.unroll_sequence(self.cell_type, xw, h0, p["Wh"])
-            else:
-                hs, _, _ = mg.unroll_projected(self.cell_type, xw, h0, p["Wh"])
-                states = mg.stack(hs, name="h")
-        else:
-            x = mg.embedding(words_in, p["W_embed"], name="x")
-            hs, _, _ = mg.unroll(self.cell_type, x, h0, p["Wx"], p["Wh"], p["b"], fused=False)
-            states = mg.stack(hs, name="h")
+        states, _ = recurrence.whole_sequence(self.recurrence(), words_in,
+                                              lambda layer: (h0, None), fast=sequence)
         scores = mg.temporal_affine(states, p["W_vocab"], p["b_vocab"], name="scores")
         loss = mg.masked_softmax_ce(scores, words_out, mask, name="loss")
         return mg.Graph(loss, name=f"captioning-{self.cell_type} N={N} T={T}")
+
+    def _build_drawing(self, N, T, loss="all"):
+        """The drawing graph for N captions of T + 1 tokens: the training graph's inputs,
+        feeds and parameters, step by step, with an output y_t and a loss L_t per step."""
+        per_step.check_loss_choice(loss)
+        words_in, words_out, mask, h0 = self.graph_inputs(N, T)
+        rec = self.recurrence()
+        hs, _ = recurrence.per_step(rec, words_in, lambda layer: (h0, None))
+        total = per_step.step_losses(hs, rec.W_out, rec.b_out, words_out, mask, loss=loss)
+        return mg.Graph(total, name=f"captioning-{self.cell_type} N={N} T={T} (drawing)")
 
     def _check_features(self, features, captions):
         """Pooled features: one (D,) row per caption."""
@@ -110,10 +120,12 @@ class CaptioningRNN(Model):
             raise mg.ShapeError(f"features {features.shape} and captions {captions.shape} must "
                                 "have the same number of rows N")
 
-    def _graph_for(self, N, T):
-        return self.run_graph(N, T)
+    def _graph_for(self, N, T, per_step=False):
+        return self.run_graph(N, T, per_step=per_step)
 
-    def _feed(self, features, captions):
+    def _feed(self, features, captions, per_step=False):
+        """(graph, feed): the graph loss() runs (``per_step``: build_graph's) and the feed
+        for it, after checking the arrays."""
         features = np.asarray(features)
         captions = np.asarray(captions)
         if captions.ndim != 2 or captions.shape[1] < 2:
@@ -121,30 +133,28 @@ class CaptioningRNN(Model):
         self._check_features(features, captions)
         if features.dtype.kind != "f":
             raise mg.DTypeError(f"features must be floating point, got {features.dtype}")
-        graph = self._graph_for(*captions[:, 1:].shape)
+        graph = self._graph_for(*captions[:, 1:].shape, per_step=per_step)
         words_out = captions[:, 1:]
         feed = {"features": features.astype(self.dtype, copy=False),  # the model's own dtype
                 "captions_in": captions[:, :-1], "captions_out": words_out,
                 "mask": words_out != self._null}
         return graph, feed
 
-    def loss(self, features, captions, retain_graph=False):
-        """Returns (loss, grads) with grads keyed like ``self.params``. The loss is a numpy
+    def loss(self, features, captions, *, retain_graph=False):
+        """Returns LossAndGrads(loss, grads), the cs231n pair (``loss, grads = ...``), with
+        grads keyed like ``self.params``. The loss is a numpy
         scalar of the model's dtype (so an extended-precision model keeps its precision).
         ``retain_graph`` keeps every value and gradient in the graph (for drawing)."""
-        graph, feed = self._feed(features, captions)
-        if retain_graph:  # for drawing: the graph with one node per step
-            graph = self.build_graph(*feed["captions_out"].shape)
+        graph, feed = self._feed(features, captions, per_step=retain_graph)
         return self._forward_backward(graph, feed, retain_graph)
 
     def drawing_graph(self, features, captions, loss="all"):
         """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cell,
         h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
         only), run forward and backward with every value and gradient kept."""
-        _, feed = self._feed(features, captions)
+        _, feed = self._feed(features, captions, per_step=True)
         N, T = feed["captions_out"].shape
-        graph = self.cached(("drawing", N, T, loss),
-                            lambda: per_step.captioning_graph(self, N, T, loss))
+        graph = self.cached(("drawing", N, T, loss), lambda: self._build_drawing(N, T, loss))
         self._forward_backward(graph, feed, retain_graph=True)
         return graph
 
@@ -169,10 +179,9 @@ class CaptioningRNN(Model):
             word = mg.input("word", (N,), np.int64)
             h = mg.input("h", (N, H), self.dtype)
             c = mg.input("c", (N, H), self.dtype)
-            x = mg.embedding(word, p["W_embed"], name="x")
-            next_h, next_c = mg.cell_step(self.cell_type, x, h, c, p["Wx"], p["Wh"], p["b"],
-                                          fused=self.fused, name="next_h")
-            scores = mg.affine(next_h, p["W_vocab"], p["b_vocab"], name="scores")
+            scores, [(next_h, next_c)] = recurrence.one_step(
+                self.recurrence(), word, lambda layer: (h, c), cell_name="next_h",
+                embed_name="x")
             outputs = [scores, next_h] + ([next_c] if next_c is not None else [])
             step = mg.Graph(outputs)
         return start, step
@@ -186,8 +195,8 @@ class CaptioningRNN(Model):
         outs = step.outputs
         return scores, outs[1].value, outs[2].value if len(outs) > 2 else c
 
-    def sample(self, features, max_length=30, method="greedy", temperature=1.0, beam_size=3,
-               length_penalty=1.0, seed=None):
+    def sample(self, features, max_length=30, *, method="greedy", temperature=1.0,
+               beam_size=3, length_penalty=1.0, seed=None):
         """Captions for image features (N, D): (N, max_length) int ids, starting after
         <START>, each row ending at its first <END> and padded with <NULL>.
 
@@ -228,7 +237,7 @@ class CaptioningRNN(Model):
                 break
         return captions
 
-    def beam_candidates(self, features, beam_size=5, max_length=30, length_penalty=1.0):
+    def beam_candidates(self, features, *, beam_size=5, max_length=30, length_penalty=1.0):
         """Per image of ``features`` (N, D), the finished beam hypotheses best first: a list
         of up to ``beam_size`` (score, ids) pairs, ids ending in <END>, score the
         log-probability / length ** length_penalty. Read by recall@k and re-ranking."""

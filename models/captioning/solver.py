@@ -13,17 +13,17 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import checkpoint, modes, optim
-from minigraph.errors import MinigraphError, TrainingError, check_int, check_number
+from minigraph import checkpoint, optim
+from minigraph.errors import TrainingError, check_int, check_number  # noqa: F401 (importable here, as before)
 
 from ..data import sample_coco_minibatch
 from ..data.coco import check_feature_scale
-from ..shared.interrupt import Interrupted, graceful_interrupt, stop_requested
-from ..shared.plots import RunningAverage
+from ..shared import training
+from ..shared.interrupt import Interrupted
 
 
 class CaptioningSolver:
-    def __init__(self, model, data, update_rule="adam", optim_config=None, lr_decay=1.0,
+    def __init__(self, model, data, *, update_rule="adam", optim_config=None, lr_decay=1.0,
                  batch_size=100, num_epochs=10, print_every=10, verbose=True, seed=0,
                  progress=True, clip_norm=None, anomaly=True, num_val_images=200,
                  evaluate=None, checkpoint_path=None, plot_path=None, log=None,
@@ -37,7 +37,6 @@ class CaptioningSolver:
         # which image features the model reads: "features" (pooled) or "grid" (attention)
         self.feature_key = getattr(model, "feature_key", "features")
         check_feature_scale(data[f"train_{self.feature_key}"], "the training image features")
-        self.model.sequence = True  # one node for all T steps: same numbers, faster
         self.update_rule = optim.get_rule(update_rule)
         self.optim_config = dict(optim_config or {})
         self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs
@@ -65,25 +64,15 @@ class CaptioningSolver:
     def _step(self):
         captions, features, _ = sample_coco_minibatch(self.data, self.batch_size, "train",
                                                       self.rng, self.feature_key)
-        with modes.detect_anomaly(self.anomaly):
-            try:
-                loss, grads = self.model.loss(features, captions)
-            except MinigraphError as exc:
-                if "non-finite" not in str(exc):
-                    raise
-                raise TrainingError(f"iteration {len(self.loss_history) + 1}: {exc}. Try a "
-                                    "lower learning rate or clip_norm=5.") from None
-        if not np.isfinite(loss) or (self.loss_history and loss > 1e3 * (
-                abs(self.loss_history[0]) + 1)):
-            raise TrainingError(f"iteration {len(self.loss_history) + 1}: loss {loss} "
-                                "exploded. Try a lower learning rate or clip_norm=5.")
+        iteration = len(self.loss_history) + 1
+        hint = "Try a lower learning rate or clip_norm=5."
+        loss, grads = training.guarded_loss(lambda: self.model.loss(features, captions),
+                                            iteration, hint, anomaly=self.anomaly)
+        training.check_loss(loss, iteration, bool(self.loss_history) and loss > 1e3 * (
+            abs(self.loss_history[0]) + 1), hint)
         self.loss_history.append(loss)
-        if self.clip_norm is not None:
-            optim.clip_by_global_norm(grads, self.clip_norm)
-        for name, w in self.model.params.items():
-            next_w, self.optim_configs[name] = self.update_rule(w, grads[name],
-                                                                self.optim_configs[name])
-            self.model.params[name] = next_w
+        training.apply_updates(self.model.params, grads, self.update_rule, self.optim_configs,
+                               self.clip_norm)
 
     def validation_loss(self, max_captions=2000):
         if "val_captions" not in self.data:
@@ -98,32 +87,39 @@ class CaptioningSolver:
         per_epoch = max(num_train // self.batch_size, 1)
         total = self.num_epochs * per_epoch
         bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
-        smoothed = RunningAverage(0.95)
         started = time.monotonic()
         first = len(self.loss_history)  # > 0 after load_checkpoint: continue from there
-        with graceful_interrupt():
-            if self.checkpoint_path:
-                self.log("training; Ctrl-C stops after the current step and saves "
-                         f"{self.checkpoint_path}")
-            for t in range(first, total):
-                if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
-                    self.log(f"time limit of {self.max_seconds:.0f} s reached after {t - first} "
-                             "iterations")
-                    if t % per_epoch:
-                        self._end_epoch()
-                    break
-                self._step()
-                loss = self.loss_history[-1]
-                smoothed.update(loss)
-                bar.update(1)
-                bar.set_postfix(loss=f"{smoothed.value:.3f}", epoch=self.epoch + 1)
-                if stop_requested():
-                    bar.close()
-                    self._stop()
-                if self.verbose and self.print_every and t % self.print_every == 0:
-                    self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
-                if (t + 1) % per_epoch == 0:
+        t = first  # the iteration about to run, counted from 0
+
+        def keep_going():
+            if t >= total:
+                return False
+            if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
+                self.log(f"time limit of {self.max_seconds:.0f} s reached after {t - first} "
+                         "iterations")
+                if t % per_epoch:
                     self._end_epoch()
+                return False
+            return True
+
+        def step():
+            self._step()
+            return self.loss_history[-1]
+
+        def show(smoothed):
+            bar.update(1)
+            bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
+
+        def after_step(loss):
+            nonlocal t
+            if self.verbose and self.print_every and t % self.print_every == 0:
+                self.log(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
+            if (t + 1) % per_epoch == 0:
+                self._end_epoch()
+            t += 1
+
+        training.run_loop(step, keep_going, after_step, self._stop, show=show, bar=bar,
+                          smoothing=0.95, log=self.log, save_path=self.checkpoint_path)
         bar.close()
         return self
 

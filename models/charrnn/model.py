@@ -1,4 +1,6 @@
-"""CharRNN: Karpathy's char-rnn as a minigraph graph builder.
+"""CharRNN: Karpathy's char-rnn as a minigraph graph builder (one job over 300 lines: the
+model, its carried state, sampling and checkpoint checks; its graphs come from
+models/recurrence.py).
 
 For a minibatch of ids x (N, T) and next-character targets y (N, T):
 
@@ -37,9 +39,10 @@ import minigraph as mg
 from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
-from ..shared import per_step
+from ..shared import per_step, recurrence
 from ..shared.decoding import pick_next_word
-from ..shared.model import Model
+from ..shared.model import Evaluation, LossResult, Model
+from ..shared.recurrence import Recurrence
 
 
 def _rng_streams(seed):
@@ -96,48 +99,61 @@ class CharRNN(Model):
         zeros = np.zeros((N, self.hidden_size), self.dtype)
         return [(zeros, zeros if self.cell == "lstm" else None) for _ in range(self.num_layers)]
 
-    # ------------------------------------------------------------------ the graph
-    def _build(self, N, T, sequence=False):
+    # ------------------------------------------------------------------ the graphs
+    def recurrence(self):
+        """This model as models/recurrence.py describes one: the three graphs (training,
+        drawing, sampling step) are built from it."""
         p = self.parameters()
-        sequence = sequence and self.fused and self.cell in mg.SEQUENCE_CELLS
+        layers = tuple((p[f"Wx{layer}"], p[f"Wh{layer}"], p[f"b{layer}"])
+                       for layer in range(self.num_layers))
+        return Recurrence(self.cell, self.fused, p["W_embed"], layers, p["W_out"], p["b_out"],
+                          dropout=self.dropout, dropout_rng=self.dropout_rng,
+                          embed_name="embed", first_xw_name="h0.xw",
+                          layer_names=tuple(f"h{layer}" for layer in range(self.num_layers)),
+                          tag_layers=True)
+
+    def _carried_inputs(self, N):
+        """initial(layer) for the builders: the carried (h, c) fed as inputs h_in[l], c_in[l]
+        (no gradient: truncated BPTT stops at the window)."""
         H = self.hidden_size
+
+        def initial(layer):
+            h0 = mg.input(f"h_in[{layer}]", (N, H), self.dtype, requires_grad=False,
+                          role="carried")
+            c0 = (mg.input(f"c_in[{layer}]", (N, H), self.dtype, requires_grad=False,
+                           role="carried") if self.cell == "lstm" else None)
+            return h0, c0
+        return initial
+
+    def _build(self, N, T, sequence=False):
+        """The training graph; ``sequence``: one node per layer for all T steps (the fast
+        graph loss() runs), else one node per step (``build_graph``)."""
         ids = mg.input("x", (N, T), np.int64)
         targets = mg.input("y", (N, T), np.int64)
         mask = mg.constant(np.ones((N, T), bool), name="mask")
-        layer_input = None if self.fused else mg.embedding(ids, p["W_embed"], name="embed")
-        finals = []
-        for layer in range(self.num_layers):
-            with mg.tags(layer=layer):
-                if layer > 0 and self.dropout > 0:
-                    layer_input = mg.dropout(layer_input, self.dropout, self.dropout_rng,
-                                             name=f"drop{layer}")
-                h0 = mg.input(f"h_in[{layer}]", (N, H), self.dtype, requires_grad=False,
-                              role="carried")
-                c0 = (mg.input(f"c_in[{layer}]", (N, H), self.dtype, requires_grad=False,
-                               role="carried") if self.cell == "lstm" else None)
-                Wx, Wh, b = p[f"Wx{layer}"], p[f"Wh{layer}"], p[f"b{layer}"]
-                if self.fused and layer == 0:  # the fast path: rows of W_embed Wx0 + b0
-                    xw = mg.embedding_affine(ids, p["W_embed"], Wx, b, name="h0.xw")
-                elif sequence:
-                    xw = mg.temporal_affine(layer_input, Wx, b, name=f"h{layer}.xw")
-                if sequence:  # one node for all T steps (Model.sequence)
-                    layer_input, h_last, c_last = mg.unroll_sequence(self.cell, xw, h0, Wh,
-                                                                     c0=c0, name=f"h{layer}")
-                else:
-                    if self.fused and layer == 0:
-                        hs, h_last, c_last = mg.unroll_projected(self.cell, xw, h0, Wh,
-                                                                 c0=c0, name="h0")
-                    else:
-                        hs, h_last, c_last = mg.unroll(self.cell, layer_input, h0, Wx, Wh,
-                                                       b, c0=c0, fused=self.fused,
-                                                       name=f"h{layer}")
-                    layer_input = mg.stack(hs, name=f"h{layer}")
-            finals += [h_last] + ([c_last] if c_last is not None else [])
-        if self.dropout > 0:
-            layer_input = mg.dropout(layer_input, self.dropout, self.dropout_rng, name="drop_out")
-        scores = mg.temporal_affine(layer_input, p["W_out"], p["b_out"], name="scores")
+        states, finals = recurrence.whole_sequence(self.recurrence(), ids,
+                                                   self._carried_inputs(N), fast=sequence)
+        p = self.parameters()
+        scores = mg.temporal_affine(states, p["W_out"], p["b_out"], name="scores")
         loss = mg.masked_softmax_ce(scores, targets, mask, average="token", name="loss")
-        return mg.Graph([loss, *finals], name=f"char-{self.cell} L={self.num_layers} N={N} T={T}")
+        return mg.Graph([loss, *_flat(finals)],
+                        name=f"char-{self.cell} L={self.num_layers} N={N} T={T}")
+
+    def _build_drawing(self, N, T, loss="all"):
+        """The drawing graph for (N, T) minibatches: the training graph's inputs, feeds,
+        parameters and outputs, step by step, with an output y_t and a loss L_t per step.
+        With dropout, each step draws its own masks (so only dropout 0 or eval mode gives
+        the training graph's numbers)."""
+        per_step.check_loss_choice(loss)
+        ids = mg.input("x", (N, T), np.int64)
+        targets = mg.input("targets", (N, T), np.int64)  # fed as "y" (drawing_graph)
+        mask = mg.constant(np.ones((N, 1), bool), name="mask")  # every position counts
+        rec = self.recurrence()
+        hs, finals = recurrence.per_step(rec, ids, self._carried_inputs(N))
+        total = per_step.step_losses(hs, rec.W_out, rec.b_out, targets, mask,
+                                     average="token", loss=loss)
+        return mg.Graph([total, *_flat(finals)], name=f"char-{self.cell} L={self.num_layers} "
+                        f"N={N} T={T} (drawing)")
 
     def _feed(self, x, y, state, per_step=False):
         x, y = np.asarray(x), np.asarray(y)
@@ -146,15 +162,20 @@ class CharRNN(Model):
         graph = self.run_graph(*x.shape, per_step=per_step)
         state = self.zero_state(x.shape[0]) if state is None else state
         self._check_state(state, x.shape[0])
-        feed = {"x": x, "y": y}
-        for layer, (h, c) in enumerate(state):
-            feed[f"h_in[{layer}]"] = h
-            if self.cell == "lstm":
-                feed[f"c_in[{layer}]"] = c
-        return graph, feed
+        return graph, {"x": x, "y": y, **self._state_feed(state, "h_in[{}]", "c_in[{}]")}
 
-    def _final_state(self, graph):
-        values = [o.value.copy() for o in graph.outputs[1:]]
+    def _state_feed(self, state, h_name, c_name):
+        """The per-layer (h, c) as a feed under the graph's input names."""
+        feed = {}
+        for layer, (h, c) in enumerate(state):
+            feed[h_name.format(layer)] = h
+            if self.cell == "lstm":
+                feed[c_name.format(layer)] = c
+        return feed
+
+    def _state_out(self, graph, copy=True):
+        """The per-layer (h, c) a graph's outputs after the first hold."""
+        values = [o.value.copy() if copy else o.value for o in graph.outputs[1:]]
         if self.cell == "lstm":
             return [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
         return [(v, None) for v in values]
@@ -172,8 +193,9 @@ class CharRNN(Model):
                                         f"minibatch of {N} rows needs {want} (pass None to "
                                         "start from zeros)")
 
-    def loss(self, x, y, state=None, retain_graph=False):
-        """(loss in nats per character, grads keyed like params, final per-layer state).
+    def loss(self, x, y, state=None, *, retain_graph=False):
+        """LossResult(loss in nats per character, grads keyed like params, final per-layer
+        state): unpacks as ``loss, grads, state = model.loss(x, y)``.
 
         Pure: the same arguments give the same result (with dropout, the mask is the next
         draw of the model's dropout stream). ``state`` is the per-layer (h, c)
@@ -183,7 +205,7 @@ class CharRNN(Model):
         graph, feed = self._feed(x, y, state, per_step=retain_graph)
         graph.train()
         loss, grads = self._forward_backward(graph, feed, retain_graph)
-        return loss, grads, self._final_state(graph)
+        return LossResult(loss, grads, self._state_out(graph))
 
     def drawing_graph(self, x, y, state=None, loss="all"):
         """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
@@ -192,22 +214,22 @@ class CharRNN(Model):
         _, feed = self._feed(x, y, state, per_step=True)
         feed["targets"] = feed.pop("y")  # y_t names the outputs in a drawing
         N, T = feed["x"].shape
-        graph = self.cached(("drawing", N, T, loss), lambda: per_step.char_graph(self, N, T, loss))
+        graph = self.cached(("drawing", N, T, loss), lambda: self._build_drawing(N, T, loss))
         graph.train()
         self._forward_backward(graph, feed, retain_graph=True)
         return graph
 
     def evaluate(self, x, y, state=None):
-        """(loss, final state) in eval mode (no dropout), with nothing kept for backward;
-        ``state`` as in ``loss``."""
+        """Evaluation(loss, final state) in eval mode (no dropout), with nothing kept for
+        backward; ``state`` as in ``loss``."""
         graph, feed = self._feed(x, y, state)
         graph.eval()
         with mg.no_grad():
             loss = graph.forward(feed)[()]
         graph.train()
-        return loss, self._final_state(graph)
+        return Evaluation(loss, self._state_out(graph))
 
-    def evaluate_tracks(self, tracks, max_batches=None, progress=False):
+    def evaluate_tracks(self, tracks, max_batches=None, *, progress=False):
         """(mean loss in nats per character, characters scored) over the minibatches of a
         ``Tracks``, from a zero state carried along the tracks, in eval mode. ``progress``
         shows a bar (a long text takes minutes)."""
@@ -228,38 +250,24 @@ class CharRNN(Model):
         return self.cached("step", self._build_step)
 
     def _build_step(self):
-        p = self.parameters()
         H = self.hidden_size
         with mg.no_grad():
             char = mg.input("char", (1,), np.int64)
-            layer_input = mg.embedding(char, p["W_embed"])
-            outputs = []
-            for layer in range(self.num_layers):
-                h = mg.input(f"h[{layer}]", (1, H), self.dtype)
-                c = mg.input(f"c[{layer}]", (1, H), self.dtype) if self.cell == "lstm" else None
-                h, c = mg.cell_step(self.cell, layer_input, h, c, p[f"Wx{layer}"],
-                                    p[f"Wh{layer}"], p[f"b{layer}"], fused=self.fused)
-                outputs += [h] + ([c] if c is not None else [])
-                layer_input = h
-            scores = mg.affine(layer_input, p["W_out"], p["b_out"], name="scores")
-            return mg.Graph([scores, *outputs], name="char step")
+
+            def state_in(layer):
+                return (mg.input(f"h[{layer}]", (1, H), self.dtype),
+                        mg.input(f"c[{layer}]", (1, H), self.dtype)
+                        if self.cell == "lstm" else None)
+            scores, state = recurrence.one_step(self.recurrence(), char, state_in)
+            return mg.Graph([scores, *_flat(state)], name="char step")
 
     def step(self, char_id, state):
         """One character in, (scores (V,), next state) out; no grad."""
         graph = self._step_graph()
-        feed = {"char": np.array([char_id])}
-        for layer, (h, c) in enumerate(state):
-            feed[f"h[{layer}]"] = h
-            if self.cell == "lstm":
-                feed[f"c[{layer}]"] = c
+        feed = {"char": np.array([char_id]), **self._state_feed(state, "h[{}]", "c[{}]")}
         with mg.no_grad():
             scores = graph.forward(feed)
-        values = [o.value for o in graph.outputs[1:]]
-        if self.cell == "lstm":
-            state = [(values[2 * i], values[2 * i + 1]) for i in range(self.num_layers)]
-        else:
-            state = [(v, None) for v in values]
-        return scores[0], state
+        return scores[0], self._state_out(graph, copy=False)
 
     def sample(self, prime="", length=500, temperature=1.0, top_k=None, seed=None):
         """Generate ``length`` characters after ``prime``, one step at a time, in no-grad mode.
@@ -323,3 +331,8 @@ class CharRNN(Model):
         if not isinstance(saved["vocab"], list) or len(saved["vocab"]) != config["vocab_size"]:
             raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a list of "
                                              f"{config['vocab_size']} characters")
+
+
+def _flat(state):
+    """[(h, c), ...] -> [h0, c0, h1, c1, ...] without the c of a cell that has none."""
+    return [node for h, c in state for node in (h, c) if node is not None]

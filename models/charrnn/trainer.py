@@ -8,14 +8,14 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import checkpoint, modes, optim
+from minigraph import checkpoint, optim
 from minigraph.checkpoint import CheckpointError
-from minigraph.errors import MinigraphError, TrainingError, UsageError, check_int, check_number
+from minigraph.errors import MinigraphError, UsageError, check_int, check_number
 from minigraph.files import atomic_append
 
 from ..data.text import Tracks, Vocabulary, split_text
-from ..shared.interrupt import Interrupted, graceful_interrupt, stop_requested
-from ..shared.plots import RunningAverage
+from ..shared import training
+from ..shared.interrupt import Interrupted
 from .model import CharRNN
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
@@ -65,7 +65,6 @@ class CharTrainer:
                                       cell=cell, dropout=dropout, seed=seed, dtype=dtype,
                                       embed_size=embed_size, fused=fused,
                                       chars=self.vocab.chars)
-        self.model.sequence = True  # one node per layer for all T steps: same numbers, faster
         self.train_tracks = Tracks(train_ids, batch_size, seq_len,
                                    "the training text (first 90%)")
         self.settings = {"seq_len": seq_len, "batch_size": batch_size, "lr": lr,
@@ -97,21 +96,14 @@ class CharTrainer:
             for config in self.optim_configs.values():
                 config["learning_rate"] = lr
         self.state = self._reset_some_tracks(self.state, window)
-        with modes.detect_anomaly():
-            try:
-                loss, grads, self.state = self.model.loss(x, y, self.state)
-            except MinigraphError as exc:
-                if "non-finite" not in str(exc):
-                    raise
-                raise TrainingError(f"iteration {self.iteration + 1}: {exc}. Try a lower --lr "
-                                    "or a smaller --clip.") from None
+        hint = "Try a lower --lr or a smaller --clip."
+        loss, grads, self.state = training.guarded_loss(
+            lambda: self.model.loss(x, y, self.state), self.iteration + 1, hint)
         first = self.history["loss"][0] if self.history["loss"] else None
-        if not np.isfinite(loss) or (first is not None and loss > 3 * first + 5):
-            raise TrainingError(f"iteration {self.iteration + 1}: the loss exploded to {loss}. "
-                                "Try a lower --lr or a smaller --clip.")
-        optim.clip_by_global_norm(grads, self.settings["clip"])
-        for name, w in self.model.params.items():
-            self.rule(w, grads[name], self.optim_configs[name])
+        training.check_loss(loss, self.iteration + 1,
+                            first is not None and loss > 3 * first + 5, hint)
+        training.apply_updates(self.model.params, grads, self.rule, self.optim_configs,
+                               self.settings["clip"])
         self.iteration += 1
         self.history["loss"].append(float(loss))
         return float(loss)
@@ -148,7 +140,7 @@ class CharTrainer:
         return self.model.evaluate_tracks(tracks, max_batches, progress=progress)[0]
 
     # ------------------------------------------------------------------ the loop
-    def train(self, iterations=None, max_minutes=None, eval_every=200, sample_every=500,
+    def train(self, iterations=None, max_minutes=None, *, eval_every=200, sample_every=500,
               out=None, progress=True, log=None, sample_length=200):
         """Run until ``iterations`` more steps or ``max_minutes``; evaluate, sample and save
         along the way. Returns the trainer."""
@@ -161,41 +153,47 @@ class CharTrainer:
         total = iterations if iterations is not None else int(60 * max_minutes)
         bar = tqdm(total=total, unit="it" if iterations is not None else "s",
                    disable=not progress, desc="char-rnn")
-        smoothed, done = RunningAverage(0.98), 0
         plan = self.settings["lr_schedule"] == "cosine" and not self.settings["horizon"]
         if plan and iterations is not None:
             self.settings["horizon"] = self.iteration + iterations
             plan = False
         plan_from = None
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
-        with graceful_interrupt():
-            if out:
-                log(f"training; Ctrl-C stops after the current step and saves {out}")
-            while (iterations is None or done < iterations) and (
-                    deadline is None or time.monotonic() < deadline):
-                loss = self.step()
-                done += 1
-                if plan and done == 5:  # the first steps build graphs: time the later ones
-                    plan_from = time.monotonic()
-                if plan and done == PLAN_AFTER:
-                    per_step = (time.monotonic() - plan_from) / (PLAN_AFTER - 5)
-                    left = int((deadline - time.monotonic()) / per_step)
-                    self.settings["horizon"] = self.iteration + max(left, 1)
-                    log(f"cosine schedule: {per_step * 1e3:.0f} ms a step, so the rate reaches "
-                        f"its floor at iteration {self.settings['horizon']}")
-                    plan = False
-                smoothed.update(loss)
-                elapsed = time.monotonic() - started
-                rate = done * chars_per_step / elapsed
-                bar.set_postfix(loss=f"{smoothed.value:.3f}", chars_s=f"{rate:.0f}")
-                bar.update(1 if iterations is not None else int(elapsed) - bar.n)
-                if stop_requested():
-                    bar.close()
-                    self._stop(out)
-                if eval_every and self.iteration % eval_every == 0:
-                    self._evaluate(log, out, progress)
-                if sample_every and samples_path and self.iteration % sample_every == 0:
-                    self._write_sample(samples_path, sample_length)
+        steps = 0  # run so far by this call
+
+        def keep_going():
+            return (iterations is None or steps < iterations) and (
+                deadline is None or time.monotonic() < deadline)
+
+        def step():
+            nonlocal steps, plan, plan_from
+            loss = self.step()
+            steps += 1
+            if plan and steps == 5:  # the first steps build graphs: time the later ones
+                plan_from = time.monotonic()
+            if plan and steps == PLAN_AFTER:
+                per_step = (time.monotonic() - plan_from) / (PLAN_AFTER - 5)
+                left = int((deadline - time.monotonic()) / per_step)
+                self.settings["horizon"] = self.iteration + max(left, 1)
+                log(f"cosine schedule: {per_step * 1e3:.0f} ms a step, so the rate reaches "
+                    f"its floor at iteration {self.settings['horizon']}")
+                plan = False
+            return loss
+
+        def show(smoothed):
+            elapsed = time.monotonic() - started
+            rate = steps * chars_per_step / elapsed
+            bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
+            bar.update(1 if iterations is not None else int(elapsed) - bar.n)
+
+        def after_step(loss):
+            if eval_every and self.iteration % eval_every == 0:
+                self._evaluate(log, out, progress)
+            if sample_every and samples_path and self.iteration % sample_every == 0:
+                self._write_sample(samples_path, sample_length)
+
+        done = training.run_loop(step, keep_going, after_step, lambda: self._stop(out),
+                                 show=show, bar=bar, smoothing=0.98, log=log, save_path=out)
         bar.close()
         self.chars_per_second = done * chars_per_step / max(time.monotonic() - started, 1e-9)
         if out:

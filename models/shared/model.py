@@ -7,22 +7,52 @@ A model owns named parameters and builds graphs over them:
   optimizer may update an array in place, or (cs231n style) put a new array in its place:
   ``model.params[name] = next_w`` re-points that one node (after checking its shape and
   dtype), so every graph already built sees the new value.
-- ``build_graph(N, T)`` builds the training graph for one minibatch shape the first time it
-  is asked for and returns the same graph afterwards; ``cached(key, build)`` does the same
-  for a model's other graphs (one-step samplers).
+- ``run_graph(N, T)`` is the training graph ``loss()`` and ``evaluate()`` run for one
+  minibatch shape (whole-sequence nodes where the cell has them), built the first time it
+  is asked for and the same graph afterwards; ``build_graph(N, T)`` the same maths with one
+  node per step (``loss(retain_graph=True)``, the neuron pages); ``cached(key, build)``
+  does the same for a model's other graphs (drawing graphs, one-step samplers). The
+  recurrent models describe themselves once and build all of these from that description
+  (models/recurrence.py).
+- ``loss()`` returns a named tuple: ``LossAndGrads(loss, grads)`` (the cs231n pair) or, for
+  char-rnn, ``LossResult(loss, grads, state)``.
 - ``save`` / ``load`` / ``load_params`` go through ``minigraph.checkpoint`` (HDF5, atomic,
   no pickle), checking names, shapes, dtypes and the vocabulary.
 
 A subclass sets ``self.config`` (its constructor arguments, JSON-able), defines
-``_build(N, T)``, ``checkpoint_vocab`` and ``_from_checkpoint(saved)``.
+``_build(N, T, sequence=False)`` (``sequence``: the whole-sequence graph), ``checkpoint_vocab``
+and ``_from_checkpoint(saved)``.
 """
 
 from collections.abc import MutableMapping
+from typing import NamedTuple
 
 import numpy as np
 
 import minigraph as mg
 from minigraph import checkpoint
+
+
+class LossAndGrads(NamedTuple):
+    """A captioner's ``loss()``: unpacks as the cs231n pair, ``loss, grads = ...``."""
+
+    loss: np.generic  # a numpy scalar of the model's dtype
+    grads: dict  # {name: gradient array}, keyed like ``params``
+
+
+class LossResult(NamedTuple):
+    """CharRNN's ``loss()``: ``loss, grads, state = ...`` or ``result.state``."""
+
+    loss: np.generic  # nats per character, the model's dtype
+    grads: dict  # {name: gradient array}, keyed like ``params``
+    state: list  # the final per-layer (h, c), to carry to the next window
+
+
+class Evaluation(NamedTuple):
+    """CharRNN's ``evaluate()``: ``loss, state = ...``."""
+
+    loss: np.generic
+    state: list
 
 
 class Params(MutableMapping):
@@ -112,19 +142,21 @@ class Model:
             self._graphs[key] = self._build(*key)
         return self._graphs[key]
 
-    # With ``sequence = True`` loss() and evaluate() run a graph with one node per
-    # recurrent layer for all T steps (minigraph.unroll_sequence: same numbers, faster;
-    # docs/performance.md); the trainers set it. build_graph and the drawings keep one node
-    # per step either way, and so does loss(retain_graph=True).
-    sequence = False
+    # Once a mode flag: the trainers set ``sequence = True`` to pick the whole-sequence
+    # graph. loss() and evaluate() now always run that fast graph (``run_graph``); the
+    # per-step forms are asked for by name (``build_graph``, ``drawing_graph``). The
+    # attribute stays assignable, without effect, for user code that still sets it.
+    sequence = True
 
     def run_graph(self, N, T, per_step=False):
-        """The graph loss() and evaluate() run for (N, T): build_graph's, or the
-        whole-sequence one when ``sequence`` is set (and not ``per_step``)."""
-        if self.sequence and not per_step:
-            key = ("sequence", int(N), int(T))
-            return self.cached(key, lambda: self._build(*key[1:], sequence=True))
-        return self.build_graph(N, T)
+        """The graph loss() and evaluate() run for (N, T): the fast training graph (one node
+        per recurrent layer for all T steps where the cell has one, minigraph.unroll_sequence;
+        same numbers as the per-step graph to rounding), or with ``per_step`` the graph of
+        ``build_graph``."""
+        if per_step:
+            return self.build_graph(N, T)
+        key = ("sequence", int(N), int(T))
+        return self.cached(key, lambda: self._build(*key[1:], sequence=True))
 
     def cached(self, key, build):
         """Another graph (or tuple of graphs) of this model, built by ``build()`` once."""
@@ -137,11 +169,11 @@ class Model:
 
     def _forward_backward(self, graph, feed, retain_graph):
         """Run ``graph`` forward on ``feed`` and backward from its first output; returns
-        (loss, grads keyed like params)."""
+        LossAndGrads(loss, grads keyed like params)."""
         self.zero_grad()
         loss = graph.forward(feed, keep_values=retain_graph)[()]
         graph.backward(retain_graph=retain_graph)
-        return loss, self.gradients()
+        return LossAndGrads(loss, self.gradients())
 
     # ------------------------------------------------------------------ checkpoints
     @property

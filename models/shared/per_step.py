@@ -1,5 +1,9 @@
 """The drawing mode of the models: the graph a lecture draws, one column per timestep.
 
+The pieces every drawing graph is made of (models/recurrence.py's ``per_step`` builds the
+recurrent part of CharRNN's and CaptioningRNN's from them; AttentionCaptioner uses them
+too).
+
 The training graphs fold the time axis where it is cheaper (one input projection for all
 steps, one output layer and one loss over the stacked states). For a picture, the models
 build the same maths step by step instead: at every t an input x_t, a cell that takes the
@@ -68,57 +72,3 @@ def step_losses(hs, W_out, b_out, targets, mask, average="batch", loss="all"):
         losses.append(mg.reshape(step_loss, (1,)))
     per_step = mg.stack(losses, name="all L_t")
     return mg.mean(per_step, name="L") if average == "token" else mg.sum(per_step, name="L")
-
-
-def char_graph(model, N, T, loss="all"):
-    """The drawing-mode graph of a CharRNN (models/char_rnn.py) for (N, T) minibatches: the
-    same inputs, feeds, parameters and outputs as its training graph, built step by step.
-    With dropout, each step draws its own masks (so only dropout 0 or eval mode gives the
-    training graph's numbers)."""
-    check_loss_choice(loss)
-    p = model.parameters()
-    H = model.hidden_size
-    ids = mg.input("x", (N, T), np.int64)
-    targets = mg.input("targets", (N, T), np.int64)  # fed as "y" (CharRNN.drawing_graph)
-    mask = mg.constant(np.ones((N, 1), bool), name="mask")  # every position counts
-    inputs = select_steps(mg.embedding(ids, p["W_embed"], name="embed"))
-    finals = []
-    for layer in range(model.num_layers):
-        with mg.tags(layer=layer):
-            if layer > 0 and model.dropout > 0:
-                inputs = _drop_steps(inputs, model, f"drop{layer}")
-            h0 = mg.input(f"h_in[{layer}]", (N, H), model.dtype, requires_grad=False,
-                          role="carried")
-            c0 = (mg.input(f"c_in[{layer}]", (N, H), model.dtype, requires_grad=False,
-                           role="carried") if model.cell == "lstm" else None)
-            inputs, h_last, c_last = unroll_steps(model.cell, inputs, h0, c0, p[f"Wx{layer}"],
-                                                  p[f"Wh{layer}"], p[f"b{layer}"],
-                                                  fused=model.fused)
-        finals += [h_last] + ([c_last] if c_last is not None else [])
-    if model.dropout > 0:
-        inputs = _drop_steps(inputs, model, "drop_out")
-    total = step_losses(inputs, p["W_out"], p["b_out"], targets, mask, average="token",
-                        loss=loss)
-    return mg.Graph([total, *finals], name=f"char-{model.cell} L={model.num_layers} N={N} "
-                    f"T={T} (drawing)")
-
-
-def captioning_graph(model, N, T, loss="all"):
-    """The drawing-mode graph of a CaptioningRNN (models/captioning_rnn.py) for N captions of
-    T + 1 tokens: the same inputs, feeds and parameters as its training graph."""
-    check_loss_choice(loss)
-    p = model.parameters()
-    words_in, words_out, mask, h0 = model.graph_inputs(N, T)
-    x = mg.embedding(words_in, p["W_embed"], name="x")
-    hs, _, _ = unroll_steps(model.cell_type, select_steps(x), h0, None, p["Wx"], p["Wh"],
-                            p["b"], fused=model.fused)
-    total = step_losses(hs, p["W_vocab"], p["b_vocab"], words_out, mask, loss=loss)
-    return mg.Graph(total, name=f"captioning-{model.cell_type} N={N} T={T} (drawing)")
-
-
-def _drop_steps(steps, model, name):
-    dropped = []
-    for t, x in enumerate(steps):
-        with mg.tags(t=t):
-            dropped.append(mg.dropout(x, model.dropout, model.dropout_rng, name=f"{name}[{t}]"))
-    return dropped
