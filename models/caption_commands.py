@@ -30,12 +30,14 @@ from .flags import (
     rate,
 )
 from .interrupt import Interrupted
+from .renamed import renamed_keywords, with_new_names
 
-# (flag, type, default, help) of the training settings a checkpoint records
+# (flag, type, default, help) of the training settings a checkpoint records; each flag is
+# spelled like the captioners' argument and the checkpoint's key (--hidden-dim, hidden_dim)
 TRAIN_SETTINGS = [
-    ("--cell", str, "lstm", "recurrent cell"),
-    ("--hidden", count, 256, "hidden units"),
-    ("--wordvec", count, 128, "word-vector size"),
+    ("--cell-type", str, "lstm", "recurrent cell"),
+    ("--hidden-dim", count, 256, "hidden units"),
+    ("--wordvec-dim", count, 128, "word-vector size"),
     ("--batch-size", count, 100, "captions per minibatch"),
     ("--lr", rate, 5e-3, "learning rate"),
     ("--lr-decay", positive(), 0.85, "learning-rate factor per epoch"),
@@ -47,6 +49,8 @@ TRAIN_SETTINGS = [
      "features (*_grid.h5) instead of one pooled vector"),
 ]
 CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
+# the settings' former names, still accepted as flags, keywords and checkpoint keys
+RENAMED = {"cell": "cell_type", "hidden": "hidden_dim", "wordvec": "wordvec_dim"}
 
 
 def load_captioner(path):
@@ -90,14 +94,12 @@ def add_commands(commands):
         if kind == "flag":
             train.add_argument(flag, action="store_true", default=None, help=text)
             continue
-        train.add_argument(flag, type=kind, default=None, help=text + suffix,
-                           **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
+        choices = {"choices": ["rnn", "lstm", "gru"]} if flag == "--cell-type" else {}
+        train.add_argument(flag, type=kind, default=None, help=text + suffix, **choices)
     train.add_argument("--epochs", type=non_negative, default=20,
                        help="epochs in all (with --resume: the total to reach)")
     train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
-                       default=None,
-                       help="time limit (default: none)")
-    add_old_spelling(train, "--max-minutes", "--minutes")
+                       default=None, help="time limit (default: none)")
     train.add_argument("--val-images", type=non_negative, default=300,
                        help="validation images captioned for BLEU after each epoch")
     train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
@@ -107,6 +109,8 @@ def add_commands(commands):
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_flag(train)
+    for old, new in [*RENAMED.items(), ("max_minutes", "minutes")]:  # hidden from --help
+        add_old_spelling(train, "--" + old.replace("_", "-"), "--" + new.replace("_", "-"))
     train.set_defaults(handler=run_train)
 
     evaluate = sub.add_parser("eval", help="BLEU-1..4 and attribute accuracy on a split")
@@ -168,23 +172,31 @@ def _objects(data_dir):
     return load_objects(data_dir) if os.path.exists(os.path.join(data_dir, OBJECTS_FILE)) else None
 
 
-def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
-                    lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
-                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4,
-                    resume=False, attention=False):
+def recorded_settings(saved):
+    """A captioner checkpoint's training settings (or None), old files' under new names."""
+    settings = saved["state"].get("settings")
+    return with_new_names(settings, RENAMED) if isinstance(settings, dict) else None
+
+
+@renamed_keywords("train_captioner", RENAMED)
+def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=20,
+                    batch_size=100, lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None,
+                    val_images=300, seed=0, out="captioner.h5", progress=True, log=print,
+                    proj_lr=5e-4, resume=False, attention=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``). ``attention`` trains an
     AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
     the checkpoint ``out`` exactly, with the settings it records (the arguments above are
-    then ignored, except ``epochs``, the total to reach, and ``max_minutes``)."""
+    then ignored, except ``epochs``, the total to reach, and ``max_minutes``). The old
+    names ``cell``, ``hidden``, ``wordvec`` still work, with a DeprecationWarning."""
     from .captioning_solver import CaptioningSolver
 
-    settings = {"cell": cell, "hidden": hidden, "wordvec": wordvec, "batch_size": batch_size,
-                "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr, "max_train": max_train,
-                "seed": seed, "attention": bool(attention)}
+    settings = {"cell_type": cell_type, "hidden_dim": hidden_dim, "wordvec_dim": wordvec_dim,
+                "batch_size": batch_size, "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr,
+                "max_train": max_train, "seed": seed, "attention": bool(attention)}
     if resume:
         model, saved = load_captioner(out)
-        settings = saved["state"].get("settings")
+        settings = recorded_settings(saved)
         if isinstance(settings, dict):  # written before --attention existed
             settings.setdefault("attention", isinstance(model, AttentionCaptioner))
         if not isinstance(settings, dict) or set(settings) != set(SETTING_NAMES):
@@ -196,11 +208,12 @@ def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, b
     if not resume and settings["attention"]:
         _, P, D = data["train_grid"].shape
         model = AttentionCaptioner(data["word_to_idx"], input_dim=D, num_cells=P,
-                                   wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell,
-                                   seed=seed)
+                                   wordvec_dim=wordvec_dim, hidden_dim=hidden_dim,
+                                   cell_type=cell_type, seed=seed)
     elif not resume:
         model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                              wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
+                              wordvec_dim=wordvec_dim, hidden_dim=hidden_dim,
+                              cell_type=cell_type, seed=seed)
     lr, proj_lr = settings["lr"], settings["proj_lr"]
 
     def metrics(m):
@@ -237,7 +250,7 @@ def _train_settings(args):
 
 
 def _refuse_changed_settings(args):
-    saved = load_captioner(args.out)[1]["state"].get("settings") or {}
+    saved = recorded_settings(load_captioner(args.out)[1]) or {}
     changed = [f"--{name.replace('_', '-')} {getattr(args, name)} (it has {saved[name]})"
                for name in SETTING_NAMES if getattr(args, name) is not None
                and name in saved and getattr(args, name) != saved[name]]
@@ -261,18 +274,14 @@ def run_train(args):
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
-    settings = _train_settings(args)
     plot = os.path.splitext(args.out)[0] + "_loss.png"
     before = {path: _stamp(path) for path in (args.out, plot)}
     started = time.monotonic()
-    s = settings
     try:
-        _, solver, _ = train_captioner(args.data, s["cell"], s["hidden"], s["wordvec"],
-                                       args.epochs, s["batch_size"], s["lr"], s["lr_decay"],
-                                       s["max_train"], args.max_minutes, args.val_images,
-                                       s["seed"], args.out, progress=not args.quiet,
-                                       proj_lr=s["proj_lr"], resume=args.resume,
-                                       attention=s["attention"])
+        _, solver, _ = train_captioner(
+            args.data, epochs=args.epochs, max_minutes=args.max_minutes, out=args.out,
+            val_images=args.val_images, progress=not args.quiet, resume=args.resume,
+            **_train_settings(args))
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None

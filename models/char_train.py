@@ -17,6 +17,7 @@ from .char_rnn import CharRNN
 from .data.text import Tracks, Vocabulary, split_text
 from .interrupt import Interrupted, graceful_interrupt, stop_requested
 from .plots import RunningAverage
+from .renamed import renamed_keywords
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
 COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
@@ -36,13 +37,21 @@ def cosine_rate(iteration, lr, warmup, horizon):
     return floor + (lr - floor) * 0.5 * (1 + np.cos(np.pi * progress))
 
 
+# old keyword -> the model's own name for the setting (models/renamed.py)
+RENAMED = {"layers": "num_layers", "hidden": "hidden_size"}
+
+
 class CharTrainer:
     """Owns the model, the optimizer state, the data position, the hidden state carried
     from one window of the tracks to the next (``state``) and every random stream, so that
-    a checkpoint holds everything needed to continue exactly."""
+    a checkpoint holds everything needed to continue exactly. The model settings have
+    CharRNN's names (``num_layers``, ``hidden_size``); ``layers=`` and ``hidden=`` still
+    work, with a DeprecationWarning."""
 
-    def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
-                 dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
+    @renamed_keywords("CharTrainer", RENAMED)
+    def __init__(self, text, cell="lstm", num_layers=2, hidden_size=256, seq_len=64,
+                 batch_size=32, dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam",
+                 clip=5.0, seed=0,
                  embed_size=None, fused=True, dtype=np.float32, model=None,
                  lr_schedule="step", warmup=0, horizon=0, reset_every=16):
         owner = "CharTrainer"
@@ -61,8 +70,9 @@ class CharTrainer:
         self.vocab = Vocabulary.from_text(text)
         # encoded once (1 or 2 bytes per character) and split as views: no copies of the text
         train_ids, self.val_ids = split_text(self.vocab.encode(text))
-        self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
-                                      cell=cell, dropout=dropout, seed=seed, dtype=dtype,
+        self.model = model or CharRNN(len(self.vocab), hidden_size=hidden_size,
+                                      num_layers=num_layers, cell=cell, dropout=dropout,
+                                      seed=seed, dtype=dtype,
                                       embed_size=embed_size, fused=fused,
                                       chars=self.vocab.chars)
         self.model.sequence = True  # one node per layer for all T steps: same numbers, faster

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from .flags import add_old_spelling, at_least, check_picture_output, count, non_negative
+from .renamed import renamed_keywords
 
 
 def add_commands(commands):
@@ -21,7 +22,8 @@ def add_commands(commands):
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm",
                         help="recurrent cell")
     render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
-    render.add_argument("--layers", type=count, default=1, help="char model layers")
+    render.add_argument("--num-layers", type=count, default=1, help="char model layers")
+    add_old_spelling(render, "--layers", "--num-layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled",
                         help="every step drawn (unrolled), the loop (rolled), or one window")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
@@ -39,7 +41,7 @@ def add_commands(commands):
 
     stats = commands.add_parser("stats", help="node, FLOP and memory counts of a model graph")
     for action in render._actions:
-        if action.dest in ("model", "cell", "steps", "layers", "composed"):
+        if action.dest in ("model", "cell", "steps", "num_layers", "composed"):
             stats._add_action(action)  # the hidden --model too: shared, not copied
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.add_argument("--memory-plot", default=None, metavar="PNG",
@@ -71,8 +73,9 @@ def add_commands(commands):
     bptt.set_defaults(handler=run_bptt)
 
 
-def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0,
-                  drawing=False, loss="all"):
+@renamed_keywords("example_graph", {"layers": "num_layers"})
+def example_graph(model="captioning", cell="lstm", steps=4, num_layers=1, composed=False,
+                  seed=0, drawing=False, loss="all"):
     """A small model of the given kind with one minibatch run forward and backward, every
     value and gradient kept. Returns the graph: the training graph, or with ``drawing`` the
     model's drawing mode (an output and a loss at every step, or only the last with
@@ -92,7 +95,7 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
         net.loss(rng.standard_normal((2, 16)).astype(np.float32), captions, retain_graph=True)
         return net.build_graph(2, steps)
     from .char_rnn import CharRNN
-    net = CharRNN(12, hidden_size=8, num_layers=layers, cell=cell, fused=not composed,
+    net = CharRNN(12, hidden_size=8, num_layers=num_layers, cell=cell, fused=not composed,
                   embed_size=6, seed=seed)
     ids = rng.integers(0, 12, (2, steps + 1))
     if drawing:
@@ -123,7 +126,7 @@ def run_render(args):
     check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
 
     with mg.trace() as record:  # the step page replays this forward and backward
-        graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
+        graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed,
                               drawing=True, loss=args.loss)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
              f"{args.steps} steps{', loss at the last step only' if args.loss == 'last' else ''}")
@@ -143,7 +146,7 @@ def run_stats(args):
 
     if args.memory_plot:  # a typo must not overwrite, say, a text file
         check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot")
-    graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
+    graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed)
     result = table_data(graph)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ' (fused)'}, "
              f"{args.steps} steps, batch of 2")
@@ -152,7 +155,7 @@ def run_stats(args):
     else:
         print(format_table(result, title))
     if args.memory_plot:
-        points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.layers,
+        points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.num_layers,
                                                           args.composed))
         plot_memory(points, args.memory_plot, f"{args.model} {args.cell} (batch 2, hidden 8): "
                     "bytes BPTT keeps for backward")

@@ -101,7 +101,7 @@ BAD = [
      "not a CharRNN checkpoint"),
     ("resume-other-hidden", ["char", "train", "--text", "{d}/text.txt", "--resume", "--out",
                              "{d}/char.h5", "--hidden", "16", "--iterations", "1"], 2,
-     "--hidden 16 (it has 8)"),
+     "--hidden-size 16 (it has 8)"),
     ("resume-other-cell", ["char", "train", "--text", "{d}/text.txt", "--resume", "--out",
                            "{d}/char.h5", "--cell", "gru", "--iterations", "1"], 2,
      "--cell gru (it has lstm)"),

@@ -138,7 +138,7 @@ def test_names_are_the_ones_a_student_reads():
     for name in ("h", "c", "y", "L", "x"):
         assert f"<TD>{name}<SUB>" in " ".join(labels), name
     assert not [n for n in first_lines if n.startswith("[...")]
-    char = example_graph("char", "rnn", steps=2, layers=2, drawing=True)
+    char = example_graph("char", "rnn", steps=2, num_layers=2, drawing=True)
     source = to_dot(char).source
     assert "layer 1" in source and "<TD>h0<SUB>" not in source  # the layer is a tag
 

@@ -95,5 +95,5 @@ def test_the_sequence_node_names_a_wrong_shape():
 def test_the_trainers_choose_the_sequence_path():
     from minigraph.models.char_train import CharTrainer
 
-    trainer = CharTrainer("abcdefgh" * 40, layers=1, hidden=4, seq_len=5, batch_size=2)
+    trainer = CharTrainer("abcdefgh" * 40, num_layers=1, hidden_size=4, seq_len=5, batch_size=2)
     assert trainer.model.sequence is True
