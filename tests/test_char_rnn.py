@@ -18,12 +18,14 @@ from minigraph.models.data.text import (
     tiny_shakespeare,
 )
 
-EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
+from .helpers import EXTENDED, extended_twin, gradient_errors, needs_extended_precision
+
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
 
 
-@pytest.mark.skipif(EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
+@needs_extended_precision
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.slow
 def test_multilayer_gradients_match_numerical(cell):
     """float64 backward of a 2-layer model against centered differences taken in extended
     precision by a twin holding the same parameters, from a non-zero carried state."""
@@ -34,15 +36,9 @@ def test_multilayer_gradients_match_numerical(cell):
     state = [(rng.standard_normal((3, 5)), rng.standard_normal((3, 5)) if cell == "lstm"
               else None) for _ in range(2)]
     _, grads, _ = model.loss(x, y, state)
-    twin = CharRNN(dtype=EXTENDED, **sizes)
-    for name, value in model.params.items():
-        twin.params[name][...] = value
+    twin = extended_twin(lambda dtype: CharRNN(dtype=dtype, **sizes), model)
     wide = [(h.astype(EXTENDED), None if c is None else c.astype(EXTENDED)) for h, c in state]
-    errors = {}
-    for name in grads:
-        numeric = eval_numerical_gradient(lambda _: twin.loss(x, y, wide)[0],
-                                          twin.params[name], verbose=False)
-        errors[name] = rel_error(numeric, grads[name])
+    errors = gradient_errors(lambda: twin.loss(x, y, wide)[0], twin, grads)
     assert max(errors.values()) < 1e-6, errors
 
 

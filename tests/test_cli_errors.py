@@ -251,6 +251,7 @@ def test_help_shows_defaults(capsys):
     (["char", "train", "--seed", "-1"], 2),
     (["char", "sample", "--model", "no-such-model.h5"], 2),
 ])
+@pytest.mark.slow
 def test_a_real_process_prints_one_line_and_exits_with_the_status(tmp_path, argv, status):
     import subprocess
     import sys

@@ -31,6 +31,7 @@ for iteration in range(1, 100000):
 """
 
 
+@pytest.mark.slow
 def test_kill_9_during_checkpoint_saves_leaves_a_loadable_checkpoint(tmp_path):
     path = str(tmp_path / "m.h5")
     rng = np.random.default_rng(0)
@@ -80,6 +81,7 @@ def shapes(out, *extra):
                  *extra])
 
 
+@pytest.mark.slow
 def test_shapes_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path, capsys):
     out = tmp_path / "data"
     out.mkdir()
@@ -93,6 +95,7 @@ def test_shapes_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path, capsy
     assert (out / CAPTIONS_FILE).is_file()
 
 
+@pytest.mark.slow
 def test_shapes_replaces_a_symlink_instead_of_writing_through_it(tmp_path):
     out, victim = tmp_path / "data", tmp_path / "victim.txt"
     out.mkdir()

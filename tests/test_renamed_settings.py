@@ -134,6 +134,7 @@ def test_old_train_captioner_keywords_warn_and_set_the_new_settings(shapes_dir, 
             model.config["wordvec_dim"]) == ("gru", 8, 6)
 
 
+@pytest.mark.slow
 def test_a_char_checkpoint_written_before_the_renames_resumes_exactly(tmp_path, capsys):
     text = tmp_path / "text.txt"
     text.write_text(FIXTURE_TEXT, encoding="utf-8")
@@ -167,6 +168,7 @@ def _write_old_setting_names(path):
             del settings[new]
 
 
+@pytest.mark.slow
 def test_a_captioner_checkpoint_with_the_old_setting_names_resumes_exactly(
         shapes_dir, tmp_path, capsys):
     common = ["caption", "train", "--data", shapes_dir, "--hidden-dim", "8", "--wordvec-dim",
