@@ -75,6 +75,7 @@ def test_sampling_draws_from_seeded_streams(data):
     np.testing.assert_array_equal(first, again)
 
 
+@pytest.mark.slow
 def test_caption_train_resume_from_the_command_line_is_exact(shapes_dir, tmp_path, capsys):
     from minigraph.models.cli import main
 
