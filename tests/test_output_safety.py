@@ -81,7 +81,6 @@ def shapes(out, *extra):
                  *extra])
 
 
-@pytest.mark.slow
 def test_shapes_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path, capsys):
     out = tmp_path / "data"
     out.mkdir()
@@ -95,7 +94,6 @@ def test_shapes_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path, capsy
     assert (out / CAPTIONS_FILE).is_file()
 
 
-@pytest.mark.slow
 def test_shapes_replaces_a_symlink_instead_of_writing_through_it(tmp_path):
     out, victim = tmp_path / "data", tmp_path / "victim.txt"
     out.mkdir()
