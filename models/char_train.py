@@ -22,6 +22,7 @@ from .renamed import renamed_keywords
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
 COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
 PLAN_AFTER = 25  # steps timed before a time-limited cosine run plans its horizon
+RENAMED = {"layers": "num_layers", "hidden": "hidden_size"}  # old keyword: CharRNN's name
 
 
 def cosine_rate(iteration, lr, warmup, horizon):
@@ -37,22 +38,16 @@ def cosine_rate(iteration, lr, warmup, horizon):
     return floor + (lr - floor) * 0.5 * (1 + np.cos(np.pi * progress))
 
 
-# old keyword -> the model's own name for the setting (models/renamed.py)
-RENAMED = {"layers": "num_layers", "hidden": "hidden_size"}
-
-
 class CharTrainer:
     """Owns the model, the optimizer state, the data position, the hidden state carried
     from one window of the tracks to the next (``state``) and every random stream, so that
     a checkpoint holds everything needed to continue exactly. The model settings have
-    CharRNN's names (``num_layers``, ``hidden_size``); ``layers=`` and ``hidden=`` still
-    work, with a DeprecationWarning."""
+    CharRNN's names; the old ``layers=``, ``hidden=`` warn (DeprecationWarning)."""
 
     @renamed_keywords("CharTrainer", RENAMED)
     def __init__(self, text, cell="lstm", num_layers=2, hidden_size=256, seq_len=64,
                  batch_size=32, dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam",
-                 clip=5.0, seed=0,
-                 embed_size=None, fused=True, dtype=np.float32, model=None,
+                 clip=5.0, seed=0, embed_size=None, fused=True, dtype=np.float32, model=None,
                  lr_schedule="step", warmup=0, horizon=0, reset_every=16):
         owner = "CharTrainer"
         seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
@@ -72,8 +67,7 @@ class CharTrainer:
         train_ids, self.val_ids = split_text(self.vocab.encode(text))
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden_size,
                                       num_layers=num_layers, cell=cell, dropout=dropout,
-                                      seed=seed, dtype=dtype,
-                                      embed_size=embed_size, fused=fused,
+                                      seed=seed, dtype=dtype, embed_size=embed_size, fused=fused,
                                       chars=self.vocab.chars)
         self.model.sequence = True  # one node per layer for all T steps: same numbers, faster
         self.train_tracks = Tracks(train_ids, batch_size, seq_len,
