@@ -55,7 +55,7 @@ def main(argv=None):
     except MinigraphError as exc:
         raise SystemExit(f"error: {exc}") from None
     minigraph.set_threads(args.threads)
-    trainer = CharTrainer(text, cell="lstm", layers=args.layers, hidden=args.hidden,
+    trainer = CharTrainer(text, cell="lstm", num_layers=args.layers, hidden_size=args.hidden,
                           seq_len=args.seq_len, batch_size=args.batch_size, lr=args.lr,
                           dropout=args.dropout, seed=0, lr_schedule=args.lr_schedule,
                           lr_decay=args.lr_decay,

@@ -34,13 +34,13 @@ def char_runs(steps):
     from minigraph.models.data.text import load_text
 
     text = load_text("shakespeare")
-    runs = {"char-lstm 256x2": dict(cell="lstm", layers=2, hidden=256, steps=steps),
-            "char-gru 64x2 dropout": dict(cell="gru", layers=2, hidden=64, steps=20,
+    runs = {"char-lstm 256x2": dict(cell="lstm", num_layers=2, hidden_size=256, steps=steps),
+            "char-gru 64x2 dropout": dict(cell="gru", num_layers=2, hidden_size=64, steps=20,
                                           dropout=0.25),
-            "char-rnn 64x1": dict(cell="rnn", layers=1, hidden=64, steps=20)}
+            "char-rnn 64x1": dict(cell="rnn", num_layers=1, hidden_size=64, steps=20)}
     for name, run in runs.items():
-        trainer = CharTrainer(text, cell=run["cell"], layers=run["layers"],
-                              hidden=run["hidden"], seq_len=64, batch_size=32, lr=3e-3,
+        trainer = CharTrainer(text, cell=run["cell"], num_layers=run["num_layers"],
+                              hidden_size=run["hidden_size"], seq_len=64, batch_size=32, lr=3e-3,
                               dropout=run.get("dropout", 0.0), seed=0, lr_schedule="step")
         trainer.train(iterations=run["steps"], eval_every=0, sample_every=0, progress=False,
                       log=lambda message: None)

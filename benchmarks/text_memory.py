@@ -27,7 +27,7 @@ with open("/proc/self/clear_refs", "w") as f:
     f.write("5")  # reset the peak (VmHWM) to the current RSS: imports do not count
 before = status("VmRSS:")
 text = load_text(sys.argv[1])
-trainer = CharTrainer(text, layers=1, hidden=8, seq_len=16, batch_size=4)
+trainer = CharTrainer(text, num_layers=1, hidden_size=8, seq_len=16, batch_size=4)
 print(status("VmHWM:") - before, trainer.train_tracks.tracks.dtype,
       trainer.train_tracks.tracks.nbytes)
 """

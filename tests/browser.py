@@ -1,7 +1,9 @@
-"""Headless Chromium for page tests: find it, dump the DOM after scripts ran, screenshot."""
+"""Headless Chromium for page tests: find it, dump the DOM after scripts ran, screenshot,
+or drive it with selenium (``webdriver``)."""
 
 import shutil
 import subprocess
+import warnings
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -18,6 +20,28 @@ def chromium():
 
 def chromedriver():
     return shutil.which("chromedriver")
+
+
+def webdriver():
+    """A selenium-driven headless Chromium with a 1400x900 window, or None without selenium,
+    Chromium or chromedriver. The caller quits it."""
+    try:
+        from selenium import webdriver
+    except ImportError:
+        return None
+    if chromium() is None or chromedriver() is None:
+        return None
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium()
+    for flag in FLAGS:
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=chromedriver())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        driver = webdriver.Chrome(options=options, service=service)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    return driver
 
 
 def run(page, profile, *extra, timeout=120):

@@ -5,16 +5,16 @@ import pytest
 
 import minigraph as mg
 from minigraph.gradient_check import (
-    eval_numerical_gradient,
     eval_numerical_gradient_array,
     rel_error,
 )
 from minigraph.models.captioning.attention_captioner import AttentionCaptioner
 from minigraph.models.shared import per_step
 
+from .helpers import EXTENDED, gradient_errors, needs_extended_precision
+
 WORDS = {"<NULL>": 0, "<START>": 1, "<END>": 2, "cat": 3, "dog": 4, "red": 5}
 SIZES = dict(input_dim=4, num_cells=3, wordvec_dim=5, hidden_dim=6, attention_dim=3)
-EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
 
 
 def _model(cell="lstm", dtype=np.float64, gate=True, seed=231, **sizes):
@@ -42,9 +42,10 @@ def _states_and_weights(model, N, T):
                                mg.reshape(mg.stack(alphas), (N, -1))]))
 
 
-@pytest.mark.skipif(EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
+@needs_extended_precision
 @pytest.mark.parametrize("cell,gate", [("rnn", True), ("lstm", True), ("gru", True),
                                        ("lstm", False)])
+@pytest.mark.slow
 def test_every_parameter_passes_the_numerical_gradient_check(cell, gate):
     """The float64 backward against centered differences (h = 1e-6) taken in extended
     precision by a twin holding the same parameters (see test_captioning.py for why): the
@@ -54,11 +55,8 @@ def test_every_parameter_passes_the_numerical_gradient_check(cell, gate):
     model = _model(cell, gate=gate)
     twin = _twin(model, EXTENDED)
     _, grads = model.loss(features, captions)
-    errors = {}
-    for name in sorted(grads):
-        numeric = eval_numerical_gradient(lambda _: twin.loss(features, captions)[0],
-                                          twin.params[name], verbose=False, h=1e-6)
-        errors[f"loss/{name}"] = rel_error(numeric, grads[name])
+    errors = {f"loss/{name}": error for name, error in gradient_errors(
+        lambda: twin.loss(features, captions)[0], twin, grads, h=1e-6).items()}
 
     graph, twin_graph = _states_and_weights(model, 2, 3), _states_and_weights(twin, 2, 3)
     feed = {"features": features, "captions_in": captions[:, :-1]}

@@ -70,6 +70,7 @@ def test_missing_or_malformed_grid_files_are_named(shapes_dir, tmp_path):
         load_coco_data(copy, grid=True)
 
 
+@pytest.mark.slow
 def test_attention_train_eval_sample_and_gallery_from_the_command_line(shapes_dir, tmp_path,
                                                                        capsys):
     model_path, picture = str(tmp_path / "att.h5"), str(tmp_path / "attention.png")

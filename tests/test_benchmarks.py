@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_quick_suite_writes_a_table_and_json_and_keeps_the_hand_written_notes(tmp_path):
     from benchmarks.suite import HAND_WRITTEN
 

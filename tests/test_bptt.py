@@ -54,6 +54,7 @@ def test_large_recurrent_radius_makes_the_rnn_gradient_explode_and_clipping_caps
     assert calm["clipped"] == pytest.approx(calm["norm"])
 
 
+@pytest.mark.slow
 def test_bptt_heatmap_command_writes_a_png(tmp_path):
     from minigraph.models.cli import main
     path = tmp_path / "heat.png"
@@ -85,6 +86,7 @@ def test_bptt_json_has_final_loss_chance_and_reach_for_every_cell_and_seed(tmp_p
     assert (tmp_path / "bptt.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_reduced_experiment_lstm_learns_the_long_recall_and_rnn_does_not():
     # `minigraph bptt` with 300 instead of 400 Adam steps, two seeds, rnn and lstm only;
     # in two worker processes as the command runs it (one BLAS thread each)

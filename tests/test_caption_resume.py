@@ -75,6 +75,7 @@ def test_sampling_draws_from_seeded_streams(data):
     np.testing.assert_array_equal(first, again)
 
 
+@pytest.mark.slow
 def test_caption_train_resume_from_the_command_line_is_exact(shapes_dir, tmp_path, capsys):
     from minigraph.models.cli import main
 
@@ -95,4 +96,4 @@ def test_caption_train_resume_from_the_command_line_is_exact(shapes_dir, tmp_pat
         np.testing.assert_array_equal(resumed.params[name], value)
     assert main(["caption", "train", "--data", shapes_dir, "--epochs", "3", "--resume",
                  "--hidden", "16", "--out", str(tmp_path / "m.h5")]) == 2
-    assert "cannot change --hidden 16 (it has 8)" in capsys.readouterr().err
+    assert "cannot change --hidden-dim 16 (it has 8)" in capsys.readouterr().err

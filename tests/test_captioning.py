@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from minigraph.gradient_check import eval_numerical_gradient, rel_error
+from minigraph.gradient_check import rel_error
 from minigraph.models.captioning.rnn_captioner import CaptioningRNN
 from minigraph.models.captioning.solver import CaptioningSolver
 from minigraph.models.data import decode_captions, load_coco_data
+
+from .helpers import extended_twin, gradient_errors, needs_extended_precision
 
 
 def test_loss_matches_cs231n_reference():
@@ -24,10 +26,7 @@ def test_loss_matches_cs231n_reference():
     assert set(grads) == set(model.params)
 
 
-EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
-
-
-@pytest.mark.skipif(EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
+@needs_extended_precision
 @pytest.mark.parametrize("cell_type", ["rnn", "lstm", "gru"])
 def test_every_parameter_passes_the_numerical_gradient_check(cell_type):
     """The notebook's check (batch 2, T 3, D 4, W 5, H 6, seed 231, h = 1e-6) of the float64
@@ -43,14 +42,8 @@ def test_every_parameter_passes_the_numerical_gradient_check(cell_type):
                  cell_type=cell_type, seed=231)
     model = CaptioningRNN(word_to_idx, dtype=np.float64, **sizes)
     _, grads = model.loss(features, captions)
-    twin = CaptioningRNN(word_to_idx, dtype=EXTENDED, **sizes)
-    for name, value in model.params.items():
-        twin.params[name][...] = value
-    errors = {}
-    for name in sorted(grads):
-        numeric = eval_numerical_gradient(lambda _: twin.loss(features, captions)[0],
-                                          twin.params[name], verbose=False, h=1e-6)
-        errors[name] = rel_error(numeric, grads[name])
+    twin = extended_twin(lambda dtype: CaptioningRNN(word_to_idx, dtype=dtype, **sizes), model)
+    errors = gradient_errors(lambda: twin.loss(features, captions)[0], twin, grads, h=1e-6)
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -114,6 +107,7 @@ def overfit(shapes_dir, cell_type):
 
 
 @pytest.mark.parametrize("cell_type", ["rnn", "lstm"])
+@pytest.mark.slow
 def test_overfit_run_memorises_all_fifty_training_captions(shapes_dir, cell_type):
     model, solver, data = overfit(shapes_dir, cell_type)
     assert len(solver.loss_history) == 100
@@ -172,6 +166,7 @@ def coco_like_data(seed, num=50, V=1004, D=512):
             "word_to_idx": word_to_idx, "idx_to_word": {i: w for w, i in word_to_idx.items()}}
 
 
+@pytest.mark.slow
 def test_the_notebooks_overfit_run_on_coco_like_captions():
     """The notebook's exact cell (RNN, wordvec 256, hidden 512, Adam 5e-3, decay 0.95, 50
     epochs of batch 25 = 100 iterations) on COCO-like captions: every caption memorised.

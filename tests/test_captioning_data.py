@@ -55,6 +55,7 @@ def test_minibatch_and_decoding(shapes_dir):
                                                        "v", "cat", "dog"]) == "cat"
 
 
+@pytest.mark.slow
 def test_features_say_what_they_are_and_files_are_deterministic(tmp_path):
     for name in ("a", "b"):
         make_shapes_dataset(tmp_path / name, 12, 3, 3, seed=9, progress=False)

@@ -8,6 +8,7 @@ from minigraph.models.cli import main
 
 from . import browser
 
+pytestmark = pytest.mark.slow  # every test here trains a model or reads one trained here
 TEXT = "".join(f'x{i} = foo("bar", [{i}, {i + 1}])\n' for i in range(400))
 
 

@@ -55,7 +55,7 @@ def test_a_sample_without_prime_starts_after_a_newline():
 
 
 def test_training_restarts_each_track_from_zeros_every_reset_every_windows():
-    trainer = CharTrainer(TEXT, layers=1, hidden=6, seq_len=4, batch_size=8, reset_every=4)
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=6, seq_len=4, batch_size=8, reset_every=4)
     ones = [(np.ones((8, 6), np.float32), np.ones((8, 6), np.float32))]
     for window in range(8):
         h, c = trainer._reset_some_tracks(ones, window)[0]
@@ -67,12 +67,12 @@ def test_training_restarts_each_track_from_zeros_every_reset_every_windows():
                 for n in range(8)]
     assert restarts == [2] * 8
     assert trainer._reset_some_tracks(None, 0) is None
-    off = CharTrainer(TEXT, layers=1, hidden=6, seq_len=4, batch_size=8, reset_every=0)
+    off = CharTrainer(TEXT, num_layers=1, hidden_size=6, seq_len=4, batch_size=8, reset_every=0)
     assert off._reset_some_tracks(ones, 0) is ones
 
 
 def test_the_checkpoint_is_written_before_validation_can_fail(tmp_path, monkeypatch):
-    trainer = CharTrainer(TEXT, layers=1, hidden=6, seq_len=8, batch_size=2)
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=6, seq_len=8, batch_size=2)
     out = tmp_path / "m.h5"
 
     def broken(*args, **kwargs):
@@ -86,7 +86,7 @@ def test_the_checkpoint_is_written_before_validation_can_fail(tmp_path, monkeypa
 
 
 def test_validation_and_eval_show_a_progress_bar(capsys):
-    trainer = CharTrainer(TEXT, layers=1, hidden=6, seq_len=8, batch_size=2)
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=6, seq_len=8, batch_size=2)
     quiet = trainer.validate(progress=False)
     assert "validation" not in capsys.readouterr().err
     shown = trainer.validate(progress=True)
@@ -99,7 +99,7 @@ def test_char_eval_scores_a_short_text_instead_of_refusing_it(tmp_path, capsys, 
                                                               scored):
     from minigraph.models.cli import main
 
-    trainer = CharTrainer(TEXT, layers=1, hidden=6, seq_len=64, batch_size=32)
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=6, seq_len=64, batch_size=32)
     trainer.save(str(tmp_path / "m.h5"))
     (tmp_path / "t.txt").write_text(TEXT[:length], encoding="utf-8")
     assert main(["char", "eval", "--model", str(tmp_path / "m.h5"), "--text",

@@ -18,12 +18,14 @@ from minigraph.models.data.text import (
     tiny_shakespeare,
 )
 
-EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
+from .helpers import EXTENDED, extended_twin, gradient_errors, needs_extended_precision
+
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(200))
 
 
-@pytest.mark.skipif(EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
+@needs_extended_precision
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.slow
 def test_multilayer_gradients_match_numerical(cell):
     """float64 backward of a 2-layer model against centered differences taken in extended
     precision by a twin holding the same parameters, from a non-zero carried state."""
@@ -34,15 +36,9 @@ def test_multilayer_gradients_match_numerical(cell):
     state = [(rng.standard_normal((3, 5)), rng.standard_normal((3, 5)) if cell == "lstm"
               else None) for _ in range(2)]
     _, grads, _ = model.loss(x, y, state)
-    twin = CharRNN(dtype=EXTENDED, **sizes)
-    for name, value in model.params.items():
-        twin.params[name][...] = value
+    twin = extended_twin(lambda dtype: CharRNN(dtype=dtype, **sizes), model)
     wide = [(h.astype(EXTENDED), None if c is None else c.astype(EXTENDED)) for h, c in state]
-    errors = {}
-    for name in grads:
-        numeric = eval_numerical_gradient(lambda _: twin.loss(x, y, wide)[0],
-                                          twin.params[name], verbose=False)
-        errors[name] = rel_error(numeric, grads[name])
+    errors = gradient_errors(lambda: twin.loss(x, y, wide)[0], twin, grads)
     assert max(errors.values()) < 1e-6, errors
 
 
@@ -125,7 +121,7 @@ def test_the_trainer_carries_the_state_from_one_window_to_the_next():
     T, N = 4, 8
     text = block_stream(800, np.random.default_rng(0))
     assert int(len(text) * 0.9) % (N * T) == 0  # every track starts on a block
-    settings = dict(cell="lstm", layers=1, hidden=16, seq_len=T, batch_size=N, lr=1e-2,
+    settings = dict(cell="lstm", num_layers=1, hidden_size=16, seq_len=T, batch_size=N, lr=1e-2,
                     seed=0)
 
     class ForgetfulTrainer(CharTrainer):  # the mutant: every window starts from zeros
@@ -148,10 +144,11 @@ def test_the_trainer_carries_the_state_from_one_window_to_the_next():
 
 def test_resume_continues_exactly(tmp_path):
     K = 6
-    straight = CharTrainer(TEXT, layers=2, hidden=16, seq_len=12, batch_size=4, dropout=0.2,
-                           seed=7)
+    straight = CharTrainer(TEXT, num_layers=2, hidden_size=16, seq_len=12, batch_size=4,
+                           dropout=0.2, seed=7)
     straight.train(iterations=2 * K, eval_every=0, progress=False)
-    first = CharTrainer(TEXT, layers=2, hidden=16, seq_len=12, batch_size=4, dropout=0.2, seed=7)
+    first = CharTrainer(TEXT, num_layers=2, hidden_size=16, seq_len=12, batch_size=4,
+                        dropout=0.2, seed=7)
     first.train(iterations=K, eval_every=0, progress=False)
     first.save(tmp_path / "half.h5")
     resumed = CharTrainer.resume(tmp_path / "half.h5", TEXT)
@@ -162,7 +159,7 @@ def test_resume_continues_exactly(tmp_path):
 
 
 def test_cosine_schedule_warms_up_then_falls_to_a_hundredth_at_the_horizon():
-    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr=1e-2,
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2, lr=1e-2,
                           lr_schedule="cosine", warmup=4, horizon=104)
     rates = [trainer.learning_rate(i) for i in range(120)]
     np.testing.assert_allclose(rates[:4], [2.5e-3, 5e-3, 7.5e-3, 1e-2])
@@ -172,7 +169,7 @@ def test_cosine_schedule_warms_up_then_falls_to_a_hundredth_at_the_horizon():
 
 
 def test_cosine_training_plans_its_horizon_and_uses_the_rate_it_computes():
-    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr=1e-2,
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2, lr=1e-2,
                           lr_schedule="cosine")
     trainer.train(iterations=30, eval_every=0, progress=False)
     assert trainer.settings["horizon"] == 30
@@ -182,7 +179,7 @@ def test_cosine_training_plans_its_horizon_and_uses_the_rate_it_computes():
 
 def test_cosine_resume_continues_exactly(tmp_path):
     K = 5
-    settings = dict(layers=1, hidden=12, seq_len=8, batch_size=3, lr=5e-3, seed=3,
+    settings = dict(num_layers=1, hidden_size=12, seq_len=8, batch_size=3, lr=5e-3, seed=3,
                     lr_schedule="cosine", warmup=2, horizon=2 * K)
     straight = CharTrainer(TEXT, **settings)
     straight.train(iterations=2 * K, eval_every=0, progress=False)
@@ -197,11 +194,12 @@ def test_cosine_resume_continues_exactly(tmp_path):
 
 def test_an_unknown_schedule_is_refused_by_name():
     with pytest.raises(UsageError, match="lr_schedule 'linear' is not one of step, cosine"):
-        CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, lr_schedule="linear")
+        CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2,
+                    lr_schedule="linear")
 
 
 def test_resume_against_a_different_vocabulary_says_so(tmp_path):
-    trainer = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2)
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2)
     trainer.save(tmp_path / "m.h5")
     with pytest.raises(CheckpointError, match="different vocabulary .* new \\['Z'\\]"):
         CharTrainer.resume(tmp_path / "m.h5", TEXT + "Z")
@@ -220,8 +218,8 @@ def test_temperature_zero_is_deterministic_and_unknown_prime_is_skipped():
 
 
 def test_sampling_does_not_disturb_the_training_streams():
-    one = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, dropout=0.3, seed=2)
-    two = CharTrainer(TEXT, layers=1, hidden=8, seq_len=8, batch_size=2, dropout=0.3, seed=2)
+    one, two = (CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2,
+                            dropout=0.3, seed=2) for _ in range(2))
     one.train(iterations=3, eval_every=0, progress=False)
     two.model.sample(length=50)
     two.validate()
@@ -254,7 +252,7 @@ def test_an_exploding_loss_stops_training_with_the_iteration_and_advice():
 
     # lr 500: the loss passes 3 x the first + 5 at iteration 2; lr 50 peaked at 15.97 of the
     # 16.13 needed with forget-gate bias 0 and the compiled kernels, and did not stop
-    trainer = CharTrainer(TEXT, layers=1, hidden=16, seq_len=8, batch_size=4, lr=500.0,
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=16, seq_len=8, batch_size=4, lr=500.0,
                           update_rule="sgd", clip=None, seed=0)
     with pytest.raises(TrainingError, match=r"iteration \d+: .*lower --lr"):
         trainer.train(iterations=200, eval_every=0, progress=False)

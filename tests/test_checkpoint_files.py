@@ -141,7 +141,7 @@ def test_tampered_optimizer_state_is_refused_on_resume(tmp_path):
     from minigraph.models.charrnn.trainer import CharTrainer
 
     text = "abcdef " * 400
-    trainer = CharTrainer(text, layers=1, hidden=4, seq_len=4, batch_size=2)
+    trainer = CharTrainer(text, num_layers=1, hidden_size=4, seq_len=4, batch_size=2)
     trainer.train(iterations=2, eval_every=0, progress=False)
     trainer.save(tmp_path / "m.h5")
     _edit(tmp_path / "m.h5", lambda f: (f["optim"]["Wx0"].__delitem__("m"),
@@ -160,7 +160,7 @@ def test_resuming_on_a_shorter_text_with_the_same_characters_is_refused(tmp_path
     from minigraph.models.charrnn.trainer import CharTrainer
 
     text = "abcdef " * 400
-    trainer = CharTrainer(text, layers=1, hidden=4, seq_len=4, batch_size=2)
+    trainer = CharTrainer(text, num_layers=1, hidden_size=4, seq_len=4, batch_size=2)
     trainer.train(iterations=60, eval_every=0, progress=False)
     trainer.save(tmp_path / "m.h5")
     with pytest.raises(CheckpointError, match="stopped at window 61 of a pass over its text, "

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from minigraph.models.cli import main
 
 
@@ -21,6 +23,7 @@ def test_module_entry_point_prints_version():
     assert result.stdout.startswith("minigraph ")
 
 
+@pytest.mark.slow
 def test_demo_trains_a_captioner_and_writes_its_pictures(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--train-images", "120", "--minutes", "0.1",

@@ -101,7 +101,7 @@ BAD = [
      "not a CharRNN checkpoint"),
     ("resume-other-hidden", ["char", "train", "--text", "{d}/text.txt", "--resume", "--out",
                              "{d}/char.h5", "--hidden", "16", "--iterations", "1"], 2,
-     "--hidden 16 (it has 8)"),
+     "--hidden-size 16 (it has 8)"),
     ("resume-other-cell", ["char", "train", "--text", "{d}/text.txt", "--resume", "--out",
                            "{d}/char.h5", "--cell", "gru", "--iterations", "1"], 2,
      "--cell gru (it has lstm)"),
@@ -251,6 +251,7 @@ def test_help_shows_defaults(capsys):
     (["char", "train", "--seed", "-1"], 2),
     (["char", "sample", "--model", "no-such-model.h5"], 2),
 ])
+@pytest.mark.slow
 def test_a_real_process_prints_one_line_and_exits_with_the_status(tmp_path, argv, status):
     import subprocess
     import sys

@@ -9,15 +9,19 @@ import pytest
 from minigraph.models.cli import build_parser, main
 
 # one meaning, one spelling: the spellings on the left are not to be used for new flags
-# (the old ones still parse, hidden, so that scripts keep working)
+# (the old ones still parse, hidden, so that scripts keep working). A model's setting is
+# spelled like the model constructor's argument (CharRNN's hidden_size and num_layers, the
+# captioners' hidden_dim, wordvec_dim and cell_type; models/renamed.py).
+MODEL_WORDS = "the model constructor's word: --hidden-size, --num-layers, --hidden-dim..."
 SYNONYMS = {
     "--max-minutes": "--minutes", "--time": "--minutes", "--train-steps": "--iterations",
     "--steps-per-model": "--iterations", "--iters": "--iterations", "--num-iterations":
     "--iterations", "--batch": "--batch-size", "--batchsize": "--batch-size", "--bs":
     "--batch-size", "--output": "--out", "--outfile": "--out", "--svg": "--out",
-    "--random-seed": "--seed", "--rng": "--seed", "--hidden-size": "--hidden",
-    "--num-layers": "--layers", "--learning-rate": "--lr", "--epoch": "--epochs",
-    "--checkpoint": "--model", "--ckpt": "--model",
+    "--random-seed": "--seed", "--rng": "--seed", "--hidden": MODEL_WORDS,
+    "--layers": "--num-layers", "--wordvec": "--wordvec-dim", "--optimizer": "--update-rule",
+    "--learning-rate": "--lr", "--epoch": "--epochs", "--checkpoint": "--model",
+    "--ckpt": "--model",
 }
 ALIASES = {  # hidden old spellings: (command, old) -> new
     ("char train", "--max-minutes"): "--minutes",
@@ -28,6 +32,14 @@ ALIASES = {  # hidden old spellings: (command, old) -> new
     ("stats", "--model"): "--kind",
     ("exercise check", "--svg"): "--out",
     ("char neurons", "--k"): "--reach",
+    ("char train", "--hidden"): "--hidden-size",
+    ("char train", "--layers"): "--num-layers",
+    ("char train", "--optimizer"): "--update-rule",
+    ("caption train", "--hidden"): "--hidden-dim",
+    ("caption train", "--wordvec"): "--wordvec-dim",
+    ("caption train", "--cell"): "--cell-type",
+    ("render", "--layers"): "--num-layers",
+    ("stats", "--layers"): "--num-layers",
 }
 
 
@@ -123,6 +135,14 @@ def test_old_spellings_still_parse_but_are_hidden(command, old):
     (["bptt", "--train-steps", "7"], "train_steps", 7),
     (["render", "--model", "char"], "model", "char"),
     (["render", "--kind", "char"], "model", "char"),
+    (["char", "train", "--hidden", "24"], "hidden_size", 24),
+    (["char", "train", "--hidden-size", "24"], "hidden_size", 24),
+    (["char", "train", "--layers", "3"], "num_layers", 3),
+    (["char", "train", "--optimizer", "sgd"], "update_rule", "sgd"),
+    (["caption", "train", "--data", "d", "--hidden", "24"], "hidden_dim", 24),
+    (["caption", "train", "--data", "d", "--wordvec", "12"], "wordvec_dim", 12),
+    (["caption", "train", "--data", "d", "--cell", "gru"], "cell_type", "gru"),
+    (["stats", "--layers", "3"], "num_layers", 3),
 ])
 def test_an_alias_sets_the_same_setting(argv, dest, value):
     assert getattr(build_parser().parse_args(argv), dest) == value

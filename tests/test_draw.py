@@ -11,6 +11,8 @@ from minigraph.analysis import stats
 from minigraph.draw import draw, find_renderer, to_dot
 from minigraph.models.lab.example_graphs import example_graph
 
+from .helpers import two_step_rnn
+
 
 def test_unrolled_view_has_a_column_per_step_and_parameters_once():
     graph = example_graph("captioning", "lstm", steps=4, drawing=True)
@@ -82,16 +84,7 @@ def test_dot_output_needs_no_renderer(tmp_path):
 
 
 def test_stats_against_hand_counts():
-    N, D, H = 2, 3, 4
-    x = mg.input("x", (N, 2, D), np.float64)
-    Wx = mg.param(np.ones((D, H)), "Wx")
-    Wh = mg.param(np.ones((H, H)), "Wh")
-    b = mg.param(np.zeros(H), "b")
-    h0 = mg.input("h0", value=np.zeros((N, H)))
-    hs, _, _ = mg.unroll("rnn", x, h0, Wx, Wh, b)
-    loss = mg.sum(mg.stack(hs), name="loss")
-    graph = mg.Graph(loss)
-    graph.forward({"x": np.ones((N, 2, D))})
+    graph, (N, D, H) = two_step_rnn()
     s = stats(graph)
     assert s["parameters"] == D * H + H * H + H
     # fused: one input projection for all steps, then one projected step node per step

@@ -43,6 +43,7 @@ def positions(svg):
 @needs_renderer
 @pytest.mark.parametrize("model, cell, T", [("captioning", "lstm", 5), ("captioning", "gru", 20),
                                             ("char", "rnn", 60)])
+@pytest.mark.slow
 def test_rendered_columns_run_left_to_right_in_time_order(model, cell, T):
     graph = example_graph(model, cell, steps=T, drawing=True)
     with np.errstate(all="ignore"):
@@ -77,6 +78,7 @@ def test_text_is_never_below_11_points_and_nothing_shrinks_the_page():
 @needs_renderer
 @pytest.mark.parametrize("model, cell, composed", [("char", "lstm", False),
                                                    ("captioning", "gru", True)])
+@pytest.mark.slow
 def test_every_view_renders_without_a_warning_in_every_renderer(model, cell, composed):
     graph = example_graph(model, cell, steps=4 if composed else 6, composed=composed,
                           drawing=True)
@@ -138,7 +140,7 @@ def test_names_are_the_ones_a_student_reads():
     for name in ("h", "c", "y", "L", "x"):
         assert f"<TD>{name}<SUB>" in " ".join(labels), name
     assert not [n for n in first_lines if n.startswith("[...")]
-    char = example_graph("char", "rnn", steps=2, layers=2, drawing=True)
+    char = example_graph("char", "rnn", steps=2, num_layers=2, drawing=True)
     source = to_dot(char).source
     assert "layer 1" in source and "<TD>h0<SUB>" not in source  # the layer is a tag
 

@@ -126,6 +126,7 @@ def test_topological_order_puts_every_node_after_its_inputs_exactly_once(rng):
     assert set(order) == needed
 
 
+@pytest.mark.slow
 def test_ten_thousand_steps_forward_backward_without_recursion_error():
     graph, Wh = _unrolled_rnn(10_000, N=1, D=2, H=3)
     loss = graph.forward()
@@ -144,6 +145,7 @@ def _peak_bytes(T):
     return peak
 
 
+@pytest.mark.slow
 def test_memory_of_forward_backward_grows_linearly_in_T():
     small, large = _peak_bytes(1000), _peak_bytes(2000)
     assert 1.6 < large / small < 2.4

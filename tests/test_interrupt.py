@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.cli import main
 
@@ -32,6 +34,7 @@ def _interrupt(argv):
     return proc.returncode, "".join(seen) + out, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_char_training_saves_a_checkpoint_that_resumes(tmp_path):
     text, model = tmp_path / "t.txt", tmp_path / "m.h5"
     text.write_text(TEXT, encoding="utf-8")
@@ -51,6 +54,7 @@ def test_ctrl_c_in_char_training_saves_a_checkpoint_that_resumes(tmp_path):
     assert CharTrainer.resume(model, TEXT).iteration == stopped + 3
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_caption_training_saves_a_checkpoint(tmp_path, shapes_dir):
     from minigraph.models.captioning.rnn_captioner import CaptioningRNN
 

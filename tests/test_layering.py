@@ -54,6 +54,7 @@ def test_the_framework_never_imports_the_application():
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_nothing_imports_a_top_level_models_package():
     folders = ("minigraph", "models", "tests", "benchmarks")
     files = [p for d in folders for p in (ROOT / d).rglob("*.py")]
@@ -93,6 +94,7 @@ def _run(args, cwd):
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_command_line_runs_beside_a_users_own_models(shadowing_dir):
     result = _run(["-m", "minigraph", "--help"], shadowing_dir)
     assert result.returncode == 0, result.stderr
@@ -102,6 +104,7 @@ def test_command_line_runs_beside_a_users_own_models(shadowing_dir):
     assert "Wh" in tour.stdout
 
 
+@pytest.mark.slow
 def test_tutorial_imports_work_beside_a_users_own_models(shadowing_dir):
     tutorials = (ROOT / "docs" / "tutorials").glob("*.md")
     lines = sorted({
@@ -117,6 +120,7 @@ def test_tutorial_imports_work_beside_a_users_own_models(shadowing_dir):
     assert "imported" in result.stdout
 
 
+@pytest.mark.slow
 def test_built_wheel_installs_the_application_as_minigraph_models(tmp_path):
     # build the wheel pip would install and read its file list: no top-level `models`
     result = subprocess.run(

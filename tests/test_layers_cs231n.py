@@ -24,6 +24,8 @@ from minigraph.layers import (
     word_embedding_forward,
 )
 
+from .helpers import EXTENDED, needs_extended_precision
+
 
 def lin(lo, hi, *shape):
     return np.linspace(lo, hi, num=int(np.prod(shape))).reshape(*shape)
@@ -66,11 +68,6 @@ def test_word_embedding_forward_reference():
 # float64 centered differences are only good to about 1e-11 in absolute terms, which on the
 # notebook's smallest entries (|dWh| ~ 4e-5 for the LSTM step) is above the 1e-8 elementwise
 # tolerance. The analytic side is the float64 backward under test.
-EXTENDED = np.longdouble if np.finfo(np.longdouble).eps < 1e-18 else None
-extended_precision = pytest.mark.skipif(
-    EXTENDED is None, reason="np.longdouble is plain float64 on this platform")
-
-
 def numerical_grads(forward, args, upstreams):
     """d/d(arg) of sum_k sum(output_k * upstream_k) for every float argument."""
     wide = [np.array(a, dtype=EXTENDED) if a.dtype.kind == "f" else a for a in args]
@@ -96,7 +93,7 @@ def check_backward(forward, backward, args, upstreams, tolerance, names):
     assert max(errors.values()) < tolerance, errors
 
 
-@extended_precision
+@needs_extended_precision
 def test_word_embedding_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, T, V, D = 50, 3, 5, 6
@@ -108,7 +105,7 @@ def test_word_embedding_backward_matches_numerical():
                    ["dW"])
 
 
-@extended_precision
+@needs_extended_precision
 def test_temporal_affine_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, T, D, M = 2, 3, 4, 5
@@ -143,7 +140,7 @@ def test_temporal_softmax_loss_gradient(rng):
     assert rel_error(dx, dx_num) < 1e-7
 
 
-@extended_precision
+@needs_extended_precision
 def test_rnn_step_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, D, H = 4, 5, 6
@@ -154,7 +151,7 @@ def test_rnn_step_backward_matches_numerical():
                    ["dx", "dprev_h", "dWx", "dWh", "db"])
 
 
-@extended_precision
+@needs_extended_precision
 def test_rnn_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, D, T, H = 2, 3, 10, 5
@@ -194,7 +191,7 @@ def test_lstm_forward_reference():
     assert rel_error(h, expected) <= 1e-7
 
 
-@extended_precision
+@needs_extended_precision
 def test_lstm_step_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, D, H = 4, 5, 6
@@ -206,7 +203,8 @@ def test_lstm_step_backward_matches_numerical():
                    ["dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"])
 
 
-@extended_precision
+@needs_extended_precision
+@pytest.mark.slow
 def test_lstm_backward_matches_numerical():
     r = np.random.RandomState(231)
     N, D, T, H = 2, 3, 10, 6

@@ -2,8 +2,6 @@
 selection, the gradient strip against the engine, and markup in the text or vocabulary
 shown as text, never run. Skipped without Chromium, chromedriver or selenium."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -22,22 +20,9 @@ K = 16
 
 @pytest.fixture(scope="module")
 def driver():
-    try:
-        from selenium import webdriver
-    except ImportError:
-        pytest.skip("selenium is not installed")
-    if browser.chromium() is None or browser.chromedriver() is None:
-        pytest.skip("no Chromium or chromedriver installed")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser.chromium()
-    for flag in browser.FLAGS:
-        options.add_argument(flag)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        d = webdriver.Chrome(options=options, service=webdriver.ChromeService(
-            executable_path=browser.chromedriver()))
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    d = browser.webdriver()
+    if d is None:
+        pytest.skip("selenium, Chromium or chromedriver missing")
     yield d
     d.quit()
 

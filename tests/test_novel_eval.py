@@ -158,6 +158,7 @@ def test_scorer_learns_separable_cells_and_survives_a_save(tmp_path):
                                   scorer.pair_evidence(colour_x[None], shape_x[None]))
 
 
+@pytest.mark.slow
 def test_scorer_table_and_eval_commands_report_recall_with_and_without_reranking(
         shapes_dir, tmp_path, capsys):
     import json

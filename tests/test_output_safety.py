@@ -31,6 +31,7 @@ for iteration in range(1, 100000):
 """
 
 
+@pytest.mark.slow
 def test_kill_9_during_checkpoint_saves_leaves_a_loadable_checkpoint(tmp_path):
     path = str(tmp_path / "m.h5")
     rng = np.random.default_rng(0)

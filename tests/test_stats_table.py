@@ -3,29 +3,15 @@
 import json
 import re
 
-import numpy as np
-
-import minigraph as mg
 from minigraph.models.cli import main
 from minigraph.models.lab.example_graphs import example_graph
 from minigraph.models.lab.stats_table import format_table, memory_against_T, table_data
 
-
-def _two_step_rnn():
-    N, D, H = 2, 3, 4
-    x = mg.input("x", (N, 2, D), np.float64)
-    Wx = mg.param(np.ones((D, H)), "Wx")
-    Wh = mg.param(np.ones((H, H)), "Wh")
-    b = mg.param(np.zeros(H), "b")
-    h0 = mg.input("h0", value=np.zeros((N, H)))
-    hs, _, _ = mg.unroll("rnn", x, h0, Wx, Wh, b)
-    graph = mg.Graph(mg.sum(mg.stack(hs), name="loss"))
-    graph.forward({"x": np.ones((N, 2, D))})
-    return graph, (N, D, H)
+from .helpers import two_step_rnn
 
 
 def test_table_lists_kinds_parameters_flops_memory_and_the_longest_path():
-    graph, (N, D, H) = _two_step_rnn()
+    graph, (N, D, H) = two_step_rnn()
     text = format_table(table_data(graph), "two steps")
     rows = {line.split()[0]: line.split()[1:] for line in text.splitlines()[2:] if line.strip()}
     step_flops = 2 * N * H * H + 4 * N * H

@@ -3,7 +3,6 @@ file, checked in headless Chromium (skipped without a browser)."""
 
 import os
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -87,31 +86,11 @@ def test_step_page_is_self_contained_with_a_step_per_op_node(tmp_path, model, ce
 
 
 # ------------------------------------------------------------------ in Chromium
-def _webdriver():
-    try:
-        from selenium import webdriver
-    except ImportError:
-        return None
-    if browser.chromium() is None or browser.chromedriver() is None:
-        return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser.chromium()
-    for flag in browser.FLAGS:
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=browser.chromedriver())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        driver = webdriver.Chrome(options=options, service=service)
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-    return driver
-
-
 @pytest.fixture(scope="module")
 def driver():
     if find_renderer() is None:
         pytest.skip("no dot program")
-    found = _webdriver()
+    found = browser.webdriver()
     if found is None:
         pytest.skip("selenium, Chromium or chromedriver missing")
     yield found

@@ -18,7 +18,7 @@ def random_text(n, alphabet, seed=0):
 
 def test_a_small_alphabet_encodes_to_one_byte_per_character():
     text = random_text(50_000, "abcdefgh \n")
-    trainer = CharTrainer(text, layers=1, hidden=4, seq_len=8, batch_size=4)
+    trainer = CharTrainer(text, num_layers=1, hidden_size=4, seq_len=8, batch_size=4)
     stored = trainer.train_tracks.tracks.nbytes + trainer.val_ids.nbytes
     assert trainer.train_tracks.tracks.dtype == np.uint8
     assert stored / len(text) <= 1.0

@@ -8,14 +8,17 @@ from minigraph.checkpoint import CheckpointError, peek_kind
 
 from ..data import load_coco_data
 from ..data.shapes_dataset import OBJECTS_FILE, load_objects
+from ..shared.renamed import renamed_keywords, with_new_names
 from .attention_captioner import AttentionCaptioner
 from .evaluation import evaluate_split
 from .rnn_captioner import CaptioningRNN
 
 CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
 # the training settings a checkpoint records, by the names train_captioner takes
-SETTINGS = ("cell", "hidden", "wordvec", "batch_size", "lr", "lr_decay", "proj_lr",
+SETTINGS = ("cell_type", "hidden_dim", "wordvec_dim", "batch_size", "lr", "lr_decay", "proj_lr",
             "max_train", "seed", "attention")
+# the settings' former names, still accepted as keywords, flags and checkpoint keys
+RENAMED = {"cell": "cell_type", "hidden": "hidden_dim", "wordvec": "wordvec_dim"}
 
 
 def load_captioner(path):
@@ -29,23 +32,31 @@ def shapes_objects(data_dir):
     return load_objects(data_dir) if os.path.exists(os.path.join(data_dir, OBJECTS_FILE)) else None
 
 
-def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, batch_size=100,
-                    lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None, val_images=300,
-                    seed=0, out="captioner.h5", progress=True, log=print, proj_lr=5e-4,
-                    resume=False, attention=False):
+def recorded_settings(saved):
+    """A captioner checkpoint's training settings (or None), old files' under new names."""
+    settings = saved["state"].get("settings")
+    return with_new_names(settings, RENAMED) if isinstance(settings, dict) else None
+
+
+@renamed_keywords("train_captioner", RENAMED)
+def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=20,
+                    batch_size=100, lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None,
+                    val_images=300, seed=0, out="captioner.h5", progress=True, log=print,
+                    proj_lr=5e-4, resume=False, attention=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``). ``attention`` trains an
     AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
     the checkpoint ``out`` exactly, with the settings it records (the arguments above are
-    then ignored, except ``epochs``, the total to reach, and ``max_minutes``)."""
+    then ignored, except ``epochs``, the total to reach, and ``max_minutes``). The old
+    names ``cell``, ``hidden``, ``wordvec`` still work, with a DeprecationWarning."""
     from .solver import CaptioningSolver  # imported when training starts: tqdm and optim
 
-    settings = {"cell": cell, "hidden": hidden, "wordvec": wordvec, "batch_size": batch_size,
-                "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr, "max_train": max_train,
-                "seed": seed, "attention": bool(attention)}
+    settings = {"cell_type": cell_type, "hidden_dim": hidden_dim, "wordvec_dim": wordvec_dim,
+                "batch_size": batch_size, "lr": lr, "lr_decay": lr_decay, "proj_lr": proj_lr,
+                "max_train": max_train, "seed": seed, "attention": bool(attention)}
     if resume:
         model, saved = load_captioner(out)
-        settings = saved["state"].get("settings")
+        settings = recorded_settings(saved)
         if isinstance(settings, dict):  # written before --attention existed
             settings.setdefault("attention", isinstance(model, AttentionCaptioner))
         # the settings this function reads, not the command line's flags: a library caller
@@ -59,11 +70,12 @@ def train_captioner(data_dir, cell="lstm", hidden=256, wordvec=128, epochs=20, b
     if not resume and settings["attention"]:
         _, P, D = data["train_grid"].shape
         model = AttentionCaptioner(data["word_to_idx"], input_dim=D, num_cells=P,
-                                   wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell,
-                                   seed=seed)
+                                   wordvec_dim=wordvec_dim, hidden_dim=hidden_dim,
+                                   cell_type=cell_type, seed=seed)
     elif not resume:
         model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                              wordvec_dim=wordvec, hidden_dim=hidden, cell_type=cell, seed=seed)
+                              wordvec_dim=wordvec_dim, hidden_dim=hidden_dim,
+                              cell_type=cell_type, seed=seed)
     lr, proj_lr = settings["lr"], settings["proj_lr"]
 
     def metrics(m):

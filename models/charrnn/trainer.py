@@ -16,11 +16,13 @@ from minigraph.files import atomic_append
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
 from ..shared.interrupt import Interrupted
+from ..shared.renamed import renamed_keywords
 from .model import CharRNN
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
 COSINE_FLOOR = 0.01  # the cosine schedule ends at this fraction of lr
 PLAN_AFTER = 25  # steps timed before a time-limited cosine run plans its horizon
+RENAMED = {"layers": "num_layers", "hidden": "hidden_size"}  # old keyword: CharRNN's name
 
 
 def cosine_rate(iteration, lr, warmup, horizon):
@@ -39,11 +41,13 @@ def cosine_rate(iteration, lr, warmup, horizon):
 class CharTrainer:
     """Owns the model, the optimizer state, the data position, the hidden state carried
     from one window of the tracks to the next (``state``) and every random stream, so that
-    a checkpoint holds everything needed to continue exactly."""
+    a checkpoint holds everything needed to continue exactly. The model settings have
+    CharRNN's names; the old ``layers=``, ``hidden=`` warn (DeprecationWarning)."""
 
-    def __init__(self, text, cell="lstm", layers=2, hidden=256, seq_len=64, batch_size=32,
-                 dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam", clip=5.0, seed=0,
-                 embed_size=None, fused=True, dtype=np.float32, model=None,
+    @renamed_keywords("CharTrainer", RENAMED)
+    def __init__(self, text, cell="lstm", num_layers=2, hidden_size=256, seq_len=64,
+                 batch_size=32, dropout=0.0, lr=2e-3, lr_decay=0.97, update_rule="adam",
+                 clip=5.0, seed=0, embed_size=None, fused=True, dtype=np.float32, model=None,
                  lr_schedule="step", warmup=0, horizon=0, reset_every=16):
         owner = "CharTrainer"
         seq_len, batch_size = check_int(owner, "seq_len", seq_len), check_int(
@@ -61,9 +65,9 @@ class CharTrainer:
         self.vocab = Vocabulary.from_text(text)
         # encoded once (1 or 2 bytes per character) and split as views: no copies of the text
         train_ids, self.val_ids = split_text(self.vocab.encode(text))
-        self.model = model or CharRNN(len(self.vocab), hidden_size=hidden, num_layers=layers,
-                                      cell=cell, dropout=dropout, seed=seed, dtype=dtype,
-                                      embed_size=embed_size, fused=fused,
+        self.model = model or CharRNN(len(self.vocab), hidden_size=hidden_size,
+                                      num_layers=num_layers, cell=cell, dropout=dropout,
+                                      seed=seed, dtype=dtype, embed_size=embed_size, fused=fused,
                                       chars=self.vocab.chars)
         self.train_tracks = Tracks(train_ids, batch_size, seq_len,
                                    "the training text (first 90%)")

@@ -9,7 +9,13 @@ from minigraph.checkpoint import peek_kind
 from minigraph.errors import UsageError
 from minigraph.files import OutputError
 
-from ..captioning.training import CAPTIONERS, load_captioner, train_captioner
+from ..captioning.training import (
+    CAPTIONERS,
+    RENAMED,
+    load_captioner,
+    recorded_settings,
+    train_captioner,
+)
 from ..data.shapes_dataset import make_shapes_dataset
 from ..shared.interrupt import Interrupted
 from . import caption_scores, caption_use
@@ -25,11 +31,12 @@ from .flags import (
     rate,
 )
 
-# (flag, type, default, help) of the training settings a checkpoint records
+# (flag, type, default, help) of the training settings a checkpoint records; each flag is
+# spelled like the captioners' argument and the checkpoint's key (--hidden-dim, hidden_dim)
 TRAIN_SETTINGS = [
-    ("--cell", str, "lstm", "recurrent cell"),
-    ("--hidden", count, 256, "hidden units"),
-    ("--wordvec", count, 128, "word-vector size"),
+    ("--cell-type", str, "lstm", "recurrent cell"),
+    ("--hidden-dim", count, 256, "hidden units"),
+    ("--wordvec-dim", count, 128, "word-vector size"),
     ("--batch-size", count, 100, "captions per minibatch"),
     ("--lr", rate, 5e-3, "learning rate"),
     ("--lr-decay", positive(), 0.85, "learning-rate factor per epoch"),
@@ -68,14 +75,12 @@ def add_commands(commands):
         if kind == "flag":
             train.add_argument(flag, action="store_true", default=None, help=text)
             continue
-        train.add_argument(flag, type=kind, default=None, help=text + suffix,
-                           **({"choices": ["rnn", "lstm", "gru"]} if flag == "--cell" else {}))
+        choices = {"choices": ["rnn", "lstm", "gru"]} if flag == "--cell-type" else {}
+        train.add_argument(flag, type=kind, default=None, help=text + suffix, **choices)
     train.add_argument("--epochs", type=non_negative, default=20,
                        help="epochs in all (with --resume: the total to reach)")
     train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
-                       default=None,
-                       help="time limit (default: none)")
-    add_old_spelling(train, "--max-minutes", "--minutes")
+                       default=None, help="time limit (default: none)")
     train.add_argument("--val-images", type=non_negative, default=300,
                        help="validation images captioned for BLEU after each epoch")
     train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
@@ -85,6 +90,8 @@ def add_commands(commands):
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_flag(train)
+    for old, new in [*RENAMED.items(), ("max_minutes", "minutes")]:  # hidden from --help
+        add_old_spelling(train, "--" + old.replace("_", "-"), "--" + new.replace("_", "-"))
     train.set_defaults(handler=run_train)
 
     evaluate = sub.add_parser("eval", help="BLEU-1..4 and attribute accuracy on a split")
@@ -154,7 +161,7 @@ def _train_settings(args):
 
 
 def _refuse_changed_settings(args):
-    saved = load_captioner(args.out)[1]["state"].get("settings") or {}
+    saved = recorded_settings(load_captioner(args.out)[1]) or {}
     changed = [f"--{name.replace('_', '-')} {getattr(args, name)} (it has {saved[name]})"
                for name in SETTING_NAMES if getattr(args, name) is not None
                and name in saved and getattr(args, name) != saved[name]]
@@ -178,18 +185,14 @@ def run_train(args):
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
-    settings = _train_settings(args)
     plot = os.path.splitext(args.out)[0] + "_loss.png"
     before = {path: _stamp(path) for path in (args.out, plot)}
     started = time.monotonic()
-    s = settings
     try:
-        _, solver, _ = train_captioner(args.data, s["cell"], s["hidden"], s["wordvec"],
-                                       args.epochs, s["batch_size"], s["lr"], s["lr_decay"],
-                                       s["max_train"], args.max_minutes, args.val_images,
-                                       s["seed"], args.out, progress=not args.quiet,
-                                       proj_lr=s["proj_lr"], resume=args.resume,
-                                       attention=s["attention"])
+        _, solver, _ = train_captioner(
+            args.data, epochs=args.epochs, max_minutes=args.max_minutes, out=args.out,
+            val_images=args.val_images, progress=not args.quiet, resume=args.resume,
+            **_train_settings(args))
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None

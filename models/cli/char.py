@@ -23,11 +23,13 @@ TEXT_HELP = ("UTF-8 text file, or 'shakespeare' for the packaged tiny Shakespear
              "(default: about 1 MB of Python's own source)")
 CELLS = ["rnn", "lstm", "gru"]
 CHOICES = {"--cell": CELLS, "--lr-schedule": ["step", "cosine"]}
-# (flag, type, default, help) of every setting a checkpoint records
+# (flag, type, default, help) of every setting a checkpoint records. Each flag is spelled
+# like the argument of CharRNN or CharTrainer that it sets and the key the checkpoint
+# records it under (--hidden-size, hidden_size).
 MODEL_SETTINGS = [
     ("--cell", str, "lstm", "recurrent cell"),
-    ("--layers", count, 2, "recurrent layers"),
-    ("--hidden", count, 256, "hidden units per layer"),
+    ("--num-layers", count, 2, "recurrent layers"),
+    ("--hidden-size", count, 256, "hidden units per layer"),
     ("--seq-len", count, 64, "characters per window of truncated BPTT"),
     ("--batch-size", count, 32, "parallel tracks through the text"),
     ("--dropout", fraction, 0.0, "dropout between layers, in [0, 1)"),
@@ -40,14 +42,10 @@ MODEL_SETTINGS = [
     ("--clip", positive(), 5.0, "global gradient-norm clip"),
     ("--seed", non_negative, 0, "seed of every random stream"),
 ]
-# where each setting is in a checkpoint: (part of the checkpoint, key)
-SAVED_AS = {"cell": ("config", "cell"), "layers": ("config", "num_layers"),
-            "hidden": ("config", "hidden_size"), "dropout": ("config", "dropout"),
-            "seed": ("config", "seed"), "seq_len": ("settings", "seq_len"),
-            "batch_size": ("settings", "batch_size"), "lr": ("settings", "lr"),
-            "lr_decay": ("settings", "lr_decay"), "clip": ("settings", "clip"),
-            "lr_schedule": ("settings", "lr_schedule"), "warmup": ("settings", "warmup"),
-            "optimizer": ("settings", "update_rule")}
+UPDATE_RULES = ["adam", "rmsprop", "adagrad", "sgd"]
+# former spellings of the flags, still parsed (hidden from --help): scripts keep working
+OLD_FLAGS = {"--layers": "--num-layers", "--hidden": "--hidden-size",
+             "--optimizer": "--update-rule", "--max-minutes": "--minutes"}
 
 
 def add_commands(commands):
@@ -60,12 +58,11 @@ def add_commands(commands):
     for flag, kind, default, text in MODEL_SETTINGS:
         train.add_argument(flag, type=kind, default=None, help=f"{text} (default: {default})",
                            **({"choices": CHOICES[flag]} if flag in CHOICES else {}))
-    train.add_argument("--optimizer", choices=["adam", "rmsprop", "adagrad", "sgd"],
-                       default=None, help="update rule (default: adam)")
+    train.add_argument("--update-rule", choices=UPDATE_RULES, default=None,
+                       help="optimizer (default: adam)")
     train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
                        default=None,
                        help="time limit (default: 10 when --iterations is not given)")
-    add_old_spelling(train, "--max-minutes", "--minutes")
     train.add_argument("--iterations", type=non_negative, default=None,
                        help="steps to train (with --minutes: whichever comes first)")
     train.add_argument("--eval-every", type=non_negative, default=200,
@@ -78,6 +75,8 @@ def add_commands(commands):
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_flag(train)
+    for old, new in OLD_FLAGS.items():
+        add_old_spelling(train, old, new)
     train.set_defaults(handler=run_train)
 
     sample = sub.add_parser("sample", help="generate text")
@@ -116,7 +115,7 @@ def add_commands(commands):
 def _settings(args):
     """The model and optimizer settings given, with the defaults for those left out."""
     given = {flag[2:].replace("-", "_"): default for flag, _, default, _ in MODEL_SETTINGS}
-    given["optimizer"] = "adam"
+    given["update_rule"] = "adam"
     given.update({k: getattr(args, k) for k in given if getattr(args, k) is not None})
     return given
 
@@ -125,11 +124,13 @@ def _refuse_changed_settings(args, path, saved):
     """--resume continues with the checkpoint's own settings: a flag that asks for another
     value is refused rather than silently ignored."""
     changed = []
-    for name, (part, key) in SAVED_AS.items():
+    settings = saved["state"].get("settings", {})
+    for name in _settings(args):
         value = getattr(args, name)
-        source = saved["config"] if part == "config" else saved["state"].get("settings", {})
-        if value is not None and key in source and value != source[key]:
-            changed.append(f"--{name.replace('_', '-')} {value} (it has {source[key]})")
+        # the model's settings are in its config, the trainer's in the state, by one name
+        source = saved["config"] if name in saved["config"] else settings
+        if value is not None and name in source and value != source[name]:
+            changed.append(f"--{name.replace('_', '-')} {value} (it has {source[name]})")
     if changed:
         raise UsageError(f"--resume continues {path} with the settings it was trained with; "
                          f"it cannot change {', '.join(changed)}. Leave those flags out, or "
@@ -151,12 +152,7 @@ def run_train(args):
         trainer = CharTrainer.resume(args.out, text)
         print(f"resuming {args.out} at iteration {trainer.iteration}")
     else:
-        s = _settings(args)
-        trainer = CharTrainer(text, cell=s["cell"], layers=s["layers"], hidden=s["hidden"],
-                              seq_len=s["seq_len"], batch_size=s["batch_size"],
-                              dropout=s["dropout"], lr=s["lr"], lr_decay=s["lr_decay"],
-                              update_rule=s["optimizer"], clip=s["clip"], seed=s["seed"],
-                              lr_schedule=s["lr_schedule"], warmup=s["warmup"])
+        trainer = CharTrainer(text, **_settings(args))
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
                   eval_every=args.eval_every, sample_every=args.sample_every, out=args.out,

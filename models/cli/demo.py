@@ -26,8 +26,8 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
                         num_novel=max(20, train_images // 16), seed=seed, progress=progress)
     out(f"2/5 training an LSTM captioner for up to {minutes:g} min")
     model, solver, _ = train_captioner(
-        data_dir, cell="lstm", hidden=256, wordvec=128, epochs=100, batch_size=100, lr=5e-3,
-        lr_decay=0.9, max_minutes=minutes, val_images=100, seed=seed,
+        data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=100,
+        batch_size=100, lr=5e-3, lr_decay=0.9, max_minutes=minutes, val_images=100, seed=seed,
         out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out)
     data = load_coco_data(data_dir)
     objects = load_objects(data_dir)
@@ -69,7 +69,7 @@ def _char_rnn(out_dir, seed, minutes, progress, out):
     from ..data.text import default_corpus
 
     out(f"5/5 a char-rnn (1-layer LSTM, 128 units) on Python's own source, {minutes:g} min")
-    trainer = CharTrainer(default_corpus(300_000), layers=1, hidden=128, seq_len=48,
+    trainer = CharTrainer(default_corpus(300_000), num_layers=1, hidden_size=128, seq_len=48,
                           batch_size=32, lr=3e-3, seed=seed)
     trainer.train(max_minutes=minutes, eval_every=0, sample_every=0,
                   out=os.path.join(out_dir, "char_rnn.h5"), progress=progress, log=out)

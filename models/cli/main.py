@@ -1,6 +1,7 @@
 """The `minigraph` command line."""
 
 import argparse
+import difflib
 import errno
 import os
 import sys
@@ -54,12 +55,49 @@ def _demo(args):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser, but a usage error is one line (and a pointer to --help) instead
-    of the whole usage text."""
+    """argparse's parser, but a usage error is one line (and a pointer to --help, or to the
+    flag a misspelled one was meant to be) instead of the whole usage text."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._argv = list(sys.argv[1:] if args is None else args)  # for error()'s hint
+        return super().parse_known_args(args, namespace)
 
     def error(self, message):
-        self.exit(2, f"error: {self.prog}: {message}\nhint: `{self.prog} --help` lists the "
-                     "options\n")
+        self.exit(2, f"error: {self.prog}: {message}\nhint: {_hint(self, message)}\n")
+
+    def _get_option_tuples(self, option_string):
+        """An abbreviation that matches a flag and its own hidden old spelling (--hidd:
+        --hidden-size and --hidden) is not ambiguous: keep one match per setting."""
+        matches, settings = [], set()
+        for match in sorted(super()._get_option_tuples(option_string),
+                            key=lambda match: match[0].help == argparse.SUPPRESS):
+            if match[0].dest not in settings:
+                settings.add(match[0].dest)
+                matches.append(match)
+        return matches
+
+
+def _hint(parser, message):
+    """Where to look: the command's --help, and for an unknown flag close to one of the
+    command's own (or to an old spelling) 'did you mean --hidden-size?' (today's name)."""
+    if not message.startswith("unrecognized arguments:"):
+        return f"`{parser.prog} --help` lists the options"
+    argv = getattr(parser, "_argv", [])
+    while True:  # down to the (sub)command the arguments name
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = [a.choices[word] for a in subs for word in argv if word in a.choices]
+        if not chosen:
+            break
+        parser = chosen[0]
+    visible = {a.dest: a.option_strings[-1] for a in parser._actions
+               if a.option_strings and a.help != argparse.SUPPRESS}
+    spellings = {flag: visible.get(a.dest) for a in parser._actions for flag in a.option_strings
+                 if a.dest in visible and flag.startswith("--")}
+    for word in message.split(":", 1)[1].split():
+        close = difflib.get_close_matches(word.split("=")[0], spellings, n=1, cutoff=0.75)
+        if word.startswith("--") and close:
+            return f"did you mean {spellings[close[0]]}? (`{parser.prog} --help` lists them)"
+    return f"`{parser.prog} --help` lists the options"
 
 
 def build_parser():

@@ -20,7 +20,8 @@ def add_commands(commands):
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm",
                         help="recurrent cell")
     render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
-    render.add_argument("--layers", type=count, default=1, help="char model layers")
+    render.add_argument("--num-layers", type=count, default=1, help="char model layers")
+    add_old_spelling(render, "--layers", "--num-layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled",
                         help="every step drawn (unrolled), the loop (rolled), or one window")
     render.add_argument("--grads", action="store_true", help="colour nodes by gradient norm")
@@ -38,7 +39,7 @@ def add_commands(commands):
 
     stats = commands.add_parser("stats", help="node, FLOP and memory counts of a model graph")
     for action in render._actions:
-        if action.dest in ("model", "cell", "steps", "layers", "composed"):
+        if action.dest in ("model", "cell", "steps", "num_layers", "composed"):
             stats._add_action(action)  # the hidden --model too: shared, not copied
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.add_argument("--memory-plot", default=None, metavar="PNG",
@@ -77,7 +78,7 @@ def run_render(args):
     check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
 
     with mg.trace() as record:  # the step page replays this forward and backward
-        graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed,
+        graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed,
                               drawing=True, loss=args.loss)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ''}, "
              f"{args.steps} steps{', loss at the last step only' if args.loss == 'last' else ''}")
@@ -97,7 +98,7 @@ def run_stats(args):
 
     if args.memory_plot:  # a typo must not overwrite, say, a text file
         check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot")
-    graph = example_graph(args.model, args.cell, args.steps, args.layers, args.composed)
+    graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed)
     result = table_data(graph)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ' (fused)'}, "
              f"{args.steps} steps, batch of 2")
@@ -106,7 +107,7 @@ def run_stats(args):
     else:
         print(format_table(result, title))
     if args.memory_plot:
-        points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.layers,
+        points = memory_against_T(lambda T: example_graph(args.model, args.cell, T, args.num_layers,
                                                           args.composed))
         plot_memory(points, args.memory_plot, f"{args.model} {args.cell} (batch 2, hidden 8): "
                     "bytes BPTT keeps for backward")

@@ -9,9 +9,12 @@ The imports stay inside the functions, so importing the lab loads neither model.
 
 import numpy as np
 
+from ..shared.renamed import renamed_keywords
 
-def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=False, seed=0,
-                  drawing=False, loss="all"):
+
+@renamed_keywords("example_graph", {"layers": "num_layers"})
+def example_graph(model="captioning", cell="lstm", steps=4, num_layers=1, composed=False,
+                  seed=0, drawing=False, loss="all"):
     """A small model of the given kind with one minibatch run forward and backward, every
     value and gradient kept. Returns the graph: the training graph, or with ``drawing`` the
     model's drawing mode (an output and a loss at every step, or only the last with
@@ -31,7 +34,7 @@ def example_graph(model="captioning", cell="lstm", steps=4, layers=1, composed=F
         net.loss(rng.standard_normal((2, 16)).astype(np.float32), captions, retain_graph=True)
         return net.build_graph(2, steps)
     from ..charrnn.model import CharRNN
-    net = CharRNN(12, hidden_size=8, num_layers=layers, cell=cell, fused=not composed,
+    net = CharRNN(12, hidden_size=8, num_layers=num_layers, cell=cell, fused=not composed,
                   embed_size=6, seed=seed)
     ids = rng.integers(0, 12, (2, steps + 1))
     if drawing:
