@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from minigraph import kernels
+from minigraph.fast import kernels
 
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
@@ -82,7 +82,7 @@ def test_the_compiled_lstm_forward_agrees_with_numpy_to_1e_6_in_float32():
 
 @needs_numba
 def test_the_compiled_tanh_is_within_4e_7_of_tanh_and_never_beyond_one():
-    from minigraph import compiled_gates
+    from minigraph.fast import compiled_gates
 
     x = np.linspace(-12, 12, 2_000_001, dtype=np.float32)
     y = np.empty_like(x)
@@ -172,7 +172,7 @@ def test_forcing_the_numpy_fallback_gives_the_same_training_step():
 
 
 def test_the_environment_variable_forces_numpy_for_a_whole_process():
-    code = ("from minigraph import kernels; print(kernels.available(), kernels.using_numba())")
+    code = ("from minigraph.fast import kernels; print(kernels.available(), kernels.using_numba())")
     env = {**os.environ, "MINIGRAPH_KERNELS": "numpy"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, check=True)

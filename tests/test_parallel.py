@@ -1,4 +1,4 @@
-"""minigraph's own threads (minigraph/parallel.py): split work gives the unsplit numbers,
+"""minigraph's own threads (minigraph/fast/parallel.py): split work gives the unsplit numbers,
 a fixed count gives the same bits every run, errors in any part reach the caller."""
 
 import os
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigraph as mg
-from minigraph import parallel
+from minigraph.fast import parallel
 
 
 def test_spans_cover_the_rows_in_near_equal_consecutive_parts():

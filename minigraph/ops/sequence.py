@@ -5,7 +5,7 @@ per step (``unroll_projected``), with the same numbers.
 Why one node: a step of the per-step graph is five nodes (the xw[t] slice, the cell, the
 h and c halves, the stack), each a Python call forward and backward; for a small layer
 (H = 128) that bookkeeping costs about as much as the maths. Here a step is one matmul
-and one gate kernel (minigraph/kernels.py); each step's gate gradient is written straight
+and one gate kernel (minigraph/fast/kernels.py); each step's gate gradient is written straight
 into its place in the (N, T, kH) gradient of xw (no transposing add) and the recurrent
 weight's gradient is one (H, N T) @ (N T, kH) matmul at the end.
 
@@ -20,7 +20,7 @@ each thread runs all T steps of its part: one hand-off per layer, not per step.
 
 import numpy as np
 
-from .. import kernels, parallel
+from .. import fast
 from ..op import Op, apply
 from .shape import select_step, slice_last, split
 
@@ -59,15 +59,15 @@ class _Sequence(Op):
         prev_h = np.empty((N, T, H), hs.dtype)
         prev_h[:, 0] = h0
         prev_h[:, 1:] = hs[:, :-1]
-        return parallel.matmul(prev_h.reshape(N * T, H).T, da.reshape(N * T, -1))
+        return fast.matmul(prev_h.reshape(N * T, H).T, da.reshape(N * T, -1))
 
     @staticmethod
     def _batch_parts(N):
         """Row ranges of the batch, one per thread: rows are independent through time, so
-        each thread runs all T steps of its rows (minigraph/parallel.py). The threads take
+        each thread runs all T steps of its rows (minigraph/fast/parallel.py). The threads take
         turns at Python's lock between their matmuls and kernels, yet even the suite's
         smallest layer (N = 32, H = 128) is faster split: 26 against 28-36 ms a step."""
-        return parallel.spans(N, parallel.workers())
+        return fast.batch_parts(N)
 
 
 class RNNSequence(_Sequence):
@@ -85,13 +85,13 @@ class RNNSequence(_Sequence):
             lo, hi = ranges[p]
             self._forward_rows(xw[lo:hi], h0[lo:hi], Wh, hs[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         self.saved = (h0, Wh, hs, ranges)
         return hs
 
     @staticmethod
     def _forward_rows(xw, h0, Wh, hs):
-        loop = kernels.compiled_loop("rnn_forward_rows", xw, h0, Wh, hs)
+        loop = fast.sequence_loop("rnn_forward_rows", xw, h0, Wh, hs)
         if loop is not None:
             return loop()  # this loop compiled: all T steps without Python's lock
         h = h0
@@ -112,13 +112,13 @@ class RNNSequence(_Sequence):
             lo, hi = ranges[p]
             dh0[lo:hi] = self._backward_rows(grad[lo:hi], Wh, hs[lo:hi], da[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         return da, dh0, self._weight_grad(h0, hs, da)
 
     @staticmethod
     def _backward_rows(grad, Wh, hs, da):
         dh_next = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
-        loop = kernels.compiled_loop("rnn_backward_rows", grad, Wh, hs, da, dh_next)
+        loop = fast.sequence_loop("rnn_backward_rows", grad, Wh, hs, da, dh_next)
         if loop is not None:
             loop()  # this loop compiled: all T steps without Python's lock
             return dh_next
@@ -155,17 +155,17 @@ class LSTMSequence(_Sequence):
             self._forward_rows(xw[lo:hi], h0[lo:hi], c0[lo:hi], Wh, out[lo:hi], gates[p],
                                tanh_c[p])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         self.saved = (h0, c0, Wh, out, ranges, gates, tanh_c)
         return out
 
     @staticmethod
     def _forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-        loop = kernels.compiled_loop("lstm_forward_rows", xw, h0, c0, Wh, out, gates, tanh_c)
+        loop = fast.sequence_loop("lstm_forward_rows", xw, h0, c0, Wh, out, gates, tanh_c)
         if loop is not None:
             return loop()  # this loop compiled: all T steps without Python's lock
         H = c0.shape[1]
-        gate_kernel = kernels.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
+        gate_kernel = fast.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
         for t in range(xw.shape[1]):
             np.matmul(h0 if t == 0 else out[:, t - 1, :H], Wh, out=gates[t])
             gate_kernel(t)
@@ -182,7 +182,7 @@ class LSTMSequence(_Sequence):
             self._backward_rows(grad[lo:hi], Wh, c0[lo:hi], out[lo:hi], gates[p], tanh_c[p],
                                 da[lo:hi], dh0[lo:hi], dc0[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         return da, dh0, dc0, self._weight_grad(h0, out[:, :, :H], da)
 
     @staticmethod
@@ -191,12 +191,12 @@ class LSTMSequence(_Sequence):
         dh_next = np.zeros((N, H), out.dtype)
         dc_next = np.zeros((N, H), out.dtype)
         dc_prev = np.zeros((N, H), out.dtype)
-        loop = kernels.compiled_loop("lstm_backward_rows", grad, Wh, c0, out, gates, tanh_c, da,
+        loop = fast.sequence_loop("lstm_backward_rows", grad, Wh, c0, out, gates, tanh_c, da,
                                      dh_next, dc_next, dc_prev)
         if loop is not None:  # this loop compiled: all T steps without Python's lock
             dh0[...], dc0[...] = dh_next, loop()  # it returns the array holding dc_0
             return
-        gate_kernel = kernels.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
+        gate_kernel = fast.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
         for t in range(out.shape[1] - 1, -1, -1):
             gate_kernel(dh_next, dc_next, dc_prev, t)
             np.matmul(da[:, t], Wh.T, out=dh_next)

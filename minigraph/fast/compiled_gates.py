@@ -1,4 +1,4 @@
-"""The LSTM gate kernels of minigraph/kernels.py, Adam's update and the embedding's
+"""The LSTM gate kernels of minigraph/fast/kernels.py, Adam's update and the embedding's
 scatter-add, compiled with numba
 (the [fast] extra), float32 only. Importing this module imports numba; kernels.py does so
 on first use, and falls back to numpy when it is missing or does not work.
