@@ -26,9 +26,9 @@ from .kernels import (
     lstm_backward_kernel,
     lstm_forward_kernel,
     scatter_compiled,
+    sequence_loop,
     sum_rows_by_id,
     use_numba,
     using_numba,
 )
-from .kernels import compiled_loop as sequence_loop
 from .parallel import batch_parts, matmul, rowwise, run_parts

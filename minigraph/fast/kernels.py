@@ -1,7 +1,7 @@
 """Compiled or numpy, chosen per call: the LSTM's elementwise gate work for one timestep,
 forward and backward, in numpy (minigraph/fast/gates.py) and, when ``pip install
 'minigraph[fast]'`` installed numba, compiled (minigraph/fast/compiled_gates.py). Also
-dispatched from here: the sequence nodes' whole time loops (``compiled_loop``,
+dispatched from here: the sequence nodes' whole time loops (``sequence_loop``,
 minigraph/fast/compiled_loops.py), Adam's update and the embeddings' scatter-add
 (``sum_rows_by_id``). Nothing is computed in float64 for float32 arrays.
 
@@ -145,6 +145,14 @@ def compiled_loop(name, *arrays):
         return None
     module, sgemm = loops
     return partial(getattr(module, name), sgemm, *arrays)
+
+
+def sequence_loop(name, numpy_loop, *arrays):
+    """Run a sequence node's whole time loop over these arrays: compiled_loop(name) when it
+    is there (all T steps without Python's lock), else ``numpy_loop(*arrays)``, the op's
+    own loop, which takes the same arrays and returns the same result."""
+    loop = compiled_loop(name, *arrays)
+    return numpy_loop(*arrays) if loop is None else loop()
 
 
 def lstm_forward(gates, xw, c0, out, tanh_c, t):

@@ -14,8 +14,10 @@ step, states out (N, T, H) for the RNN and (N, T, 2H) = [h_t, c_t] for the LSTM 
 LSTMStep's (N, 2H) output, one row per step). The LSTM keeps its gates time-major,
 (T, N, 4H), so that each step's matmul writes contiguous rows.
 
-Threads: with ``minigraph.set_threads(n)``, the batch's rows are split in n parts and
-each thread runs all T steps of its part: one hand-off per layer, not per step.
+Speed (minigraph/fast/): each direction's loop over time is one ``fast.sequence_loop``
+call, compiled when it can be, else the numpy steps written here. The batch's rows are
+independent through time, so ``fast.batch_parts`` may cut them into parts that run side
+by side (``minigraph.set_threads``), each part all T steps.
 """
 
 import numpy as np
@@ -61,14 +63,6 @@ class _Sequence(Op):
         prev_h[:, 1:] = hs[:, :-1]
         return fast.matmul(prev_h.reshape(N * T, H).T, da.reshape(N * T, -1))
 
-    @staticmethod
-    def _batch_parts(N):
-        """Row ranges of the batch, one per thread: rows are independent through time, so
-        each thread runs all T steps of its rows (minigraph/fast/parallel.py). The threads take
-        turns at Python's lock between their matmuls and kernels, yet even the suite's
-        smallest layer (N = 32, H = 128) is faster split: 26 against 28-36 ms a step."""
-        return fast.batch_parts(N)
-
 
 class RNNSequence(_Sequence):
     """h_t = tanh(xw_t + h_{t-1} Wh) for t = 0 .. T-1.
@@ -79,7 +73,7 @@ class RNNSequence(_Sequence):
     def forward(self, xw, h0, Wh):
         xw, h0 = np.ascontiguousarray(xw), np.ascontiguousarray(h0)  # the compiled loop's
         hs = np.empty(xw.shape, xw.dtype)
-        ranges = self._batch_parts(xw.shape[0])
+        ranges = fast.batch_parts(xw.shape[0])
 
         def rows(p):
             lo, hi = ranges[p]
@@ -91,9 +85,10 @@ class RNNSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, Wh, hs):
-        loop = fast.sequence_loop("rnn_forward_rows", xw, h0, Wh, hs)
-        if loop is not None:
-            return loop()  # this loop compiled: all T steps without Python's lock
+        fast.sequence_loop("rnn_forward_rows", RNNSequence._forward_steps, xw, h0, Wh, hs)
+
+    @staticmethod
+    def _forward_steps(xw, h0, Wh, hs):
         h = h0
         for t in range(xw.shape[1]):
             a = hs[:, t]
@@ -117,18 +112,20 @@ class RNNSequence(_Sequence):
 
     @staticmethod
     def _backward_rows(grad, Wh, hs, da):
-        dh_next = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
-        loop = fast.sequence_loop("rnn_backward_rows", grad, Wh, hs, da, dh_next)
-        if loop is not None:
-            loop()  # this loop compiled: all T steps without Python's lock
-            return dh_next
+        dh = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
+        fast.sequence_loop("rnn_backward_rows", RNNSequence._backward_steps, grad, Wh, hs, da,
+                           dh)
+        return dh
+
+    @staticmethod
+    def _backward_steps(grad, Wh, hs, da, dh):
+        # dh comes in as zeros and leaves as the gradient of h_0
         for t in range(hs.shape[1] - 1, -1, -1):
             h = hs[:, t]
             d = da[:, t]
-            np.add(grad[:, t], dh_next, out=d)
+            np.add(grad[:, t], dh, out=d)
             d *= 1 - h * h
-            dh_next = d @ Wh.T
-        return dh_next
+            np.matmul(d, Wh.T, out=dh)
 
 
 class LSTMSequence(_Sequence):
@@ -145,7 +142,7 @@ class LSTMSequence(_Sequence):
         # the kernels' layout
         xw, h0, c0 = (np.ascontiguousarray(a) for a in (xw, h0, c0))
         out = np.empty((N, T, 2 * H), xw.dtype)
-        ranges = self._batch_parts(N)
+        ranges = fast.batch_parts(N)
         # per thread's rows, time-major: each step's matmul writes contiguous rows
         gates = [np.empty((T, hi - lo, G), xw.dtype) for lo, hi in ranges]
         tanh_c = [np.empty((T, hi - lo, H), xw.dtype) for lo, hi in ranges]
@@ -161,9 +158,11 @@ class LSTMSequence(_Sequence):
 
     @staticmethod
     def _forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-        loop = fast.sequence_loop("lstm_forward_rows", xw, h0, c0, Wh, out, gates, tanh_c)
-        if loop is not None:
-            return loop()  # this loop compiled: all T steps without Python's lock
+        fast.sequence_loop("lstm_forward_rows", LSTMSequence._forward_steps, xw, h0, c0, Wh,
+                           out, gates, tanh_c)
+
+    @staticmethod
+    def _forward_steps(xw, h0, c0, Wh, out, gates, tanh_c):
         H = c0.shape[1]
         gate_kernel = fast.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
         for t in range(xw.shape[1]):
@@ -187,22 +186,22 @@ class LSTMSequence(_Sequence):
 
     @staticmethod
     def _backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh0, dc0):
-        N, H = c0.shape
-        dh_next = np.zeros((N, H), out.dtype)
-        dc_next = np.zeros((N, H), out.dtype)
-        dc_prev = np.zeros((N, H), out.dtype)
-        loop = fast.sequence_loop("lstm_backward_rows", grad, Wh, c0, out, gates, tanh_c, da,
-                                     dh_next, dc_next, dc_prev)
-        if loop is not None:  # this loop compiled: all T steps without Python's lock
-            dh0[...], dc0[...] = dh_next, loop()  # it returns the array holding dc_0
-            return
+        dh, dc, spare = (np.zeros(c0.shape, out.dtype) for _ in range(3))
+        dc_0 = fast.sequence_loop("lstm_backward_rows", LSTMSequence._backward_steps, grad, Wh,
+                                  c0, out, gates, tanh_c, da, dh, dc, spare)
+        dh0[...], dc0[...] = dh, dc_0
+
+    @staticmethod
+    def _backward_steps(grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare):
+        # dh and dc come in as zeros; dh leaves as the gradient of h_0, and the gradient of
+        # c_0 is in dc or spare (the two take turns): returns that one
         gate_kernel = fast.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
+        dc_next, dc_prev = dc, spare
         for t in range(out.shape[1] - 1, -1, -1):
-            gate_kernel(dh_next, dc_next, dc_prev, t)
-            np.matmul(da[:, t], Wh.T, out=dh_next)
+            gate_kernel(dh, dc_next, dc_prev, t)
+            np.matmul(da[:, t], Wh.T, out=dh)
             dc_next, dc_prev = dc_prev, dc_next
-        dh0[...] = dh_next
-        dc0[...] = dc_next
+        return dc_next
 
 
 def rnn_sequence(xw, h0, Wh, name=None):
