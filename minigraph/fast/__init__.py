@@ -13,8 +13,9 @@ numba or handles threads. Behind them:
   over ``set_threads(n)`` threads;
 - blas.py: the thread setting and BLAS's own threads while a graph runs.
 
-Every path gives numpy's bits except the compiled forward's tanh, within 4e-7
-(docs/performance.md).
+Every path gives numpy's bits except the compiled forward's tanh, within 4e-7, and a
+matmul split over threads, whose BLAS sums in another order: each thread count gives its
+own bits run after run (docs/performance.md).
 """
 
 from .blas import blas_threads, get_threads, set_threads
