@@ -1,4 +1,4 @@
-"""Why minigraph keeps BLAS at one thread and splits the work itself (minigraph/parallel.py).
+"""Why minigraph keeps BLAS at one thread and splits the work itself (minigraph/fast/parallel.py).
 
     python -m benchmarks.blas_spin
 

@@ -1,4 +1,4 @@
-"""Where the compiled kernels' tanh coefficients come from (minigraph/compiled_gates.py).
+"""Where the compiled kernels' tanh coefficients come from (minigraph/fast/compiled_gates.py).
 
     python -m benchmarks.fit_tanh
 

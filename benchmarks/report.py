@@ -11,7 +11,7 @@ load average {load_before:.2f} when it started. Each figure is the median of rep
 training steps (forward, backward and an Adam update, float32) after warm-up, each
 implementation in its own process at {thread_text} thread(s) ("best" is the fastest
 of them; ratios are of the best medians, from the same run). For minigraph the count is
-`minigraph.set_threads(n)`: its own threads, with BLAS at one (minigraph/parallel.py);
+`minigraph.set_threads(n)`: its own threads, with BLAS at one (minigraph/fast/parallel.py);
 for numpy and autograd, BLAS threads; for PyTorch, `torch.set_num_threads`. "minigraph" is
 the default training path (whole-sequence nodes, the compiled LSTM kernels and time
 loops when `minigraph[fast]` is installed); "minigraph-numpy" the same without numba (the

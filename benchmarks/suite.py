@@ -102,10 +102,10 @@ def measure_one(impl, workload_name, threads, seconds, quick):
     result = {"median_ms": 1000 * float(np.median(times)), "min_ms": 1000 * float(np.min(times)),
               "steps": len(times), "threads": in_force}
     if impl.startswith("minigraph"):
-        from minigraph import kernels, thread_policy
+        from minigraph.fast import blas, kernels
         result["compiled_kernel"] = kernels.using_numba()
         if impl == "minigraph-auto":  # what it chose, forward/backward
-            chosen = {t.choice for tuners in thread_policy._auto.values()
+            chosen = {t.choice for tuners in blas._auto.values()
                       for t in tuners.values()}
             result["threads"] = "auto: " + "/".join(str(n) for n in sorted(chosen, key=str))
     if impl != "torch":  # tracemalloc sees numpy's allocations, not torch's

@@ -4,7 +4,7 @@ Build nodes with ``param``, ``input`` and the op functions, wrap the outputs in 
 ``Graph``, then ``forward`` and ``backward``. See docs/design.md.
 """
 
-from . import ops, optim
+from . import moved_modules, ops, optim
 from .cells import (
     GATES,
     SEQUENCE_CELLS,
@@ -28,12 +28,14 @@ from .errors import (
     UsageError,
     WrongTypeError,
 )
+from .fast.blas import get_threads, set_threads, threads
 from .graph import Graph, topological_order
 from .modes import detect_anomaly, grad_enabled, no_grad, set_anomaly
 from .node import Node, constant, input, param, tags
 from .op import Op, ProductGrad, SubGrad, apply
 from .ops import *  # noqa: F403 - the op library is the public API
-from .thread_policy import get_threads, set_threads, threads
 from .tracing import trace
 
 __version__ = "0.1.0"
+
+moved_modules.install()  # minigraph.kernels and the other old paths of moved modules

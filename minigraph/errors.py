@@ -24,6 +24,11 @@ class InputError(MinigraphError, ValueError):
     """A value that is wrong for reasons beyond shape and dtype (an id outside the vocabulary)."""
 
 
+class IdRangeError(InputError, IndexError):
+    """An id outside [0, V) given to a low-level call that indexes with it (the compiled
+    scatter-add would write outside its array); an IndexError too."""
+
+
 class UsageError(MinigraphError, ValueError):
     """A setting outside what is allowed (a size of 0, a negative rate, an unknown name);
     the message names the setting, the value given and what is allowed."""

@@ -3,9 +3,10 @@ reverse, and can be run again on new feed values without being rebuilt."""
 
 import numpy as np
 
-from . import modes, thread_policy, tracing
+from . import modes, tracing
 from .checks import check_finite, check_fits, check_param, where
 from .errors import DTypeError, GraphError, NotFoundError, ShapeError
+from .fast import blas_threads
 from .gradients import SPARE_MIN_BYTES, GradientTable  # noqa: F401 - SPARE_MIN_BYTES: old home
 from .node import Node
 
@@ -111,9 +112,9 @@ class Graph:
         has run: backward needs only what the ops saved, so an intermediate nobody saved
         (an input projection whose steps each made their own gate array) is freed at once.
         Training loops use it; keep the default to inspect or draw values afterwards.
-        BLAS runs with ``minigraph.get_threads()`` threads (minigraph/thread_policy.py).
+        BLAS runs with ``minigraph.get_threads()`` threads (minigraph/fast/blas.py).
         """
-        with thread_policy.blas_threads(self, "forward"):
+        with blas_threads(self, "forward"):
             return self._forward(feed, keep_values)
 
     def _forward(self, feed, keep_values):
@@ -176,7 +177,7 @@ class Graph:
         and gradient are freed as soon as backward has used them; a second backward then
         needs a new forward. BLAS runs with ``minigraph.get_threads()`` threads.
         """
-        with thread_policy.blas_threads(self, "backward"):
+        with blas_threads(self, "backward"):
             self._backward(grad, retain_graph)
 
     def _backward(self, grad, retain_graph):

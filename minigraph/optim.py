@@ -9,7 +9,7 @@ count); it is created with cs231n's defaults when None is passed.
 
 import numpy as np
 
-from . import kernels
+from . import fast
 from .errors import UsageError, WrongTypeError, check_number
 
 
@@ -78,7 +78,7 @@ def adam(w, dw, config=None):
     config["t"] += 1
     beta1, beta2 = config["beta1"], config["beta2"]
     step = config["learning_rate"] * np.sqrt(1 - beta2 ** config["t"]) / (1 - beta1 ** config["t"])
-    kernels.adam_update(w, dw, m, v, _like(w, beta1), _like(w, 1 - beta1), _like(w, beta2),
+    fast.adam_update(w, dw, m, v, _like(w, beta1), _like(w, 1 - beta1), _like(w, beta2),
                         _like(w, 1 - beta2), _like(w, step), _like(w, config["epsilon"]))
     return w, config
 

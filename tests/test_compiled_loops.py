@@ -1,11 +1,11 @@
-"""The compiled time loops of the LSTM sequence node (minigraph/compiled_loops.py) and the
+"""The compiled time loops of the LSTM sequence node (minigraph/fast/compiled_loops.py) and the
 compiled scatter-add of the embeddings' backward: numpy's numbers, to the bit."""
 
 import numpy as np
 import pytest
 
 import minigraph as mg
-from minigraph import kernels
+from minigraph.fast import kernels
 from minigraph.ops.nn import sum_rows_by_id
 from minigraph.ops.sequence import LSTMSequence
 

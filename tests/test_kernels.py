@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from minigraph import kernels
+from minigraph.fast import kernels
 
 needs_numba = pytest.mark.skipif(not kernels.available(), reason="numba not installed")
 
@@ -82,7 +82,7 @@ def test_the_compiled_lstm_forward_agrees_with_numpy_to_1e_6_in_float32():
 
 @needs_numba
 def test_the_compiled_tanh_is_within_4e_7_of_tanh_and_never_beyond_one():
-    from minigraph import compiled_gates
+    from minigraph.fast import compiled_gates
 
     x = np.linspace(-12, 12, 2_000_001, dtype=np.float32)
     y = np.empty_like(x)
@@ -172,7 +172,7 @@ def test_forcing_the_numpy_fallback_gives_the_same_training_step():
 
 
 def test_the_environment_variable_forces_numpy_for_a_whole_process():
-    code = ("from minigraph import kernels; print(kernels.available(), kernels.using_numba())")
+    code = ("from minigraph.fast import kernels; print(kernels.available(), kernels.using_numba())")
     env = {**os.environ, "MINIGRAPH_KERNELS": "numpy"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, check=True)
@@ -212,3 +212,36 @@ def test_adam_matches_its_formula_written_out_in_float64():
     np.testing.assert_allclose(m, m1, rtol=1e-13)
     np.testing.assert_allclose(v, v1, rtol=1e-13)
     np.testing.assert_allclose(w, w0 - step * m1 / (np.sqrt(v1) + 1e-8), rtol=1e-13)
+
+
+def test_the_numpy_gate_backward_gives_the_hand_worked_gradients():
+    from minigraph.fast import lstm_gates_backward
+
+    # i, f, o, g = 0.5, 0.25, 0.75, 0.5; tanh(c_t) = 0.5; c_{t-1} = 2; dh = 1, dc = 0:
+    # total dc = 1 * 0.75 * (1 - 0.25) = 0.5625, and each gate's gradient times its
+    # derivative (all exact in binary)
+    gates = np.array([[0.5, 0.25, 0.75, 0.5]])
+    da, dprev_c = np.empty((1, 4)), np.empty((1, 1))
+    lstm_gates_backward(np.ones((1, 1)), np.zeros((1, 1)), gates, np.full((1, 1), 0.5),
+                        np.full((1, 1), 2.0), da, dprev_c)
+    assert da.tolist() == [[0.5625 * 0.5 * 0.25, 0.5625 * 2 * 0.1875, 0.5 * 0.1875,
+                            0.5625 * 0.5 * 0.75]]
+    assert dprev_c.tolist() == [[0.5625 * 0.25]]
+
+
+def test_the_numpy_gate_backward_gives_the_same_bits_on_transposed_views():
+    from minigraph.fast import lstm_gates_backward
+
+    rng = np.random.default_rng(4)
+    N, H = 5, 7
+    dh, dc, tanh_c, prev_c = (rng.standard_normal((N, H)).astype(np.float32)
+                              for _ in range(4))
+    gates = rng.uniform(0.05, 0.95, (N, 4 * H)).astype(np.float32)
+    results = []
+    for order in "CF":  # (N, 4H) rows, or the (4H, N) layout LSTMStep keeps, transposed
+        inputs = [np.asarray(a, order=order) for a in (dh, dc, gates, tanh_c, prev_c)]
+        da, dprev_c = np.empty((N, 4 * H), np.float32, order), np.empty((N, H), np.float32)
+        lstm_gates_backward(*inputs, da, dprev_c)
+        results.append((da, dprev_c))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

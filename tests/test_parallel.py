@@ -1,4 +1,4 @@
-"""minigraph's own threads (minigraph/parallel.py): split work gives the unsplit numbers,
+"""minigraph's own threads (minigraph/fast/parallel.py): split work gives the unsplit numbers,
 a fixed count gives the same bits every run, errors in any part reach the caller."""
 
 import os
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigraph as mg
-from minigraph import parallel
+from minigraph.fast import parallel
 
 
 def test_spans_cover_the_rows_in_near_equal_consecutive_parts():
@@ -49,6 +49,29 @@ def test_run_parts_runs_every_part_and_raises_a_parts_error_after_all_finished()
     with pytest.raises(ValueError, match="part 1 failed"):
         parallel.run_parts(work, 3)
     assert sorted(done) == [0, 1, 2]
+
+
+def test_rowwise_work_split_over_two_threads_gives_the_unsplit_bits():
+    rng = np.random.default_rng(3)
+    scores = rng.standard_normal((1025, 200)).astype(np.float32)  # over MIN_SPLIT_ELEMENTS
+    shift = rng.standard_normal(1025).astype(np.float32)
+    seen = []
+
+    def exp_shifted(rows, shifts, out):
+        seen.append(len(rows))
+        np.exp(rows - shifts[:, None], out=out)
+
+    out = np.empty_like(scores)
+    with mg.threads(2):
+        parallel.rowwise(exp_shifted, scores, shift, out)
+    assert sorted(seen) == [512, 513]
+    np.testing.assert_array_equal(out, np.exp(scores - shift[:, None]))
+
+
+def test_batch_parts_gives_one_range_of_rows_per_thread():
+    with mg.threads(3):
+        assert parallel.batch_parts(32) == [(0, 10), (10, 21), (21, 32)]
+    assert parallel.batch_parts(32) == [(0, 32)]
 
 
 def _lstm_step_numbers(threads, seed=0):

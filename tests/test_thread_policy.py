@@ -6,7 +6,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minigraph as mg
-from minigraph import parallel, thread_policy
+from minigraph.fast import blas, parallel
 
 
 def _blas_threads():
@@ -43,7 +43,7 @@ def test_graphs_run_with_one_blas_thread_by_default_and_restore_the_library_sett
     if not _blas_threads():
         pytest.skip("numpy's BLAS is not visible to threadpoolctl")
     before = _blas_threads()
-    assert mg.get_threads() == thread_policy.DEFAULT_THREADS == 1
+    assert mg.get_threads() == blas.DEFAULT_THREADS == 1
     seen = _run_graph()
     assert seen == [("forward", [1] * len(before), 1), ("backward", [1] * len(before), 1)]
     assert _blas_threads() == before
@@ -68,9 +68,15 @@ def test_set_threads_and_the_context_manager_choose_minigraphs_count_blas_stays_
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_a_thread_count_that_is_not_a_positive_integer_is_refused_by_name(bad):
-    with pytest.raises(ValueError, match="threads must be a whole number >= 1"):
+    with pytest.raises(mg.UsageError) as refused:
         mg.set_threads(bad)
+    assert str(refused.value) == ("set_threads: threads must be a whole number >= 1, 'auto', "
+                                  f"or None (the default, 1), got {bad!r}")
+    assert isinstance(refused.value, ValueError)  # what it raised before
     assert mg.get_threads() == 1
+    with pytest.raises(mg.UsageError, match=r"^threads: threads must be .* got 0$"):
+        with mg.threads(0):
+            pass
 
 
 def test_the_threads_flag_sets_the_count_graphs_run_with():
@@ -105,15 +111,15 @@ def _feed(tuner, seconds_at):
 
 
 def test_auto_keeps_the_faster_count_after_measuring_both():
-    fast_with_two = thread_policy.AutoThreads(2, probes=2, recheck=100)
+    fast_with_two = blas.AutoThreads(2, probes=2, recheck=100)
     assert _feed(fast_with_two, {1: 0.010, 2: 0.006})[:6] == [1, 1, 2, 1, 2, 2]
     assert fast_with_two.choice == 2
-    fast_with_one = thread_policy.AutoThreads(2, probes=2, recheck=100)
+    fast_with_one = blas.AutoThreads(2, probes=2, recheck=100)
     assert _feed(fast_with_one, {1: 0.010, 2: 0.500})[5:] == [1] * 35
 
 
 def test_auto_drops_to_one_thread_at_once_when_a_run_slows_down_and_rechecks_later():
-    tuner = thread_policy.AutoThreads(2, probes=2, recheck=10)
+    tuner = blas.AutoThreads(2, probes=2, recheck=10)
     _feed(tuner, {1: 0.010, 2: 0.006})
     tuner.record(2, 0.2)  # another program took a core: 33x the recent median
     assert tuner.choice == 1 and tuner.next_count() == 1

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import kernels, parallel
+from .. import fast
 from ..errors import DTypeError, InputError, UsageError, WrongTypeError
 from ..op import Op, apply
 from .softmax import log_softmax_array
@@ -58,13 +58,13 @@ def check_ids(ids, vocab, names, label):
 def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows whose id is v."""
     # compiled, the adds are one pass with no multiplies: fastest at any V
-    if (not kernels.adds_rows_compiled(rows) and vocab <= ONE_HOT_MAX_VOCAB
+    if (not fast.adds_rows_compiled(rows) and vocab <= ONE_HOT_MAX_VOCAB
             and vocab * flat_ids.size <= ONE_HOT_LIMIT):
         # one-hot (V, n) @ rows (n, M): a matmul, much faster than np.add.at
         one_hot = np.zeros((vocab, flat_ids.size), dtype=rows.dtype)
         one_hot[flat_ids, np.arange(flat_ids.size)] = 1
-        return parallel.matmul(one_hot, rows)
-    return kernels.sum_rows_by_id(flat_ids, rows, vocab)
+        return fast.matmul(one_hot, rows)
+    return fast.sum_rows_by_id(flat_ids, rows, vocab)
 
 
 class EmbeddingAffine(Op):
@@ -93,7 +93,7 @@ class EmbeddingAffine(Op):
     def uses_table(vocab, positions, dim, compiled_scatter=False):
         """The table wins when its backward and two (V, D, M) products cost less than the
         two (n, D, M) products of the embed-then-multiply order. The table's backward adds
-        the n gradient rows into V: compiled (kernels.adds_rows_compiled) that is n M adds,
+        the n gradient rows into V: compiled (fast.adds_rows_compiled) that is n M adds,
         so the table wins whenever V < n (captioning: V = 1004, n = 1600, 37% fewer
         multiply-adds); in numpy it is a (V, n) one-hot matmul, V n M more."""
         if compiled_scatter:
@@ -104,18 +104,18 @@ class EmbeddingAffine(Op):
         # small layers (the drawings' examples) keep the numpy rule, so that their graphs
         # and saved bytes do not depend on whether the [fast] extra is installed
         big = positions * dim * width >= TABLE_RULE_MIN_MULTIPLY_ADDS
-        return self.uses_table(vocab, positions, dim, big and kernels.scatter_compiled(dtype))
+        return self.uses_table(vocab, positions, dim, big and fast.scatter_compiled(dtype))
 
     def forward(self, ids, W_embed, Wx, b):
         check_ids(ids, W_embed.shape[0], self.names, self.label)
         flat_ids = ids.reshape(-1)
         if self._uses_table(W_embed.shape[0], flat_ids.size, *Wx.shape, W_embed.dtype):
-            table = parallel.matmul(W_embed, Wx)
+            table = fast.matmul(W_embed, Wx)
             table += b
             out, rows = table[flat_ids], None
         else:
             rows = W_embed[flat_ids]
-            out = parallel.matmul(rows, Wx)
+            out = fast.matmul(rows, Wx)
             out += b
         self.saved = (flat_ids, W_embed, Wx, rows)
         return out.reshape(ids.shape + Wx.shape[1:])
@@ -126,10 +126,10 @@ class EmbeddingAffine(Op):
         vocab = W_embed.shape[0]
         if rows is None:
             dtable = sum_rows_by_id(flat_ids, flat_grad, vocab)
-            return (None, parallel.matmul(dtable, Wx.T), parallel.matmul(W_embed.T, dtable),
+            return (None, fast.matmul(dtable, Wx.T), fast.matmul(W_embed.T, dtable),
                     dtable.sum(axis=0))
-        dW_embed = sum_rows_by_id(flat_ids, parallel.matmul(flat_grad, Wx.T), vocab)
-        return None, dW_embed, parallel.matmul(rows.T, flat_grad), flat_grad.sum(axis=0)
+        dW_embed = sum_rows_by_id(flat_ids, fast.matmul(flat_grad, Wx.T), vocab)
+        return None, dW_embed, fast.matmul(rows.T, flat_grad), flat_grad.sum(axis=0)
 
     def flops(self, node):
         """Multiplies V table rows or N T embedded rows, as forward chooses."""
@@ -157,7 +157,7 @@ class Affine(Op):
     def forward(self, x, w, b):
         self.saved = (x, w)
         # one (N T, D) @ (D, M) matmul: numpy would run (N, T, D) @ (D, M) as N small ones
-        out = parallel.matmul(x.reshape(-1, x.shape[-1]), w)
+        out = fast.matmul(x.reshape(-1, x.shape[-1]), w)
         out += b
         return out.reshape(x.shape[:-1] + (w.shape[1],))
 
@@ -165,7 +165,7 @@ class Affine(Op):
         x, w = self.saved
         flat_x = x.reshape(-1, x.shape[-1])
         flat_g = grad.reshape(-1, grad.shape[-1])
-        return (parallel.matmul(flat_g, w.T).reshape(x.shape), parallel.matmul(flat_x.T, flat_g),
+        return (fast.matmul(flat_g, w.T).reshape(x.shape), fast.matmul(flat_x.T, flat_g),
                 flat_g.sum(axis=0))
 
     def flops(self, node):
@@ -224,11 +224,7 @@ class MaskedSoftmaxCE(Op):
                              f"{tuple(int(i) for i in bad)} of '{self.names[1]}' is outside "
                              f"[0, {V})")
         log_probs = np.empty_like(flat)
-
-        def rows(lo, hi):  # row by row: split over threads, the same bits
-            log_softmax_array(flat[lo:hi], axis=1, out=log_probs[lo:hi])
-
-        parallel.by_rows(rows, N * T, flat.size)
+        fast.rowwise(_log_softmax_rows, flat, log_probs)
         weight = mask.reshape(N * T).astype(scores.dtype)
         denominator = N if self.average == "batch" else max(1, int(mask.sum()))
         weight /= weight.dtype.type(denominator)
@@ -240,18 +236,22 @@ class MaskedSoftmaxCE(Op):
         log_probs, y, weight, shape = self.saved
         dscores = np.empty_like(log_probs)
         scale = (weight * grad)[:, None]
-
-        def rows(lo, hi):
-            d = dscores[lo:hi]
-            np.exp(log_probs[lo:hi], out=d)
-            d[np.arange(hi - lo), y[lo:hi]] -= 1
-            d *= scale[lo:hi]
-
-        parallel.by_rows(rows, y.size, log_probs.size)
+        fast.rowwise(_cross_entropy_grad_rows, dscores, log_probs, y, scale)
         return dscores.reshape(shape), None, None
 
     def flops(self, node):
         return 5 * node.inputs[0].size  # shift, exp, sum, log, subtract per score
+
+
+def _log_softmax_rows(scores, out):
+    log_softmax_array(scores, axis=1, out=out)
+
+
+def _cross_entropy_grad_rows(dscores, log_probs, y, scale):
+    """d loss / d scores = (softmax - one_hot(y)) * scale, row by row."""
+    np.exp(log_probs, out=dscores)
+    dscores[np.arange(len(y)), y] -= 1
+    dscores *= scale
 
 
 class Dropout(Op):

@@ -13,7 +13,7 @@ same numbers. Every cell comes in two forms sharing one core:
 
 import numpy as np
 
-from ..kernels import sigmoid_  # noqa: F401 - in place; also exported from minigraph.ops
+from ..fast import lstm_gates_backward, sigmoid_  # sigmoid_: also exported by minigraph.ops
 from ..op import Op, ProductGrad, apply
 from .shape import split
 
@@ -67,20 +67,10 @@ class _LSTMCore(_Core):
     def core_backward(self, grad, saved):
         prev_h, prev_c, Wh, gates, tanh_c = saved
         H = prev_h.shape[1]
-        i, f, o, g = gates[:H], gates[H:2 * H], gates[2 * H:3 * H], gates[3 * H:]
-        dnext_h, dnext_c = grad.T[:H], grad.T[H:]
-        dc = dnext_h * o
-        dc *= 1 - tanh_c * tanh_c
-        dc += dnext_c
         da = np.empty_like(gates)  # (4H, N), like gates
-        np.multiply(dc, g, out=da[:H])
-        np.multiply(dc, prev_c.T, out=da[H:2 * H])
-        np.multiply(dnext_h, tanh_c, out=da[2 * H:3 * H])
-        ifo = gates[:3 * H]
-        da[:3 * H] *= ifo * (1 - ifo)
-        np.multiply(dc, i, out=da[3 * H:])
-        da[3 * H:] *= 1 - g * g
-        dc *= f
+        dc = np.empty_like(tanh_c)  # (H, N): the gradient of prev_c, transposed
+        # the gate maths works on (N, 4H) and (N, H): the transposed views of these
+        lstm_gates_backward(grad[:, :H], grad[:, H:], gates.T, tanh_c.T, prev_c, da.T, dc.T)
         return da.T, ((Wh @ da).T, dc.T), ProductGrad(prev_h, da.T)
 
 

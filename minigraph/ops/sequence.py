@@ -5,7 +5,7 @@ per step (``unroll_projected``), with the same numbers.
 Why one node: a step of the per-step graph is five nodes (the xw[t] slice, the cell, the
 h and c halves, the stack), each a Python call forward and backward; for a small layer
 (H = 128) that bookkeeping costs about as much as the maths. Here a step is one matmul
-and one gate kernel (minigraph/kernels.py); each step's gate gradient is written straight
+and one gate kernel (minigraph/fast/kernels.py); each step's gate gradient is written straight
 into its place in the (N, T, kH) gradient of xw (no transposing add) and the recurrent
 weight's gradient is one (H, N T) @ (N T, kH) matmul at the end.
 
@@ -14,13 +14,15 @@ step, states out (N, T, H) for the RNN and (N, T, 2H) = [h_t, c_t] for the LSTM 
 LSTMStep's (N, 2H) output, one row per step). The LSTM keeps its gates time-major,
 (T, N, 4H), so that each step's matmul writes contiguous rows.
 
-Threads: with ``minigraph.set_threads(n)``, the batch's rows are split in n parts and
-each thread runs all T steps of its part: one hand-off per layer, not per step.
+Speed (minigraph/fast/): each direction's loop over time is one ``fast.sequence_loop``
+call, compiled when it can be, else the numpy steps written here. The batch's rows are
+independent through time, so ``fast.batch_parts`` may cut them into parts that run side
+by side (``minigraph.set_threads``), each part all T steps.
 """
 
 import numpy as np
 
-from .. import kernels, parallel
+from .. import fast
 from ..op import Op, apply
 from .shape import select_step, slice_last, split
 
@@ -59,15 +61,7 @@ class _Sequence(Op):
         prev_h = np.empty((N, T, H), hs.dtype)
         prev_h[:, 0] = h0
         prev_h[:, 1:] = hs[:, :-1]
-        return parallel.matmul(prev_h.reshape(N * T, H).T, da.reshape(N * T, -1))
-
-    @staticmethod
-    def _batch_parts(N):
-        """Row ranges of the batch, one per thread: rows are independent through time, so
-        each thread runs all T steps of its rows (minigraph/parallel.py). The threads take
-        turns at Python's lock between their matmuls and kernels, yet even the suite's
-        smallest layer (N = 32, H = 128) is faster split: 26 against 28-36 ms a step."""
-        return parallel.spans(N, parallel.workers())
+        return fast.matmul(prev_h.reshape(N * T, H).T, da.reshape(N * T, -1))
 
 
 class RNNSequence(_Sequence):
@@ -79,21 +73,22 @@ class RNNSequence(_Sequence):
     def forward(self, xw, h0, Wh):
         xw, h0 = np.ascontiguousarray(xw), np.ascontiguousarray(h0)  # the compiled loop's
         hs = np.empty(xw.shape, xw.dtype)
-        ranges = self._batch_parts(xw.shape[0])
+        ranges = fast.batch_parts(xw.shape[0])
 
         def rows(p):
             lo, hi = ranges[p]
             self._forward_rows(xw[lo:hi], h0[lo:hi], Wh, hs[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         self.saved = (h0, Wh, hs, ranges)
         return hs
 
     @staticmethod
     def _forward_rows(xw, h0, Wh, hs):
-        loop = kernels.compiled_loop("rnn_forward_rows", xw, h0, Wh, hs)
-        if loop is not None:
-            return loop()  # this loop compiled: all T steps without Python's lock
+        fast.sequence_loop("rnn_forward_rows", RNNSequence._forward_steps, xw, h0, Wh, hs)
+
+    @staticmethod
+    def _forward_steps(xw, h0, Wh, hs):
         h = h0
         for t in range(xw.shape[1]):
             a = hs[:, t]
@@ -112,23 +107,25 @@ class RNNSequence(_Sequence):
             lo, hi = ranges[p]
             dh0[lo:hi] = self._backward_rows(grad[lo:hi], Wh, hs[lo:hi], da[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         return da, dh0, self._weight_grad(h0, hs, da)
 
     @staticmethod
     def _backward_rows(grad, Wh, hs, da):
-        dh_next = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
-        loop = kernels.compiled_loop("rnn_backward_rows", grad, Wh, hs, da, dh_next)
-        if loop is not None:
-            loop()  # this loop compiled: all T steps without Python's lock
-            return dh_next
+        dh = np.zeros((hs.shape[0], hs.shape[2]), hs.dtype)
+        fast.sequence_loop("rnn_backward_rows", RNNSequence._backward_steps, grad, Wh, hs, da,
+                           dh)
+        return dh
+
+    @staticmethod
+    def _backward_steps(grad, Wh, hs, da, dh):
+        # dh comes in as zeros and leaves as the gradient of h_0
         for t in range(hs.shape[1] - 1, -1, -1):
             h = hs[:, t]
             d = da[:, t]
-            np.add(grad[:, t], dh_next, out=d)
+            np.add(grad[:, t], dh, out=d)
             d *= 1 - h * h
-            dh_next = d @ Wh.T
-        return dh_next
+            np.matmul(d, Wh.T, out=dh)
 
 
 class LSTMSequence(_Sequence):
@@ -145,7 +142,7 @@ class LSTMSequence(_Sequence):
         # the kernels' layout
         xw, h0, c0 = (np.ascontiguousarray(a) for a in (xw, h0, c0))
         out = np.empty((N, T, 2 * H), xw.dtype)
-        ranges = self._batch_parts(N)
+        ranges = fast.batch_parts(N)
         # per thread's rows, time-major: each step's matmul writes contiguous rows
         gates = [np.empty((T, hi - lo, G), xw.dtype) for lo, hi in ranges]
         tanh_c = [np.empty((T, hi - lo, H), xw.dtype) for lo, hi in ranges]
@@ -155,17 +152,19 @@ class LSTMSequence(_Sequence):
             self._forward_rows(xw[lo:hi], h0[lo:hi], c0[lo:hi], Wh, out[lo:hi], gates[p],
                                tanh_c[p])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         self.saved = (h0, c0, Wh, out, ranges, gates, tanh_c)
         return out
 
     @staticmethod
     def _forward_rows(xw, h0, c0, Wh, out, gates, tanh_c):
-        loop = kernels.compiled_loop("lstm_forward_rows", xw, h0, c0, Wh, out, gates, tanh_c)
-        if loop is not None:
-            return loop()  # this loop compiled: all T steps without Python's lock
+        fast.sequence_loop("lstm_forward_rows", LSTMSequence._forward_steps, xw, h0, c0, Wh,
+                           out, gates, tanh_c)
+
+    @staticmethod
+    def _forward_steps(xw, h0, c0, Wh, out, gates, tanh_c):
         H = c0.shape[1]
-        gate_kernel = kernels.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
+        gate_kernel = fast.lstm_forward_kernel(gates, xw, c0, out, tanh_c)
         for t in range(xw.shape[1]):
             np.matmul(h0 if t == 0 else out[:, t - 1, :H], Wh, out=gates[t])
             gate_kernel(t)
@@ -182,27 +181,27 @@ class LSTMSequence(_Sequence):
             self._backward_rows(grad[lo:hi], Wh, c0[lo:hi], out[lo:hi], gates[p], tanh_c[p],
                                 da[lo:hi], dh0[lo:hi], dc0[lo:hi])
 
-        parallel.run_parts(rows, len(ranges))
+        fast.run_parts(rows, len(ranges))
         return da, dh0, dc0, self._weight_grad(h0, out[:, :, :H], da)
 
     @staticmethod
     def _backward_rows(grad, Wh, c0, out, gates, tanh_c, da, dh0, dc0):
-        N, H = c0.shape
-        dh_next = np.zeros((N, H), out.dtype)
-        dc_next = np.zeros((N, H), out.dtype)
-        dc_prev = np.zeros((N, H), out.dtype)
-        loop = kernels.compiled_loop("lstm_backward_rows", grad, Wh, c0, out, gates, tanh_c, da,
-                                     dh_next, dc_next, dc_prev)
-        if loop is not None:  # this loop compiled: all T steps without Python's lock
-            dh0[...], dc0[...] = dh_next, loop()  # it returns the array holding dc_0
-            return
-        gate_kernel = kernels.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
+        dh, dc, spare = (np.zeros(c0.shape, out.dtype) for _ in range(3))
+        dc_0 = fast.sequence_loop("lstm_backward_rows", LSTMSequence._backward_steps, grad, Wh,
+                                  c0, out, gates, tanh_c, da, dh, dc, spare)
+        dh0[...], dc0[...] = dh, dc_0
+
+    @staticmethod
+    def _backward_steps(grad, Wh, c0, out, gates, tanh_c, da, dh, dc, spare):
+        # dh and dc come in as zeros; dh leaves as the gradient of h_0, and the gradient of
+        # c_0 is in dc or spare (the two take turns): returns that one
+        gate_kernel = fast.lstm_backward_kernel(grad, gates, c0, out, tanh_c, da)
+        dc_next, dc_prev = dc, spare
         for t in range(out.shape[1] - 1, -1, -1):
-            gate_kernel(dh_next, dc_next, dc_prev, t)
-            np.matmul(da[:, t], Wh.T, out=dh_next)
+            gate_kernel(dh, dc_next, dc_prev, t)
+            np.matmul(da[:, t], Wh.T, out=dh)
             dc_next, dc_prev = dc_prev, dc_next
-        dh0[...] = dh_next
-        dc0[...] = dc_next
+        return dc_next
 
 
 def rnn_sequence(xw, h0, Wh, name=None):

@@ -2,7 +2,7 @@
 
 The engine runs every ``Graph.forward`` and ``Graph.backward`` with BLAS (OpenBLAS, MKL)
 at one thread and splits the work itself over ``set_threads(n)`` threads
-(minigraph/parallel.py says why: OpenBLAS's own threads spin between calls and take the
+(minigraph/fast/parallel.py says why: OpenBLAS's own threads spin between calls and take the
 core the rest of the step needs). The library's own setting is put back afterwards, so
 numpy code outside minigraph is left as it was. The default is 1 thread: runs are then
 bit-identical whatever the machine's load, and under background load a second thread
@@ -25,6 +25,8 @@ import time
 import weakref
 from contextlib import contextmanager
 
+from ..errors import UsageError
+
 DEFAULT_THREADS = 1
 AUTO = "auto"
 
@@ -33,20 +35,21 @@ _running = None  # the count the graph being run got (None: no graph running)
 _blas = None  # threadpoolctl's controllers of the BLAS libraries numpy loaded, found once
 
 
-def _check(n):
-    if n is None or n == AUTO:
+def _check(n, caller):
+    if n is None or (isinstance(n, str) and n == AUTO):
         return n
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"threads must be a whole number >= 1, 'auto', or None (the "
-                         f"default, {DEFAULT_THREADS}), got {n!r}")
+        raise UsageError(f"{caller}: threads must be a whole number >= 1, 'auto', or None "
+                         f"(the default, {DEFAULT_THREADS}), got {n!r}")
     return n
 
 
 def set_threads(n):
     """Run every graph from now on with ``n`` threads (None: the default, 1;
-    "auto": measured per graph, see AutoThreads)."""
+    "auto": measured per graph, see AutoThreads). Anything else (0, -1, 1.5, "two")
+    raises a UsageError naming the value and what is allowed."""
     global _setting
-    _setting = _check(n)
+    _setting = _check(n, "set_threads")
 
 
 def get_threads():
@@ -55,7 +58,7 @@ def get_threads():
 
 
 def running_threads():
-    """The threads minigraph/parallel.py may use now: the count of the graph being run;
+    """The threads minigraph/fast/parallel.py may use now: the count of the graph being run;
     outside a run (an optimizer step), the setting, or 1 under "auto"."""
     if _running is not None:
         return _running
@@ -67,7 +70,7 @@ def running_threads():
 def threads(n):
     """``with threads(n):`` runs the graphs inside the block with ``n`` threads."""
     global _setting
-    previous, _setting = _setting, _check(n)
+    previous, _setting = _setting, _check(n, "threads")
     try:
         yield
     finally:

@@ -1,9 +1,9 @@
-"""Speed tricks in one place: the LSTM's elementwise gate work for one timestep, forward
-and backward, in numpy and, when ``pip install 'minigraph[fast]'`` installed numba,
-compiled (minigraph/compiled_gates.py). Also dispatched from here: the sequence nodes'
-whole time loops (``compiled_loop``, minigraph/compiled_loops.py), Adam's update and the
-embeddings' scatter-add (``sum_rows_by_id``). Nothing is computed in float64 for float32
-arrays.
+"""Compiled or numpy, chosen per call: the LSTM's elementwise gate work for one timestep,
+forward and backward, in numpy (minigraph/fast/gates.py) and, when ``pip install
+'minigraph[fast]'`` installed numba, compiled (minigraph/fast/compiled_gates.py). Also
+dispatched from here: the sequence nodes' whole time loops (``sequence_loop``,
+minigraph/fast/compiled_loops.py), Adam's update and the embeddings' scatter-add
+(``sum_rows_by_id``). Nothing is computed in float64 for float32 arrays.
 
 Why: numpy makes one pass over memory per operation, about 12 per LSTM step each way, on
 small (N, H) arrays where each call's fixed cost is a large part of its time; and numpy's
@@ -42,66 +42,32 @@ from functools import partial
 
 import numpy as np
 
+from ..errors import IdRangeError
 from . import parallel
-
-
-def sigmoid_(x):
-    """sigmoid(x) = 1 / (1 + e^-x) computed in place on a numpy array (not a node): no
-    temporaries, the dtype kept. Shapes: x (...) -> x itself, overwritten.
-
-    Exact to a few ulps in both tails: for x << 0, e^-x is large but exact to rounding
-    and so is its reciprocal (sigmoid(-40) = 4.2e-18 keeps its digits); for x >> 0 it
-    rounds to 1. When e^-x overflows (x < -88 in float32, -709 in float64) the result is
-    0, the true value rounded to the dtype's normal range, so the warning is silenced.
-    """
-    np.negative(x, out=x)
-    with np.errstate(over="ignore"):
-        np.exp(x, out=x)
-    x += 1
-    np.reciprocal(x, out=x)
-    return x
+from .gates import lstm_gates_backward, lstm_gates_forward, sigmoid_  # noqa: F401
 
 
 # ---------------------------------------------------------------------- numpy
+# step t of the sequence node's arrays, cut into the views fast/gates.py works on
 def lstm_forward_numpy(gates, xw, c0, out, tanh_c, t):
     H = c0.shape[1]
     a = gates[t]
     a += xw[:, t]
-    sigmoid_(a[:, :3 * H])
-    np.tanh(a[:, 3 * H:], out=a[:, 3 * H:])
-    i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
     prev_c = c0 if t == 0 else out[:, t - 1, H:]
-    next_h, next_c = out[:, t, :H], out[:, t, H:]
-    np.multiply(f, prev_c, out=next_c)
-    next_c += i * g
-    np.tanh(next_c, out=tanh_c[t])
-    np.multiply(o, tanh_c[t], out=next_h)
+    lstm_gates_forward(a, prev_c, out[:, t, :H], out[:, t, H:], tanh_c[t])
 
 
 def lstm_backward_numpy(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t):
     H = c0.shape[1]
-    gate, tc = gates[t], tanh_c[t]
-    i, f, o, g = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
     prev_c = c0 if t == 0 else out[:, t - 1, H:]
-    dh = grad[:, t, :H] + dh_next
-    total_dc = dh * o
-    total_dc *= 1 - tc * tc
-    total_dc += grad[:, t, H:] + dc_next
-    d = da[:, t]
-    np.multiply(total_dc, g, out=d[:, :H])
-    np.multiply(total_dc, prev_c, out=d[:, H:2 * H])
-    np.multiply(dh, tc, out=d[:, 2 * H:3 * H])
-    ifo = gate[:, :3 * H]
-    d[:, :3 * H] *= ifo * (1 - ifo)
-    np.multiply(total_dc, i, out=d[:, 3 * H:])
-    d[:, 3 * H:] *= 1 - g * g
-    np.multiply(total_dc, f, out=dprev_c)
+    lstm_gates_backward(grad[:, t, :H] + dh_next, grad[:, t, H:] + dc_next, gates[t],
+                        tanh_c[t], prev_c, da[:, t], dprev_c)
 
 
 # ---------------------------------------------------------------------- dispatch
 # numba is imported on the first LSTM step, not with minigraph: importing it takes a
 # noticeable part of a second, which commands that never train should not pay.
-_compiled = None  # the module minigraph.compiled_gates, or None without numba
+_compiled = None  # the module minigraph.fast.compiled_gates, or None without numba
 _loaded = False
 _wanted = True  # use_numba(False) turns the compiled path off
 
@@ -149,7 +115,7 @@ def _contiguous(*arrays):
     return all(a.flags.c_contiguous for a in arrays)
 
 
-_loops = None  # (minigraph.compiled_loops, numpy's sgemm), or None
+_loops = None  # (minigraph.fast.compiled_loops, numpy's sgemm), or None
 _loops_loaded = False
 
 
@@ -170,7 +136,7 @@ def _compiled_loops():
 
 
 def compiled_loop(name, *arrays):
-    """A sequence node's whole time loop, compiled (minigraph/compiled_loops.py: name is
+    """A sequence node's whole time loop, compiled (minigraph/fast/compiled_loops.py: name is
     lstm_forward_rows, lstm_backward_rows, rnn_forward_rows or rnn_backward_rows), bound
     to these arrays: call it to run all T steps. None when numba, numpy's OpenBLAS or
     float32 C-contiguous arrays are missing: the caller then steps through time itself."""
@@ -179,6 +145,14 @@ def compiled_loop(name, *arrays):
         return None
     module, sgemm = loops
     return partial(getattr(module, name), sgemm, *arrays)
+
+
+def sequence_loop(name, numpy_loop, *arrays):
+    """Run a sequence node's whole time loop over these arrays: compiled_loop(name) when it
+    is there (all T steps without Python's lock), else ``numpy_loop(*arrays)``, the op's
+    own loop, which takes the same arrays and returns the same result."""
+    loop = compiled_loop(name, *arrays)
+    return numpy_loop(*arrays) if loop is None else loop()
 
 
 def lstm_forward(gates, xw, c0, out, tanh_c, t):
@@ -228,7 +202,7 @@ def sum_rows_by_id(flat_ids, rows, vocab):
     """(vocab, M) array whose row v is the sum of the rows (n, M) whose id is v, each sum
     taken in row order (np.add.at's bits): compiled, one pass, 30x faster than numpy."""
     if flat_ids.size and (flat_ids.min() < 0 or flat_ids.max() >= vocab):
-        raise IndexError(f"sum_rows_by_id: ids must lie in [0, {vocab}), got "
+        raise IdRangeError(f"sum_rows_by_id: ids must lie in [0, {vocab}), got "
                          f"{flat_ids.min()} to {flat_ids.max()}")
     summed = np.zeros((vocab, rows.shape[1]), dtype=rows.dtype)
     if adds_rows_compiled(rows):

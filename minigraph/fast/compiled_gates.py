@@ -1,4 +1,4 @@
-"""The LSTM gate kernels of minigraph/kernels.py, Adam's update and the embedding's
+"""The LSTM gate kernels of minigraph/fast/kernels.py, Adam's update and the embedding's
 scatter-add, compiled with numba
 (the [fast] extra), float32 only. Importing this module imports numba; kernels.py does so
 on first use, and falls back to numpy when it is missing or does not work.
@@ -75,7 +75,7 @@ def lstm_forward(gates, xw, c0, out, tanh_c, t):
 
 @_jit
 def lstm_backward(grad, dh_next, dc_next, gates, c0, out, tanh_c, da, dprev_c, t, one):
-    # numpy's operations (kernels.lstm_backward_numpy) in numpy's order: the same bits.
+    # numpy's operations (gates.py's lstm_gates_backward) in numpy's order: the same bits.
     # ``one`` comes in with the arrays' dtype: a literal 1 would be an int64 and make
     # numba compute in float64.
     N, H = c0.shape

@@ -1,11 +1,11 @@
 """The sequence nodes' time loops (LSTM and RNN) compiled with numba (the [fast] extra): each step's
 recurrent matmul calls numpy's own BLAS (OpenBLAS's ``cblas_sgemm``, found through
 threadpoolctl) with the arguments numpy's matmul passes it, then the gate kernel of
-minigraph/compiled_gates.py. float32 only; kernels.py decides when to use it.
+minigraph/fast/compiled_gates.py. float32 only; kernels.py decides when to use it.
 
 Why: stepped from Python, each step is four crossings of Python's lock (call the matmul,
 return, call the kernel, return). One thread pays a few microseconds for each; two
-threads running halves of the batch (minigraph/parallel.py) also wait for each other at
+threads running halves of the batch (minigraph/fast/parallel.py) also wait for each other at
 every crossing, which on a small layer (N = 32, H = 128: 20 us of work a step) cost more
 than the second thread saved. Compiled, a thread runs all T steps of its rows with the
 lock released.
