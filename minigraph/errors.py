@@ -58,6 +58,11 @@ class NotFoundError(MinigraphError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotReadyError(MinigraphError, RuntimeError):
+    """An object used before the step that prepares it (a feature extractor before
+    ``fit``); the message names that step."""
+
+
 class RenderError(MinigraphError, RuntimeError):
     """No dot program, or one that failed; the message says what to install or what broke."""
 

@@ -1,6 +1,7 @@
-"""Every error the framework raises on purpose is a MinigraphError (minigraph/errors.py),
-so ``except minigraph.MinigraphError`` catches them all and the command line exits 2; each
-also keeps the builtin class it had before (``except ValueError`` and the like still work)."""
+"""Every error minigraph raises on purpose, framework and application alike, is a
+MinigraphError (minigraph/errors.py), so ``except minigraph.MinigraphError`` catches them
+all and the command line exits 2; each also keeps the builtin class it had before
+(``except ValueError`` and the like still work)."""
 
 import ast
 import builtins
@@ -14,12 +15,9 @@ from minigraph.errors import MinigraphError, NotFoundError, UsageError, WrongTyp
 
 FRAMEWORK = Path(mg.__file__).resolve().parent
 
-# The speed layer (compiled kernels, threads, the parallel matmul) is being moved to
-# minigraph/fast/ with its errors converted there (issue 23); until then these files are
-# checked by that work, not here.
-SPEED_LAYER = {"kernels.py", "compiled_gates.py", "compiled_loops.py", "parallel.py",
-               "thread_policy.py"}
-ALLOWED_BUILTINS = {"NotImplementedError"}  # an abstract method, not an error of use
+# not errors of use: an abstract method, a second Ctrl-C that stops at once, and an
+# internal invariant (the exercise catalog checking its own forward against the engine)
+ALLOWED_BUILTINS = {"NotImplementedError", "KeyboardInterrupt", "AssertionError"}
 
 
 def _builtin_raises(path):
@@ -38,18 +36,27 @@ def _builtin_raises(path):
     return found
 
 
-def _framework_files():
-    for path in sorted(FRAMEWORK.rglob("*.py")):
-        relative = path.relative_to(FRAMEWORK)
-        if relative.parts[0] in ("models", "fast") or str(relative) in SPEED_LAYER:
-            continue
-        yield path
+def _package_files():
+    """Every module of the framework (the speed layer included) and of the application
+    (the repository's models/, installed as minigraph.models); not the exercise skeletons,
+    which are the student's code."""
+    import minigraph.models
+
+    for root in (FRAMEWORK, Path(minigraph.models.__file__).resolve().parent):
+        for path in sorted(root.rglob("*.py")):
+            if "skeletons" not in path.parts and "models" not in path.relative_to(root).parts:
+                yield root, path
 
 
-def test_the_framework_raises_no_bare_builtin_exception():
-    raises = {str(path.relative_to(FRAMEWORK)): hits for path in _framework_files()
+def test_the_package_raises_no_bare_builtin_exception():
+    raises = {str(path.relative_to(root.parent)): hits for root, path in _package_files()
               if (hits := _builtin_raises(path))}
     assert raises == {}
+
+
+def test_the_source_check_reads_the_application_and_the_speed_layer():
+    names = {str(path.relative_to(root.parent)) for root, path in _package_files()}
+    assert "minigraph/fast/kernels.py" in names and "models/charrnn/model.py" in names
 
 
 def test_the_source_check_sees_a_builtin_raise(tmp_path):
@@ -129,3 +136,16 @@ def test_dropout_and_loss_settings_are_usage_and_type_errors():
 def test_every_error_class_is_a_minigraph_error_and_keeps_its_builtin_base():
     assert issubclass(WrongTypeError, MinigraphError) and issubclass(WrongTypeError, TypeError)
     assert issubclass(NotFoundError, KeyError) and issubclass(UsageError, ValueError)
+
+
+def test_the_application_models_refuse_bad_settings_with_usage_errors():
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+    from minigraph.models.charrnn.model import CharRNN
+
+    with pytest.raises(UsageError, match=r"invalid cell 'foo'"):
+        CharRNN(5, cell="foo")
+    with pytest.raises(UsageError, match="<NULL>"):
+        CaptioningRNN({"<START>": 0, "<END>": 1}, input_dim=4, wordvec_dim=3, hidden_dim=3)
+    model = CharRNN(5, hidden_size=3, num_layers=1, cell="rnn")
+    with pytest.raises(NotFoundError, match="has no parameter 'W_nope'"):
+        model.params["W_nope"] = np.zeros(3)

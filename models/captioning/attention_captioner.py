@@ -55,7 +55,8 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
                  hidden_dim=128, attention_dim=None, cell_type="rnn", gate=True,
                  dtype=np.float32, fused=True, seed=0):
         if cell_type not in mg.GATES:
-            raise ValueError(f"invalid cell_type {cell_type!r}; choose one of {sorted(mg.GATES)}")
+            raise mg.UsageError(f"invalid cell_type {cell_type!r}; choose one of "
+                                f"{sorted(mg.GATES)}")
         D = check_int("AttentionCaptioner", "input_dim", input_dim)
         P = check_int("AttentionCaptioner", "num_cells", num_cells)
         W = check_int("AttentionCaptioner", "wordvec_dim", wordvec_dim)
@@ -63,7 +64,7 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
         A = check_int("AttentionCaptioner", "attention_dim",
                       hidden_dim if attention_dim is None else attention_dim)
         if "<NULL>" not in word_to_idx:
-            raise ValueError("word_to_idx must contain '<NULL>' (the padding token)")
+            raise mg.UsageError("word_to_idx must contain '<NULL>' (the padding token)")
         self.cell_type, self.fused, self.gate = cell_type, fused, bool(gate)
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}

@@ -10,7 +10,7 @@ next h, a, next c), a being the attention weights (N, P) that produced the next 
 import numpy as np
 
 import minigraph as mg
-from minigraph.errors import check_int, check_number
+from minigraph.errors import UsageError, check_int, check_number
 
 from ..shared.decoding import beam_search, pick_next_word
 
@@ -65,7 +65,7 @@ class AttentionSampling:
         generated (for beam search, those of the hypothesis that won); rows after a
         caption's <END> are zeros."""
         if self._start is None or self._end is None:
-            raise ValueError("sampling needs '<START>' and '<END>' in word_to_idx")
+            raise UsageError("sampling needs '<START>' and '<END>' in word_to_idx")
         features = np.asarray(features)
         P, D = self.grid_shape
         if features.ndim != 3 or features.shape[1:] != (P, D):
@@ -73,7 +73,7 @@ class AttentionSampling:
                                 f"(N, P={P}, D={D}), got {features.shape}")
         features = features.astype(self.dtype, copy=False)
         if method not in ("greedy", "sample", "beam"):
-            raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
+            raise UsageError(f"unknown sampling method {method!r}: greedy, sample or beam")
         max_length = check_int("AttentionCaptioner.sample", "max_length", max_length)
         temperature = check_number("AttentionCaptioner.sample", "temperature", temperature)
         N = features.shape[0]

@@ -39,12 +39,13 @@ class CaptioningRNN(Model):
     def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
                  cell_type="rnn", dtype=np.float32, fused=True, seed=0):
         if cell_type not in mg.GATES:
-            raise ValueError(f"invalid cell_type {cell_type!r}; choose one of {sorted(mg.GATES)}")
+            raise mg.UsageError(f"invalid cell_type {cell_type!r}; choose one of "
+                                f"{sorted(mg.GATES)}")
         input_dim = check_int("CaptioningRNN", "input_dim", input_dim)
         wordvec_dim = check_int("CaptioningRNN", "wordvec_dim", wordvec_dim)
         hidden_dim = check_int("CaptioningRNN", "hidden_dim", hidden_dim)
         if "<NULL>" not in word_to_idx:
-            raise ValueError("word_to_idx must contain '<NULL>' (the padding token)")
+            raise mg.UsageError("word_to_idx must contain '<NULL>' (the padding token)")
         self.cell_type, self.fused = cell_type, fused
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}
@@ -207,11 +208,11 @@ class CaptioningRNN(Model):
         (seeded by the constructor's ``seed``) unless ``seed`` is given.
         """
         if self._start is None or self._end is None:
-            raise ValueError("sampling needs '<START>' and '<END>' in word_to_idx")
+            raise mg.UsageError("sampling needs '<START>' and '<END>' in word_to_idx")
         features = np.asarray(features).astype(self.dtype, copy=False)
         N = features.shape[0]
         if method not in ("greedy", "sample", "beam"):
-            raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
+            raise mg.UsageError(f"unknown sampling method {method!r}: greedy, sample or beam")
         max_length = check_int("CaptioningRNN.sample", "max_length", max_length)
         temperature = check_number("CaptioningRNN.sample", "temperature", temperature)
         if method == "beam":
@@ -219,7 +220,7 @@ class CaptioningRNN(Model):
             return np.stack([self._beam(features[i:i + 1], max_length, beam_size,
                                         length_penalty) for i in range(N)])
         if method not in ("greedy", "sample"):
-            raise ValueError(f"unknown sampling method {method!r}: greedy, sample or beam")
+            raise mg.UsageError(f"unknown sampling method {method!r}: greedy, sample or beam")
         rng = self.sample_rng if seed is None else np.random.default_rng(seed)
         start, step = self._sampler(N)
         with mg.no_grad():

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigraph import checkpoint, optim
-from minigraph.errors import TrainingError, check_int, check_number  # noqa: F401 (importable here, as before)
+from minigraph.errors import TrainingError, UsageError, check_int, check_number  # noqa: F401 (importable here, as before)
 
 from ..data import sample_coco_minibatch
 from ..data.coco import check_feature_scale
@@ -56,7 +56,7 @@ class CaptioningSolver:
         # inputs (W_proj: 512 features into every hidden unit) moves its output far more.
         unknown = sorted(set(param_configs or {}) - set(model.params))
         if unknown:
-            raise ValueError(f"param_configs names {unknown}, which are not parameters of the "
+            raise UsageError(f"param_configs names {unknown}, which are not parameters of the "
                              f"model (it has {sorted(model.params)})")
         for name, overrides in (param_configs or {}).items():
             self.optim_configs[name].update(overrides)

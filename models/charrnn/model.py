@@ -58,7 +58,7 @@ class CharRNN(Model):
                  dtype=np.float32, seed=0, embed_size=None, fused=True, chars=None,
                  forget_bias=0.0):
         if cell not in mg.GATES:
-            raise ValueError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
+            raise mg.UsageError(f"invalid cell {cell!r}; choose one of {sorted(mg.GATES)}")
         vocab_size = check_int("CharRNN", "vocab_size", vocab_size)
         hidden_size = check_int("CharRNN", "hidden_size", hidden_size)
         num_layers = check_int("CharRNN", "num_layers", num_layers)
@@ -67,7 +67,7 @@ class CharRNN(Model):
         if embed_size is not None:
             embed_size = check_int("CharRNN", "embed_size", embed_size)
         if chars is not None and len(chars) != vocab_size:
-            raise ValueError(f"{len(chars)} characters given for vocab_size {vocab_size}")
+            raise mg.UsageError(f"{len(chars)} characters given for vocab_size {vocab_size}")
         self.cell, self.num_layers, self.dropout, self.fused = cell, num_layers, dropout, fused
         self.chars = list(chars) if chars is not None else None
         embed_size = embed_size or hidden_size
@@ -281,7 +281,7 @@ class CharRNN(Model):
         stream, which training never touches.
         """
         if self.chars is None:
-            raise ValueError("this CharRNN has no character list: pass chars=... to sample text")
+            raise mg.UsageError("this CharRNN has no character list: pass chars=... to sample text")
         length = check_int("CharRNN.sample", "length", length, minimum=0)
         temperature = check_number("CharRNN.sample", "temperature", temperature)
         if top_k is not None:

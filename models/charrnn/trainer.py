@@ -150,7 +150,7 @@ class CharTrainer:
         along the way. Returns the trainer."""
         log = log or tqdm.write
         if iterations is None and max_minutes is None:
-            raise ValueError("give iterations or max_minutes")
+            raise UsageError("give iterations or max_minutes")
         started, chars_per_step = time.monotonic(), self.settings["batch_size"] * \
             self.settings["seq_len"]
         deadline = None if max_minutes is None else started + 60 * max_minutes

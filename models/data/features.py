@@ -21,6 +21,8 @@ import h5py
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from minigraph.errors import NotReadyError
+
 DESCRIPTION = ("random-convolution features of rendered pixels (conv5x5x32, relu, maxpool2, "
                "conv3x3x128, relu, avg+max pools over 1x1 and 2x2 grids of layer 2 and a "
                "4x4 grid of layer 1, PCA); NOT VGG-16 fc7 features")
@@ -147,7 +149,7 @@ class RandomConvFeatures:
     def transform_grid(self, raw_grid):
         """Raw grid (N, P, 320) -> the grid features (N, P, D)."""
         if self.grid_components is None:
-            raise RuntimeError("RandomConvFeatures: this extractor has no grid PCA (made "
+            raise NotReadyError("RandomConvFeatures: this extractor has no grid PCA (made "
                                "before grid features existed, or fit_grid() not called); "
                                "remake the set with `minigraph shapes`")
         return ((raw_grid - self.grid_mean) @ self.grid_components.T / self.grid_scale
@@ -159,7 +161,7 @@ class RandomConvFeatures:
 
     def transform(self, raw):
         if self.components is None:
-            raise RuntimeError("RandomConvFeatures: call fit() on training images first")
+            raise NotReadyError("RandomConvFeatures: call fit() on training images first")
         return ((raw - self.mean) @ self.components.T / self.scale).astype(np.float32)
 
     def __call__(self, images):

@@ -11,6 +11,8 @@ import itertools
 
 import numpy as np
 
+from minigraph.errors import UsageError
+
 SHAPES = ("circle", "square", "triangle", "diamond")
 COLOURS = {"red": (215, 45, 45), "green": (45, 170, 70), "blue": (50, 90, 225),
            "yellow": (230, 205, 40), "purple": (145, 65, 200)}
@@ -130,7 +132,7 @@ def encode(words, word_to_idx):
     ids = [word_to_idx["<START>"]] + [word_to_idx.get(w, word_to_idx["<UNK>"]) for w in words]
     ids.append(word_to_idx["<END>"])
     if len(ids) > MAX_TOKENS:
-        raise ValueError(f"caption of {len(words)} words is longer than {MAX_TOKENS - 2}")
+        raise UsageError(f"caption of {len(words)} words is longer than {MAX_TOKENS - 2}")
     return ids + [word_to_idx["<NULL>"]] * (MAX_TOKENS - len(ids))
 
 

@@ -8,6 +8,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from minigraph.checkpoint import writing_hdf5
+from minigraph.errors import UsageError
 from minigraph.files import writing_text
 
 from .coco import CAPTIONS_FILE, VOCAB_FILE, feature_file, grid_file, url_file
@@ -38,7 +39,7 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
     and ``README.txt`` saying what the features really are.
     """
     if image_size < 48:
-        raise ValueError(f"image_size must be at least 48, got {image_size}")
+        raise UsageError(f"image_size must be at least 48, got {image_size}")
     rng = np.random.default_rng(seed)
     seen = [(c, s) for c in COLOURS for s in SHAPES if (c, s) not in NOVEL_PAIRS]
     idx_to_word, word_to_idx = vocabulary()

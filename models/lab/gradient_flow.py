@@ -13,6 +13,7 @@ import numpy as np
 
 from minigraph import optim
 from minigraph.cells import GATES, unroll
+from minigraph.errors import UsageError
 from minigraph.graph import Graph
 from minigraph.node import input, param
 from minigraph.ops import affine, masked_softmax_ce, reshape
@@ -46,7 +47,7 @@ def gradient_flow(cell, T=30, radius=None, N=8, K=5, H=32, seed=0, clip=5.0, x_s
     "targets" (N, T) used}. ``radius`` rescales Wh (see
     ``scale_recurrent``); None keeps the initialisation of ``minigraph bptt``."""
     if cell not in GATES:
-        raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(GATES)}")
+        raise UsageError(f"unknown cell {cell!r}; choose one of {sorted(GATES)}")
     rng = np.random.default_rng(seed)
     x_value = x_scale * rng.standard_normal((N, T, K))
     targets = rng.integers(0, K, (N, T))

@@ -68,7 +68,7 @@ class Params(MutableMapping):
     def __setitem__(self, name, value):
         node = self._nodes.get(name)
         if node is None:
-            raise KeyError(f"{self._owner} has no parameter {name!r}; its parameters are "
+            raise mg.NotFoundError(f"{self._owner} has no parameter {name!r}; its parameters are "
                            f"{sorted(self._nodes)}")
         value = np.asarray(value)
         if value.shape != node.shape:
@@ -80,7 +80,7 @@ class Params(MutableMapping):
         node.value = value
 
     def __delitem__(self, name):
-        raise TypeError(f"{self._owner}: parameters cannot be removed ({name!r})")
+        raise mg.WrongTypeError(f"{self._owner}: parameters cannot be removed ({name!r})")
 
     def __iter__(self):
         return iter(self._nodes)
@@ -114,7 +114,7 @@ class Model:
     def params(self, values):
         """``model.params = {...}`` replaces every array (same names, shapes, dtypes)."""
         if set(values) != set(self._params):
-            raise KeyError(f"{type(self).__name__}: params must have exactly the names "
+            raise mg.NotFoundError(f"{type(self).__name__}: params must have exactly the names "
                            f"{sorted(self._params)}")
         for name, value in values.items():
             self._params[name] = value

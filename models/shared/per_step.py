@@ -21,7 +21,7 @@ LOSS_CHOICES = ("all", "last")
 
 def check_loss_choice(loss):
     if loss not in LOSS_CHOICES:
-        raise ValueError(f"loss={loss!r}: use 'all' (a loss at every step) or 'last' (only "
+        raise mg.UsageError(f"loss={loss!r}: use 'all' (a loss at every step) or 'last' (only "
                          "the last step)")
 
 

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from minigraph.errors import UsageError
 from minigraph.files import atomic_write
 
 
@@ -20,7 +21,7 @@ class RunningAverage:
 
     def __init__(self, beta=0.98):
         if not 0.0 <= beta < 1.0:
-            raise ValueError(f"RunningAverage: beta must be in [0, 1), got {beta}")
+            raise UsageError(f"RunningAverage: beta must be in [0, 1), got {beta}")
         self.beta, self.mean, self.count = beta, 0.0, 0
 
     def update(self, value):
