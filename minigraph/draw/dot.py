@@ -1,6 +1,7 @@
 """Walk a graph into graphviz DOT: unrolled (one column per timestep, time left to right),
 rolled (one step with a loop edge 'x T') or window (chosen steps, the rest summarised).
-Pure: reads the graph, renders nothing."""
+Pure: reads the graph, renders nothing. Over 300 lines because the three views share one
+writer of nodes and edges; splitting the views would copy it."""
 
 import warnings
 

@@ -1,4 +1,7 @@
-"""Layer ops: Embedding, EmbeddingAffine, Affine, TemporalAffine, MaskedSoftmaxCE, Dropout."""
+"""Layer ops: Embedding, EmbeddingAffine, Affine, TemporalAffine, MaskedSoftmaxCE, Dropout.
+
+The cs231n layers, one class each with forward and backward side by side (over 300 lines
+because six ops live here, each with its wrapper; the speed choices are in minigraph/fast)."""
 
 import numpy as np
 

@@ -1,6 +1,6 @@
-"""CharRNN: Karpathy's char-rnn as a minigraph graph builder (one job over 300 lines: the
-model, its carried state, sampling and checkpoint checks; its graphs come from
-models/recurrence.py).
+"""CharRNN: Karpathy's char-rnn as a minigraph graph builder: its parameters, its carried
+state and its checkpoint checks; its graphs come from models/shared/recurrence.py and its
+text generation from charrnn/sampling.py.
 
 For a minibatch of ids x (N, T) and next-character targets y (N, T):
 
@@ -31,7 +31,6 @@ forget-gate bias of 1 ("remember by default") and an embedding of N(0, 0.1^2) re
 """
 
 import inspect
-import warnings
 
 import numpy as np
 
@@ -40,9 +39,9 @@ from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
 from ..shared import per_step, recurrence
-from ..shared.decoding import pick_next_word
 from ..shared.model import Evaluation, LossResult, Model
 from ..shared.recurrence import Recurrence
+from .sampling import sample_text
 
 
 def _rng_streams(seed):
@@ -270,43 +269,9 @@ class CharRNN(Model):
         return scores[0], self._state_out(graph, copy=False)
 
     def sample(self, prime="", length=500, temperature=1.0, top_k=None, seed=None):
-        """Generate ``length`` characters after ``prime``, one step at a time, in no-grad mode.
-
-        temperature 0 takes the argmax (deterministic); lower temperatures are more
-        conservative (likely, repetitive text), higher ones more diverse (more mistakes).
-        ``top_k`` samples only among the k likeliest characters. Prime characters outside
-        the vocabulary are reported with a warning and skipped; with no prime the text
-        starts after a newline (a line start, as text does), or after a random character
-        when the vocabulary has no newline. ``seed`` None uses the model's own sampling
-        stream, which training never touches.
-        """
-        if self.chars is None:
-            raise mg.UsageError("this CharRNN has no character list: pass chars=... to sample text")
-        length = check_int("CharRNN.sample", "length", length, minimum=0)
-        temperature = check_number("CharRNN.sample", "temperature", temperature)
-        if top_k is not None:
-            top_k = check_int("CharRNN.sample", "top_k", top_k)
-        index = {c: i for i, c in enumerate(self.chars)}
-        unknown = sorted({c for c in prime if c not in index})
-        if unknown:
-            warnings.warn(f"prime characters not in the vocabulary were skipped: "
-                          f"{''.join(unknown)!r}", stacklevel=2)
-        rng = self.sample_rng if seed is None else np.random.default_rng(seed)
-        state = self.zero_state(1)
-        ids = [index[c] for c in prime if c in index] or (
-            [index["\n"]] if "\n" in index else [int(rng.integers(len(self.chars)))])
-        for char_id in ids[:-1]:
-            _, state = self.step(char_id, state)
-        out, current = [], ids[-1]
-        for _ in range(length):
-            scores, state = self.step(current, state)
-            scores = scores.astype(np.float64)
-            if top_k is not None and top_k < len(scores):
-                cutoff = np.partition(scores, -top_k)[-top_k]
-                scores = np.where(scores >= cutoff, scores, -np.inf)
-            current = int(pick_next_word(scores[None], temperature, rng)[0])
-            out.append(self.chars[current])
-        return "".join(out)
+        """``length`` characters generated after ``prime`` (charrnn/sampling.py says how
+        temperature, top_k, an unknown prime character and ``seed`` act)."""
+        return sample_text(self, prime, length, temperature, top_k, seed)
 
     # ------------------------------------------------------------------ checkpoints
     @property
