@@ -6,6 +6,7 @@ import numpy as np
 import minigraph as mg
 from minigraph.analysis import stats
 from minigraph.draw.dot import to_dot
+from minigraph.draw.render import render_bytes
 from minigraph.op import CATEGORIES
 
 from .op_examples import library_ops
@@ -95,9 +96,11 @@ def test_built_in_flops_are_counted_by_each_op():
 
 
 def _node_styles(graph):
-    """{node id: (style, shape, line colour, fill colour)} as Graphviz lays the drawing out
-    (its 'plain' output, drawn without labels so each node is one line)."""
-    plain = to_dot(graph, labels=False, legend=False).pipe(format="plain").decode()
+    """{node id: (style, shape, line colour, fill colour)} as the renderer lays the drawing
+    out (its 'plain' output, drawn without labels so each node is one line): Graphviz's dot
+    where installed, else graphviz-pure, which pip installs with minigraph."""
+    source = to_dot(graph, labels=False, legend=False).source
+    plain = render_bytes(source, "plain").decode()
     return {int(words[1]): tuple(words[-4:]) for words in map(str.split, plain.splitlines())
             if words[0] == "node" and words[1].isdigit()}
 

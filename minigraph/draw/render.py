@@ -4,6 +4,7 @@ otherwise graphviz-pure (a dot-compatible program installed from PyPI with minig
 import os
 import shutil
 import subprocess
+import sys
 
 from ..errors import RenderError, UsageError
 from ..files import atomic_write
@@ -14,8 +15,10 @@ INSTALL_HINT = ("no dot program found: `pip install graphviz-pure` (a dot-compat
 
 
 def find_renderer():
-    """Path of a dot-compatible program, or None."""
-    return shutil.which("dot") or shutil.which("graphviz-pure")
+    """Path of a dot-compatible program, or None: Graphviz's dot, else graphviz-pure on the
+    PATH or beside this Python (a virtual environment used without activating it)."""
+    return (shutil.which("dot") or shutil.which("graphviz-pure")
+            or shutil.which("graphviz-pure", path=os.path.dirname(sys.executable)))
 
 
 def render_bytes(source, fmt):
