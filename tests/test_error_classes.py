@@ -14,11 +14,6 @@ from minigraph.errors import MinigraphError, NotFoundError, UsageError, WrongTyp
 
 FRAMEWORK = Path(mg.__file__).resolve().parent
 
-# The speed layer (compiled kernels, threads, the parallel matmul) is being moved to
-# minigraph/fast/ with its errors converted there (issue 23); until then these files are
-# checked by that work, not here.
-SPEED_LAYER = {"kernels.py", "compiled_gates.py", "compiled_loops.py", "parallel.py",
-               "thread_policy.py"}
 ALLOWED_BUILTINS = {"NotImplementedError"}  # an abstract method, not an error of use
 
 
@@ -41,7 +36,7 @@ def _builtin_raises(path):
 def _framework_files():
     for path in sorted(FRAMEWORK.rglob("*.py")):
         relative = path.relative_to(FRAMEWORK)
-        if relative.parts[0] in ("models", "fast") or str(relative) in SPEED_LAYER:
+        if relative.parts[0] == "models":
             continue
         yield path
 
