@@ -7,13 +7,15 @@ Counts what ops hand the engine's gradient table (a plain array, a ``SubGrad`` t
 a slice, or any other kind an op may return) in a few training steps of the char-LSTM,
 -RNN and -GRU (the trainer's default whole-sequence graph and ``fused=False``), the
 CS231n captioner and the attention captioner (through CaptioningSolver on the shapes set),
-and in a user's own loop calling ``CharRNN.loss`` (the per-step graph). The counts decide
-which gradient kinds the engine has to support (issue 23: measure before removing).
+and in a user's own loop calling ``CharRNN.loss`` (the per-step graph until issue 23; now
+loss() runs the trainer's graph for every caller). The counts decide which gradient kinds
+the engine has to support (issue 23: measure before removing).
 
 Measured (3 steps each, numpy and numba paths alike): the trainers' whole-sequence graphs
 and every fused=False graph send only arrays and SubGrads; ProductGrad comes from the
 per-step fused cells, i.e. the attention captioner's default training (one per timestep:
-64 in 4 solver iterations of T = 16) and CharRNN.loss called on the per-step graph (96).
+64 in 4 solver iterations of T = 16) and CharRNN.loss called on the per-step graph (96,
+measured before loss() stopped running that graph).
 """
 
 import argparse
@@ -50,23 +52,22 @@ def char_runs(steps):
     text = load_text("shakespeare")
     for cell in ("lstm", "rnn", "gru"):
         for fused in (True, False):
-            trainer = CharTrainer(text, cell=cell, layers=2, hidden=32, seq_len=16,
+            trainer = CharTrainer(text, cell=cell, num_layers=2, hidden_size=32, seq_len=16,
                                   batch_size=8, seed=0, fused=fused)
 
             def run(trainer=trainer):
                 trainer.train(iterations=steps, eval_every=0, sample_every=0, progress=False,
                               log=lambda message: None)
             yield f"char-{cell} trainer fused={fused}", run
-        trainer = CharTrainer(text, cell=cell, layers=2, hidden=32, seq_len=16, batch_size=8,
-                              seed=0)
+        trainer = CharTrainer(text, cell=cell, num_layers=2, hidden_size=32, seq_len=16,
+                              batch_size=8, seed=0)
         model = trainer.model
-        model.sequence = False  # a user's own loop: CharRNN.loss as documented
 
         def own_loop(trainer=trainer, model=model):
             for _ in range(steps):
                 x, y, _ = trainer.train_tracks.next()
                 model.loss(x, y)
-        yield f"char-{cell} own loop (per-step graph)", own_loop
+        yield f"char-{cell} own loop (CharRNN.loss)", own_loop
 
 
 def captioning_runs(folder):

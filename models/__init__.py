@@ -9,9 +9,12 @@ Rooms, from the top floor down:
                interrupts
   data/        the COCO captioning layout, the shapes set, text corpora
 The flat module names of before (``minigraph.models.char_rnn``...) still import, with a
-DeprecationWarning: see _moved.py.
+DeprecationWarning: _moved.py lists them, and the framework's one finder for moved modules
+(minigraph/moved_modules.py) serves them once registered here.
 """
+
+from minigraph import moved_modules
 
 from . import _moved
 
-_moved.install()
+moved_modules.register(_moved.MOVED)

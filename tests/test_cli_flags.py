@@ -11,7 +11,7 @@ from minigraph.models.cli import build_parser, main
 # one meaning, one spelling: the spellings on the left are not to be used for new flags
 # (the old ones still parse, hidden, so that scripts keep working). A model's setting is
 # spelled like the model constructor's argument (CharRNN's hidden_size and num_layers, the
-# captioners' hidden_dim, wordvec_dim and cell_type; models/renamed.py).
+# captioners' hidden_dim, wordvec_dim and cell_type; models/shared/renamed.py).
 MODEL_WORDS = "the model constructor's word: --hidden-size, --num-layers, --hidden-dim..."
 SYNONYMS = {
     "--max-minutes": "--minutes", "--time": "--minutes", "--train-steps": "--iterations",

@@ -151,7 +151,6 @@ def _lstm_training_step():
 
     rng = np.random.default_rng(0)
     model = CharRNN(7, hidden_size=6, num_layers=2, cell="lstm", seed=1)
-    model.sequence = True
     ids = rng.integers(0, 7, (3, 6))
     loss, grads, _ = model.loss(ids[:, :-1], ids[:, 1:])
     return loss, grads

@@ -243,7 +243,7 @@ FLOORS = {
     "lab": {"shared", "data", "framework"},
     "shared": {"framework"},
     "data": {"framework"},
-    "face": {"framework"},  # minigraph.models itself and its old-path finder
+    "face": {"framework"},  # minigraph.models itself and its table of old paths
     "framework": set(),
 }
 # (module, room it may import besides its floors): why

@@ -1,4 +1,4 @@
-"""Each model is written once (models/recurrence.py, AttentionCaptioner.attention_step), so
+"""Each model is written once (models/shared/recurrence.py, AttentionCaptioner.attention_step), so
 its three graphs agree: the training graph loss() runs (whole-sequence nodes), the
 per-step graph (``build_graph``), the drawing graph (one column per step, a loss L_t at
 every step) and the one-step sampling graph. Loss and gradients to rounding (float64),

@@ -24,7 +24,7 @@ they are, and "left of" could not be told from "right of". The model is built fr
 same ops as every model here (MatMul, Add, Tanh, Softmax, Mul, Sum, the fused or composed
 cell), so it draws, traces and gradient-checks like the others. It has CaptioningRNN's
 ``loss`` / ``evaluate`` / ``sample`` / ``save`` / ``load`` contract; ``sample`` can also
-return the attention weights behind every generated word (models/attention_sampling.py).
+return the attention weights behind every generated word (attention_sampling.py).
 """
 
 import inspect

@@ -75,7 +75,7 @@ class CaptioningRNN(Model):
     def graph_inputs(self, N, T):
         """The fed inputs of a graph for N captions of T + 1 tokens and the initial state
         h0 = features W_proj + b_proj: (words_in, words_out, mask, h0). The training graph
-        and the drawing-mode graph (models/per_step.py) both start here, so they are fed
+        and the drawing-mode graph (models/shared/per_step.py) both start here, so they are fed
         alike."""
         p = self.parameters()
         features = mg.input("features", (N, p["W_proj"].shape[0]), self.dtype,
@@ -87,7 +87,7 @@ class CaptioningRNN(Model):
         return words_in, words_out, mask, h0
 
     def recurrence(self):
-        """This model as models/recurrence.py describes one (one layer, no dropout): the
+        """This model as models/shared/recurrence.py describes one (one layer, no dropout): the
         three graphs (training, drawing, sampling step) are built from it."""
         p = self.parameters()
         return Recurrence(self.cell_type, self.fused, p["W_embed"], ((p["Wx"], p["Wh"], p["b"]),),
@@ -150,7 +150,7 @@ class CaptioningRNN(Model):
         return self._forward_backward(graph, feed, retain_graph)
 
     def drawing_graph(self, features, captions, loss="all"):
-        """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cell,
+        """The drawing mode (models/shared/per_step.py): this minibatch's graph with x_t, the cell,
         h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
         only), run forward and backward with every value and gradient kept."""
         _, feed = self._feed(features, captions, per_step=True)

@@ -100,7 +100,7 @@ class CharRNN(Model):
 
     # ------------------------------------------------------------------ the graphs
     def recurrence(self):
-        """This model as models/recurrence.py describes one: the three graphs (training,
+        """This model as models/shared/recurrence.py describes one: the three graphs (training,
         drawing, sampling step) are built from it."""
         p = self.parameters()
         layers = tuple((p[f"Wx{layer}"], p[f"Wh{layer}"], p[f"b{layer}"])
@@ -207,7 +207,7 @@ class CharRNN(Model):
         return LossResult(loss, grads, self._state_out(graph))
 
     def drawing_graph(self, x, y, state=None, loss="all"):
-        """The drawing mode (models/per_step.py): this minibatch's graph with x_t, the cells,
+        """The drawing mode (models/shared/per_step.py): this minibatch's graph with x_t, the cells,
         h_t, an output y_t and a loss L_t at every step (``loss='last'``: the last step
         only), run forward and backward with every value and gradient kept."""
         _, feed = self._feed(x, y, state, per_step=True)

@@ -13,7 +13,7 @@ A model owns named parameters and builds graphs over them:
   node per step (``loss(retain_graph=True)``, the neuron pages); ``cached(key, build)``
   does the same for a model's other graphs (drawing graphs, one-step samplers). The
   recurrent models describe themselves once and build all of these from that description
-  (models/recurrence.py).
+  (models/shared/recurrence.py).
 - ``loss()`` returns a named tuple: ``LossAndGrads(loss, grads)`` (the cs231n pair) or, for
   char-rnn, ``LossResult(loss, grads, state)``.
 - ``save`` / ``load`` / ``load_params`` go through ``minigraph.checkpoint`` (HDF5, atomic,

@@ -1,6 +1,6 @@
 """The drawing mode of the models: the graph a lecture draws, one column per timestep.
 
-The pieces every drawing graph is made of (models/recurrence.py's ``per_step`` builds the
+The pieces every drawing graph is made of (models/shared/recurrence.py's ``per_step`` builds the
 recurrent part of CharRNN's and CaptioningRNN's from them; AttentionCaptioner uses them
 too).
 

@@ -16,7 +16,7 @@ and three builders turn that description into graphs:
   one) or T step nodes stacked (``fast=False``: ``Model.build_graph``, whose h^l[t] nodes the
   neuron pages read);
 - ``per_step``: the drawing graph, one column per step (x_t, the cells h_t, and with
-  models/per_step.py an output y_t and a loss L_t per step), the names the drawings show;
+  models/shared/per_step.py an output y_t and a loss L_t per step), the names the drawings show;
 - ``one_step``: one step for sampling, state in, (scores, state) out.
 
 The model adds its own inputs and initial state (the carried state of char-rnn, the image

@@ -3,8 +3,8 @@
 One step: the minibatch's loss and gradients under anomaly detection, a guard against a
 non-finite or exploding loss, gradient clipping by global norm, and the optimizer's
 update of every parameter. One loop: steps until the trainer says stop, a progress bar
-with the smoothed loss, Ctrl-C handled by models/interrupt.py (the step in flight
-finishes, the trainer saves and raises ``Interrupted``), and the trainer's own work after
+with the smoothed loss, Ctrl-C handled by models/shared/interrupt.py (the step in
+flight finishes, the trainer saves and raises ``Interrupted``), and the trainer's own work after
 each step (validation, checkpoints, samples). What differs between the trainers (where
 batches come from, schedules, epochs, what a checkpoint holds) stays with them.
 """
