@@ -18,6 +18,7 @@ by another version and prints their parameter hashes, to show old files still lo
 import argparse
 import hashlib
 import importlib
+import inspect
 import os
 
 import numpy as np
@@ -44,7 +45,7 @@ def fingerprint(arrays):
 def char_runs(steps):
     trainer_module = _module("charrnn.trainer", "char_train")
     text = _module("data.text", "data.text").load_text("shakespeare")
-    new_names = "num_layers" in trainer_module.CharTrainer.__init__.__code__.co_varnames
+    new_names = "num_layers" in inspect.signature(trainer_module.CharTrainer).parameters
     runs = {"char-lstm 256x2": ("lstm", 2, 256, steps, 0.0),
             "char-gru 64x2 dropout": ("gru", 2, 64, 20, 0.25),
             "char-rnn 64x1": ("rnn", 1, 64, 20, 0.0)}
