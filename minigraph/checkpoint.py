@@ -5,16 +5,22 @@ half-written checkpoint in place of a good one. Nothing is pickled: arrays are d
 everything else is JSON. Reads treat the file as untrusted: sizes are checked before any
 array is read, and links, misplaced groups, non-finite parameters and unknown config keys
 are refused with the key named.
+
+Integrity and budgets (``bounded_read``): a checkpoint carries a SHA-256 of its bytes in
+the HDF5 user block, checked before libhdf5 parses the file, and every array is written
+with HDF5's fletcher32 filter; before any array is read the file's links, object count
+and declared bytes are surveyed against a budget (``bounded_read.CHECKPOINT_BYTES``).
+Checkpoints written before the seal existed still load, with an ``UnsealedWarning``.
 """
 
 import contextlib
-import io
 import json
 import os
 
 import h5py
 import numpy as np
 
+from . import bounded_read
 from .errors import CheckpointError
 from .files import atomic_write
 
@@ -26,18 +32,16 @@ def _write_dict(group, values):
     """Arrays become datasets, JSON-able values go in one 'json' attribute per key."""
     for key, value in values.items():
         if isinstance(value, np.ndarray):
-            group.create_dataset(key, data=value)
+            # fletcher32 (a checksum per chunk, checked by libhdf5 on every read) needs a
+            # chunked layout, which scalars and empty arrays cannot have
+            group.create_dataset(key, data=value, fletcher32=value.size > 0 and value.ndim > 0)
         elif isinstance(value, dict):
             _write_dict(group.create_group(key), value)
         else:
             group.attrs[key] = json.dumps(value)
 
 
-def _describe_size(nbytes):
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if nbytes < 1000 or unit == "TB":
-            return f"{nbytes:.0f} {unit}"
-        nbytes /= 1000
+_describe_size = bounded_read.describe_size
 
 
 def _read_dict(group, where, path, limit, datasets_only=False):
@@ -47,8 +51,11 @@ def _read_dict(group, where, path, limit, datasets_only=False):
     values = {}
     for key, text in group.attrs.items():
         try:
-            values[key] = json.loads(text)
-        except (TypeError, ValueError):
+            values[key] = bounded_read.parse_json(text, f"{path}: '{where}{key}'",
+                                                  CheckpointError)
+        except CheckpointError:
+            raise
+        except (TypeError, ValueError, AttributeError):
             raise CheckpointError(f"{path}: '{where}{key}' is not JSON") from None
     for key in group:
         link = group.get(key, getlink=True)
@@ -79,8 +86,11 @@ def _json_attr(f, key, path):
     if key not in f.attrs:
         raise CheckpointError(f"{path} has no '{key}' attribute")
     try:
-        return json.loads(f.attrs[key])
-    except (TypeError, ValueError):
+        return bounded_read.parse_json(f.attrs[key], f"{path}: the '{key}' attribute",
+                                       CheckpointError)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, AttributeError):
         raise CheckpointError(f"{path}: the '{key}' attribute is not JSON") from None
 
 
@@ -94,10 +104,12 @@ def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=
     to resume (iteration, epoch, data position, RNG state, carried hidden state).
     """
     path = os.fspath(path)
+
     # The file is built in memory and written by files.atomic_write: h5py never touches the
     # disk, so a full disk is one clean OSError (not a cascade of HDF5 errors), and a kill
-    # leaves at most a temporary file that the next save removes.
-    with h5py.File(io.BytesIO(), "w") as f:
+    # leaves at most a temporary file that the next save removes. Its user block receives
+    # the checksum of its bytes (bounded_read.sealed_image).
+    def fill(f):
         f.attrs["format"], f.attrs["version"], f.attrs["kind"] = FORMAT, VERSION, kind
         f.attrs["config"] = json.dumps(config)
         f.attrs["vocab"] = json.dumps(vocab)
@@ -107,26 +119,31 @@ def save(path, *, kind, params, config, optim_configs=None, vocab=None, history=
         _write_dict(f.create_group("history"),
                     {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()})
         _write_dict(f.create_group("state"), state or {})
-        f.flush()
-        image = f.id.get_file_image()
-    atomic_write(path, image)
+
+    atomic_write(path, bounded_read.sealed_image(fill))
 
 
 @contextlib.contextmanager
 def writing_hdf5(path):
     """``with writing_hdf5(path) as f:`` fills an in-memory ``h5py.File`` that is written
     to ``path`` by ``files.atomic_write`` when the block ends without an error: never half
-    a file, never through a symlink at ``path``."""
-    with h5py.File(io.BytesIO(), "w") as f:
+    a file, never through a symlink at ``path``. The file is sealed (a checksum of its
+    bytes in the user block, see ``bounded_read``)."""
+    import io
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w", userblock_size=bounded_read.USERBLOCK) as f:
         yield f
-        f.flush()
-        image = f.id.get_file_image()
-    atomic_write(os.fspath(path), image)
+    atomic_write(os.fspath(path), bounded_read.seal(buffer.getvalue()))
 
 
 def peek_kind(path):
     """The kind of model a checkpoint holds, or None for any other file."""
     try:
+        budget = bounded_read.ReadBudget(bounded_read.limit_from_environment(
+            bounded_read.CHECKPOINT_BYTES), error=CheckpointError)
+        bounded_read.check_seal(path, budget, CheckpointError, "checkpoint",
+                                warn_unsealed=False)  # a damaged file is not a checkpoint
         if not h5py.is_hdf5(path):
             return None
         with h5py.File(path, "r") as f:
@@ -149,6 +166,9 @@ def load(path, kind=None, config_keys=None):
         raise CheckpointError(f"checkpoint {path} does not exist")
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path} is not a file")
+    budget = bounded_read.ReadBudget(
+        bounded_read.limit_from_environment(bounded_read.CHECKPOINT_BYTES), error=CheckpointError)
+    bounded_read.check_seal(path, budget, CheckpointError, "checkpoint")  # before libhdf5
     if not h5py.is_hdf5(path):
         raise CheckpointError(f"{path} is not a minigraph checkpoint (not an HDF5 file)")
     limit = os.path.getsize(path)
@@ -156,6 +176,7 @@ def load(path, kind=None, config_keys=None):
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise CheckpointError(f"{path} is an HDF5 file but not a minigraph checkpoint")
+            bounded_read.survey(f, path, budget, CheckpointError)  # before any array is read
             found = f.attrs.get("kind")
             if kind is not None and found != kind:
                 raise CheckpointError(f"{path} holds a {found}, not a {kind}")

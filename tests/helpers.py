@@ -2,6 +2,9 @@
 and a two-step RNN graph small enough to count by hand. (Headless Chromium is in
 browser.py; session fixtures such as ``shapes_dir`` in conftest.py.)"""
 
+import contextlib
+
+import h5py
 import numpy as np
 import pytest
 
@@ -45,3 +48,19 @@ def two_step_rnn():
     graph = mg.Graph(mg.sum(mg.stack(hs), name="loss"))
     graph.forward({"x": np.ones((N, 2, D))})
     return graph, (N, D, H)
+
+
+@contextlib.contextmanager
+def edited_hdf5(path):
+    """``h5py.File(path, "r+")`` for a test that tampers with a file minigraph wrote, its
+    checksum (the seal in the user block, see minigraph.bounded_read) recomputed after the
+    edit: a deliberate editor, so the test reaches the checks behind the checksum."""
+    from minigraph.bounded_read import USERBLOCK, seal
+
+    with h5py.File(path, "r+") as f:
+        yield f
+    with open(path, "rb") as f:
+        image = f.read()
+    if image.startswith(b"minigraph-sha256 "):
+        with open(path, "wb") as f:
+            f.write(seal(bytes(USERBLOCK) + image[USERBLOCK:]))

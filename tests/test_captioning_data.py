@@ -23,6 +23,8 @@ from minigraph.models.data.shapes import (
 )
 from minigraph.models.data.shapes_dataset import load_objects, make_shapes_dataset
 
+from .helpers import edited_hdf5
+
 
 def test_loader_returns_the_notebook_dictionary(shapes_dir):
     data = load_coco_data(shapes_dir)
@@ -100,7 +102,7 @@ def test_missing_file_is_named(shapes_dir, tmp_path):
 
 def test_wrong_key_is_named(shapes_dir, tmp_path):
     target = _copy(shapes_dir, tmp_path)
-    with h5py.File(target / "val2014_vgg16_fc7_pca.h5", "a") as f:
+    with edited_hdf5(target / "val2014_vgg16_fc7_pca.h5") as f:
         f["feats"] = f["features"][()]
         del f["features"]
     with pytest.raises(DataError, match=r"val2014_vgg16_fc7_pca.h5 has no dataset 'features'"):
@@ -114,13 +116,13 @@ def test_wrong_key_is_named(shapes_dir, tmp_path):
 
 def test_mismatched_lengths_and_out_of_vocabulary_ids(shapes_dir, tmp_path):
     target = _copy(shapes_dir, tmp_path)
-    with h5py.File(target / "coco2014_captions.h5", "a") as f:
+    with edited_hdf5(target / "coco2014_captions.h5") as f:
         idxs = f["val_image_idxs"][()]
         del f["val_image_idxs"]
         f["val_image_idxs"] = idxs[:-1]
     with pytest.raises(DataError, match="'val_captions' .* and 'val_image_idxs' .* do not match"):
         load_coco_data(target)
-    with h5py.File(target / "coco2014_captions.h5", "a") as f:
+    with edited_hdf5(target / "coco2014_captions.h5") as f:
         del f["val_image_idxs"]
         f["val_image_idxs"] = idxs
         captions = f["train_captions"][()]

@@ -3,12 +3,13 @@ default), on the forget gate and nowhere else, and checkpoints keep it."""
 
 import json
 
-import h5py
 import numpy as np
 import pytest
 
 from minigraph.errors import UsageError
 from minigraph.models.charrnn.model import CharRNN
+
+from .helpers import edited_hdf5
 
 CHARS = list("abcde")
 
@@ -54,7 +55,7 @@ def test_checkpoints_keep_the_forget_bias_and_older_ones_without_it_load(tmp_pat
     loaded, saved = CharRNN.load(tmp_path / "m.h5")
     assert saved["config"]["forget_bias"] == 1.0
     np.testing.assert_array_equal(loaded.params["b0"], model.params["b0"])
-    with h5py.File(tmp_path / "m.h5", "r+") as f:  # a file from before the setting existed
+    with edited_hdf5(tmp_path / "m.h5") as f:  # a file from before the setting existed
         config = json.loads(f.attrs["config"])
         del config["forget_bias"]
         f.attrs["config"] = json.dumps(config)

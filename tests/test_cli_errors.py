@@ -4,11 +4,12 @@ traceback, and exits 2 (bad usage or input) or 1 (a run that failed)."""
 import os
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 
 from minigraph.models.cli import main
+
+from .helpers import edited_hdf5
 
 TEXT = "".join(f"line {i}: the cat sat on the mat.\n" for i in range(200))
 
@@ -36,7 +37,7 @@ def world(tmp_path_factory, shapes_dir):
     (d / "folder2").mkdir()
     (d / "folder2" / "keep.txt").write_text("mine", encoding="utf-8")
     shutil.copytree(shapes_dir, d / "nan-data")
-    with h5py.File(d / "nan-data" / "train2014_vgg16_fc7_pca.h5", "r+") as f:
+    with edited_hdf5(d / "nan-data" / "train2014_vgg16_fc7_pca.h5") as f:
         f["features"][0, 0] = np.nan
     return {"d": str(d), "data": shapes_dir}
 

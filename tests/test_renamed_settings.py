@@ -9,7 +9,6 @@ import shutil
 import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
@@ -21,6 +20,8 @@ from minigraph.models.charrnn.model import CharRNN
 from minigraph.models.charrnn.trainer import CharTrainer
 from minigraph.models.cli import build_parser, main
 from minigraph.models.cli.char import OLD_FLAGS
+
+from .helpers import edited_hdf5
 
 # written by `minigraph char train ... --hidden 8 --layers 1 --optimizer rmsprop
 # --iterations 3` on the commit before the renames (fcd4964), on FIXTURE_TEXT
@@ -161,7 +162,7 @@ def test_a_char_checkpoint_written_before_the_renames_resumes_exactly(tmp_path, 
 def _write_old_setting_names(path):
     """Rename a captioner checkpoint's recorded settings to the names the code before the
     renames wrote (cell, hidden, wordvec), as a file from then holds them."""
-    with h5py.File(path, "r+") as f:
+    with edited_hdf5(path) as f:
         settings = f["state/settings"].attrs
         for old, new in CAPTION_RENAMED.items():
             settings[old] = settings[new]

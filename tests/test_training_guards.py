@@ -6,7 +6,6 @@ import os
 import shutil
 import warnings
 
-import h5py
 import numpy as np
 import pytest
 
@@ -15,6 +14,8 @@ from minigraph.models.captioning.solver import CaptioningSolver, TrainingError
 from minigraph.models.cli import main
 from minigraph.models.data import load_coco_data
 from minigraph.models.data.coco import DataError, FeatureScaleWarning, check_feature_scale
+
+from .helpers import edited_hdf5
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_the_command_line_prints_the_scale_warning_as_one_line(shapes_dir, tmp_p
     scaled = tmp_path / "scaled"
     shutil.copytree(shapes_dir, scaled)
     name = os.path.join(scaled, "train2014_vgg16_fc7_pca.h5")
-    with h5py.File(name, "r+") as f:
+    with edited_hdf5(name) as f:
         f["features"][...] = f["features"][...] * 1e6
     assert main(["caption", "train", "--data", str(scaled), "--epochs", "1", "--hidden", "8",
                  "--wordvec", "8", "--max-train", "20", "--val-images", "0", "--quiet",
@@ -73,7 +74,7 @@ def test_the_command_line_prints_the_scale_warning_as_one_line(shapes_dir, tmp_p
 def test_non_finite_features_are_refused_when_loaded(shapes_dir, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(shapes_dir, broken)
-    with h5py.File(os.path.join(broken, "val2014_vgg16_fc7_pca.h5"), "r+") as f:
+    with edited_hdf5(os.path.join(broken, "val2014_vgg16_fc7_pca.h5")) as f:
         f["features"][3, 2] = np.inf
     with pytest.raises(DataError, match=r"val2014_vgg16_fc7_pca.h5: 'features' holds a "
                                         r"non-finite value \(image 3\)"):
