@@ -121,15 +121,19 @@ def check_seal(path, budget, error, kind_of_file, warn_unsealed=True):
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO cannot block
     except OSError as exc:
         raise error(f"cannot open {kind_of_file} {path}: {exc.strerror}") from None
+    info = _regular_or_refuse(fd, path, error, kind_of_file)
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise error(f"{kind_of_file} {path} is not a regular file")
         if info.st_size > budget.max_bytes + USERBLOCK:
             raise error(f"{kind_of_file} {path} is {describe_size(info.st_size)}, over the "
                         f"reading budget of {describe_size(budget.max_bytes)} (the budget "
                         f"can be raised with the environment variable {LIMIT_VARIABLE})")
         head = f.read(USERBLOCK)
+        if not head.startswith((SEAL, HDF5_SIGNATURE)) and head.strip(b"\0") and \
+                f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
+            # an HDF5 file behind a user block that is neither empty nor a seal: the seal
+            # itself was damaged (another program's user block is refused the same way)
+            raise error(f"cannot read {kind_of_file} {path}: the file is damaged (its first "
+                        f"{USERBLOCK} bytes should hold minigraph's checksum)")
         if not head.startswith(SEAL):
             if warn_unsealed and head.startswith(HDF5_SIGNATURE):  # else: not HDF5 at all
                 warnings.warn(f"{path} has no checksum (written before minigraph sealed its "
@@ -234,20 +238,40 @@ def _json_depth(text):
     return int(np.cumsum(steps).max(initial=0))
 
 
+_FILE_TYPES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def not_regular(mode):
+    """What a file that is not a regular file is, for an error message."""
+    return next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+
+
+def _regular_or_refuse(fd, path, error, kind_of_file):
+    """fstat of an open descriptor, closed and refused unless it is a regular file."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise error(f"{kind_of_file} {path} is {not_regular(info.st_mode)}, not a regular "
+                    "file")
+    return info
+
+
 def read_capped(path, max_bytes, error, kind_of_file, flag_hint=""):
     """The bytes of a regular file no larger than ``max_bytes``, opened without blocking
-    (a FIFO or a device is refused before anything is read)."""
+    (a FIFO or a device is refused before anything is read, /dev/zero never read)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise error(f"cannot read {kind_of_file} {path}: {exc.strerror}") from None
+    info = _regular_or_refuse(fd, path, error, kind_of_file)
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            raise error(f"{kind_of_file} {path} is not a regular file")
-        raw = f.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise error(f"{kind_of_file} {path} is larger than the cap of "
-                    f"{describe_size(max_bytes)}{flag_hint}")
+        size = info.st_size
+        raw = f.read(max_bytes + 1) if size <= max_bytes else b""
+    if size > max_bytes or len(raw) > max_bytes:  # the file may grow while read
+        raise error(f"{kind_of_file} {path} is {describe_size(max(size, len(raw)))}, over "
+                    f"the cap of {describe_size(max_bytes)}{flag_hint}")
     return raw
 
 

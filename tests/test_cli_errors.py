@@ -83,7 +83,7 @@ BAD = [
     ("text-empty", CHAR_TRAIN_NO_OUT + ["--text", "{d}/empty.txt", "--out", "{d}/a.h5"], 2,
      "is empty"),
     ("text-folder", CHAR_TRAIN_NO_OUT + ["--text", "{d}/folder", "--out", "{d}/a.h5"], 2,
-     "Is a directory"),
+     "is a folder, not a regular file"),
     ("text-too-short", CHAR_TRAIN_NO_OUT + ["--text", "{d}/short.txt", "--out", "{d}/a.h5"], 2,
      "too short"),
     # outputs that would destroy something or cannot be written

@@ -157,7 +157,13 @@ def bad_values(action):
     """Values the flag's type must refuse: not a number, and just below its range."""
     name = getattr(action.type, "__name__", "")
     values = ["many"] if name.startswith(("int", "float", "fraction")) else []
-    if name.startswith("int >= "):
+    bounds = re.fullmatch(r"(int|float) in (\S+)\.\.(\S+)", name)
+    if bounds:  # a size flag with a budget (flags.bounded): just below and just above
+        kind = int if bounds[1] == "int" else float
+        low, high = kind(bounds[2]), kind(bounds[3])
+        values += [str(low - 1 if kind is int else low - 0.5),
+                   str(high + 1 if kind is int else high * 1.5)]
+    elif name.startswith("int >= "):
         values.append(str(int(name.split(">= ")[1].split()[0]) - 1))
     elif name.startswith("float >= "):
         values.append("-0.5")
@@ -180,6 +186,8 @@ def test_every_checked_flag_is_covered():
     assert len(VALUE_CASES) > 60
     assert ("char train", "--dropout", "1") in VALUE_CASES
     assert ("bptt", "--steps", "1") in VALUE_CASES
+    assert ("bptt", "--steps", "501") in VALUE_CASES
+    assert ("render", "--num-layers", "5") in VALUE_CASES
 
 
 @pytest.mark.parametrize("name, flag, bad", VALUE_CASES,

@@ -23,9 +23,9 @@ from .flags import (
     add_old_spelling,
     add_threads_flag,
     apply_threads_flag,
+    bounded,
     check_output_folder,
     check_training_output,
-    count,
     non_negative,
     positive,
     rate,
@@ -35,14 +35,15 @@ from .flags import (
 # spelled like the captioners' argument and the checkpoint's key (--hidden-dim, hidden_dim)
 TRAIN_SETTINGS = [
     ("--cell-type", str, "lstm", "recurrent cell"),
-    ("--hidden-dim", count, 256, "hidden units"),
-    ("--wordvec-dim", count, 128, "word-vector size"),
-    ("--batch-size", count, 100, "captions per minibatch"),
+    ("--hidden-dim", bounded(1, 4096), 256, "hidden units (at most 4096)"),
+    ("--wordvec-dim", bounded(1, 4096), 128, "word-vector size (at most 4096)"),
+    ("--batch-size", bounded(1, 4096), 100, "captions per minibatch (at most 4096)"),
     ("--lr", rate, 5e-3, "learning rate"),
     ("--lr-decay", positive(), 0.85, "learning-rate factor per epoch"),
     ("--proj-lr", rate, 5e-4, "learning rate of W_proj, the image-to-h0 projection (cs231n "
      "uses --lr for every weight; why not here: docs/tutorials/03-captioning.md)"),
-    ("--max-train", count, None, "use this many training captions (default: all)"),
+    ("--max-train", bounded(1, 5 * 10**6), None, "use this many training captions "
+     "(default: all; at most 5000000, drawn with replacement: 340 MB of ids)"),
     ("--seed", non_negative, 0, "seed of every random stream"),
     ("--attention", "flag", False, "an AttentionCaptioner: soft attention over the grid "
      "features (*_grid.h5) instead of one pooled vector"),
@@ -52,11 +53,14 @@ TRAIN_SETTINGS = [
 def add_commands(commands):
     shapes = commands.add_parser("shapes", help="make the shapes captioning dataset")
     shapes.add_argument("--out", required=True, help="directory to write")
-    shapes.add_argument("--train", type=count, default=60000,
+    shapes.add_argument("--train", type=bounded(1, 200000), default=60000,
                         help="training images (fewer are faster to make, but the captioner "
-                        "then memorises them: see docs/tutorials/03-captioning.md)")
-    shapes.add_argument("--val", type=count, default=1000, help="validation images")
-    shapes.add_argument("--novel", type=count, default=500, help="images of unseen pairs")
+                        "then memorises them: see docs/tutorials/03-captioning.md; at most 200000, "
+                        "2.5 GB of pixels)")
+    shapes.add_argument("--val", type=bounded(1, 200000), default=1000,
+                        help="validation images (at most 200000)")
+    shapes.add_argument("--novel", type=bounded(1, 200000), default=500,
+                        help="images of unseen pairs (at most 200000)")
     shapes.add_argument("--seed", type=non_negative, default=0, help="seed of the images "
                         "and captions")
     shapes.add_argument("--force", action="store_true",
@@ -81,8 +85,9 @@ def add_commands(commands):
                        help="epochs in all (with --resume: the total to reach)")
     train.add_argument("--minutes", dest="max_minutes", metavar="MINUTES", type=positive(),
                        default=None, help="time limit (default: none)")
-    train.add_argument("--val-images", type=non_negative, default=300,
-                       help="validation images captioned for BLEU after each epoch")
+    train.add_argument("--val-images", type=bounded(0, 200000), default=300,
+                       help="validation images captioned for BLEU after each epoch (at most "
+                       "200000)")
     train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
     train.add_argument("--resume", action="store_true",
                        help="continue training --out exactly where it stopped")
@@ -99,12 +104,14 @@ def add_commands(commands):
     evaluate.add_argument("--data", default=None,
                           help="COCO-layout data directory (default: the training data)")
     evaluate.add_argument("--split", default="val", help="which split to caption")
-    evaluate.add_argument("--max-images", type=count, default=None,
-                          help="caption at most this many images (default: all)")
-    evaluate.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
-    evaluate.add_argument("--recall-k", type=count, nargs="+", default=None,
+    evaluate.add_argument("--max-images", type=bounded(1, 10**6), default=None,
+                          help="caption at most this many images (default: all; at most "
+                          "1000000)")
+    evaluate.add_argument("--beam", type=bounded(0, 100), default=0,
+                          help="beam width (0: greedy; at most 100)")
+    evaluate.add_argument("--recall-k", type=bounded(1, 100), nargs="+", default=None,
                           help="pair recall@k: share of images whose colour-shape pairs are "
-                          "all named among the top k captions (beam width at least k)")
+                          "all named among the top k captions (beam width at least k; at most 100)")
     evaluate.add_argument("--rerank", default=None, metavar="SCORER",
                           help="re-rank captions with this `caption scorer` file")
     evaluate.add_argument("--results", default=None,
@@ -116,7 +123,8 @@ def add_commands(commands):
     sample.add_argument("--image", required=True, nargs="+", help="PNG files")
     sample.add_argument("--data", default=None, help="where feature_extractor.h5 is "
                         "(default: the training data)")
-    sample.add_argument("--beam", type=non_negative, default=0, help="beam width (0: greedy)")
+    sample.add_argument("--beam", type=bounded(0, 100), default=0,
+                        help="beam width (0: greedy; at most 100)")
     sample.set_defaults(handler=caption_use.run_sample)
 
     gallery = sub.add_parser("gallery", help="PNG grid: images, references and captions")
@@ -124,8 +132,9 @@ def add_commands(commands):
     gallery.add_argument("--data", default=None,
                          help="COCO-layout data directory (default: the training data)")
     gallery.add_argument("--split", default="val", help="which split to show")
-    gallery.add_argument("--count", type=count, default=None,
-                         help="images shown (default: 12, or 4 with --attention)")
+    gallery.add_argument("--count", type=bounded(1, 1000), default=None,
+                         help="images shown (default: 12, or 4 with --attention; at most "
+                         "1000)")
     gallery.add_argument("--attention", action="store_true",
                          help="for an AttentionCaptioner: each generated word with its "
                          "attention map over the image")

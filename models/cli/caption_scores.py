@@ -16,15 +16,15 @@ from ..captioning.report import data_dir_of, format_table, load_average, shapes_
 from ..captioning.training import load_captioner
 from ..data import load_coco_data
 from ..data.shapes_dataset import EXTRACTOR_FILE
-from .flags import at_least, check_picture_output, check_training_output, count, non_negative
+from .flags import bounded, check_picture_output, check_training_output, count, non_negative
 
 
 def add_commands(sub):
     scorer = sub.add_parser("scorer", help="train the per-cell colour/shape scorer used to "
                             "re-rank captions (shapes data only)")
     scorer.add_argument("--data", required=True, help="shapes data directory")
-    scorer.add_argument("--images", type=count, default=6000,
-                        help="training pictures to read (default: 6000)")
+    scorer.add_argument("--images", type=bounded(1, 200000), default=6000,
+                        help="training pictures to read (default: 6000; at most 200000)")
     scorer.add_argument("--epochs", type=count, default=3,
                         help="passes over the pictures' cells (default: 3)")
     scorer.add_argument("--seed", type=non_negative, default=0,
@@ -38,10 +38,11 @@ def add_commands(sub):
     table.add_argument("--model", required=True, nargs="+", help="captioner checkpoints")
     table.add_argument("--data", default=None, help="defaults to the first model's data")
     table.add_argument("--scorer", default=None, help="an AttributeScorer: adds re-ranked rows")
-    table.add_argument("--beam", type=at_least(5), default=5,
-                       help="beam width, at least 5 for recall@5 (default: 5)")
-    table.add_argument("--max-images", type=count, default=None,
-                       help="evaluate the first N images of each split (default: all)")
+    table.add_argument("--beam", type=bounded(5, 100), default=5,
+                       help="beam width, at least 5 for recall@5 (default: 5; at most 100)")
+    table.add_argument("--max-images", type=bounded(1, 10**6), default=None,
+                       help="evaluate the first N images of each split (default: all; at "
+                       "most 1000000)")
     table.add_argument("--results", default=None,
                        help="also write the rows to this .json file")
     table.add_argument("--force", action="store_true", help="replace an existing --results")

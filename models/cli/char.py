@@ -5,20 +5,21 @@ import time
 
 from minigraph.errors import UsageError
 
-from ..data.text import load_text
+from ..data.text import MAX_TEXT_MB, load_text
 from .flags import (
     add_old_spelling,
     add_threads_flag,
     apply_threads_flag,
+    bounded,
     check_picture_output,
     check_training_output,
-    count,
     fraction,
     non_negative,
     positive,
     rate,
 )
 
+MAX_TEXT_MB_LIMIT = 100_000
 TEXT_HELP = ("UTF-8 text file, or 'shakespeare' for the packaged tiny Shakespeare "
              "(default: about 1 MB of Python's own source)")
 CELLS = ["rnn", "lstm", "gru"]
@@ -28,10 +29,13 @@ CHOICES = {"--cell": CELLS, "--lr-schedule": ["step", "cosine"]}
 # records it under (--hidden-size, hidden_size).
 MODEL_SETTINGS = [
     ("--cell", str, "lstm", "recurrent cell"),
-    ("--num-layers", count, 2, "recurrent layers"),
-    ("--hidden-size", count, 256, "hidden units per layer"),
-    ("--seq-len", count, 64, "characters per window of truncated BPTT"),
-    ("--batch-size", count, 32, "parallel tracks through the text"),
+    ("--num-layers", bounded(1, 16), 2, "recurrent layers (at most 16)"),
+    ("--hidden-size", bounded(1, 4096), 256, "hidden units per layer (at "
+     "most 4096: one LSTM layer of 4096 units holds 134 million weights)"),
+    ("--seq-len", bounded(1, 1000), 64, "characters per window of truncated BPTT "
+     "(at most 1000; char-rnn uses 50 to 100)"),
+    ("--batch-size", bounded(1, 1024), 32, "parallel tracks through the text (at most "
+     "1024)"),
     ("--dropout", fraction, 0.0, "dropout between layers, in [0, 1)"),
     ("--lr", rate, 2e-3, "learning rate"),
     ("--lr-decay", positive(), 0.97, "learning-rate factor per pass over the text"),
@@ -53,6 +57,7 @@ def add_commands(commands):
     sub = char.add_subparsers(dest="char_command", required=True)
     train = sub.add_parser("train", help="train on a text file (default: Python's own source)")
     train.add_argument("--text", default=None, help=TEXT_HELP)
+    add_max_text_flag(train)
     # Model and optimizer settings default to None so that --resume can tell a flag the
     # user gave (refused if it differs from the checkpoint) from one left out.
     for flag, kind, default, text in MODEL_SETTINGS:
@@ -81,12 +86,13 @@ def add_commands(commands):
 
     sample = sub.add_parser("sample", help="generate text")
     sample.add_argument("--model", required=True, help="the CharRNN checkpoint")
-    sample.add_argument("--length", type=non_negative, default=500,
-                        help="characters to generate after the prime")
+    sample.add_argument("--length", type=bounded(0, 10**6), default=500,
+                        help="characters to generate after the prime (at most 1000000)")
     sample.add_argument("--temperature", type=rate, default=0.8,
                         help="0 = argmax; lower is more conservative, higher more diverse")
-    sample.add_argument("--top-k", type=count, default=None,
-                        help="sample among the k likeliest characters only (default: all)")
+    sample.add_argument("--top-k", type=bounded(1, 65536), default=None,
+                        help="sample among the k likeliest characters only (default: all; "
+                        "at most 65536)")
     sample.add_argument("--prime", default="",
                         help="text to start from (default: a line start)")
     sample.add_argument("--seed", type=non_negative, default=None,
@@ -96,20 +102,33 @@ def add_commands(commands):
     evaluate = sub.add_parser("eval", help="loss of a model on a text, in nats and bits/char")
     evaluate.add_argument("--model", required=True, help="the CharRNN checkpoint")
     evaluate.add_argument("--text", default=None, help=TEXT_HELP)
+    add_max_text_flag(evaluate)
     evaluate.set_defaults(handler=run_eval)
 
     neurons = sub.add_parser("neurons", help="HTML page of hidden-cell activations")
     neurons.add_argument("--model", required=True, help="the CharRNN checkpoint")
     neurons.add_argument("--text", default=None, help=TEXT_HELP)
-    neurons.add_argument("--chars", type=count, default=2000, help="how much text to show")
-    neurons.add_argument("--reach", dest="k", type=count, default=50,
-                         help="how many characters back the gradient strip reaches (k)")
+    add_max_text_flag(neurons)
+    neurons.add_argument("--chars", type=bounded(1, 50000), default=2000,
+                         help="how much text to show (at most 50000: the page holds every "
+                         "cell's activation for each character)")
+    neurons.add_argument("--reach", dest="k", type=bounded(1, 1000), default=50,
+                         help="how many characters back the gradient strip reaches (k; at "
+                         "most 1000)")
     add_old_spelling(neurons, "--k", "--reach")
     neurons.add_argument("--compare", nargs="+", default=[], metavar="MODEL",
                          help="other checkpoints (an RNN, a GRU) whose gradient strips are "
                               "drawn beside this model's")
     neurons.add_argument("--out", default="neurons.html", help="the page to write (.html)")
     neurons.set_defaults(handler=run_neurons)
+
+
+def add_max_text_flag(parser):
+    """``--max-text-mb``: the cap on a --text file (models/data/text.py says why 256)."""
+    parser.add_argument("--max-text-mb", type=bounded(1, MAX_TEXT_MB_LIMIT, float),
+                        default=MAX_TEXT_MB, metavar="MB",
+                        help=f"refuse a --text file larger than this (default: {MAX_TEXT_MB} "
+                        f"MB; at most {MAX_TEXT_MB_LIMIT}, 100 GB)")
 
 
 def _settings(args):
@@ -144,7 +163,7 @@ def run_train(args):
 
     check_training_output(args.out, "CharRNN", args.resume, args.force)
     apply_threads_flag(args)
-    text = load_text(args.text)
+    text = load_text(args.text, args.max_text_mb)
     if args.iterations is None and args.max_minutes is None:
         args.max_minutes = 10.0
     if args.resume:
@@ -180,7 +199,7 @@ def run_eval(args):
     from ..data.text import Tracks, Vocabulary
 
     model, saved = CharRNN.load(args.model)
-    text = load_text(args.text)
+    text = load_text(args.text, args.max_text_mb)
     vocab = Vocabulary(model.chars)
     ids = vocab.encode(text)
     settings = saved["state"].get("settings", {"batch_size": 32, "seq_len": 64})
@@ -208,7 +227,7 @@ def run_neurons(args):
         other, _ = CharRNN.load(path)
         check_vocabulary(other.chars, path)
         compare.append((f"{other.cell.upper()} {os.path.basename(path)}", other))
-    stretch = validation_stretch(load_text(args.text), args.chars)
+    stretch = validation_stretch(load_text(args.text, args.max_text_mb), args.chars)
     write_neuron_page(model, stretch, args.out, k=args.k, compare=compare)
     print(f"wrote {args.out}: {len(stretch)} characters of the last 10% of the text")
     return 0

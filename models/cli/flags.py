@@ -30,6 +30,32 @@ def at_least(minimum, kind=int):
     return parse
 
 
+def bounded(minimum, maximum, kind=int):
+    """A type accepting minimum <= value <= maximum: the type of every size flag, so that
+    a slip (--hidden-size 2560000, --jobs 500) is refused in one line before anything is
+    allocated or started. ``maximum`` is the flag's budget; its help states it (a test
+    checks that every bounded flag's help says "at most" and the number)."""
+    def parse(text):
+        value = _number(kind, text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {text}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,} (the flag's "
+                                             f"budget, see --help), got {text}")
+        return value
+    parse.__name__ = f"{kind.__name__} in {minimum}..{maximum}"
+    parse.maximum = maximum
+    return parse
+
+
+def cores_available():
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def positive(kind=float):
     """A type accepting numbers > 0."""
     def parse(text):
@@ -123,18 +149,26 @@ def check_output_folder(path, flag="--out"):
     return path
 
 
+def max_threads():
+    """The budget of --threads: the cores available (threads beyond them only make BLAS
+    wait), and at least 2, so that the two counts 'auto' compares always parse."""
+    return max(2, cores_available())
+
+
 def thread_setting(text):
-    """``--threads``: a whole number >= 1, or ``auto``."""
+    """``--threads``: a whole number from 1 to ``max_threads()``, or ``auto``."""
     if text == "auto":
         return text
     try:
-        return count(text)
+        return bounded(1, max_threads())(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 or 'auto', got "
-                                         f"{text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {max_threads()} "
+                                         f"(the cores available) or 'auto', got {text!r}"
+                                         ) from None
 
 
 thread_setting.__name__ = "int >= 1 or auto"
+thread_setting.maximum = max_threads()
 
 
 def add_threads_flag(parser):
@@ -142,7 +176,8 @@ def add_threads_flag(parser):
     parser.add_argument("--threads", type=thread_setting, default=None, metavar="N|auto",
                         help="threads while training (default: 1, robust on a busy "
                              "machine; each count is bit-reproducible; 'auto' measures 1 "
-                             "and 2 and keeps the faster, see docs/performance.md)")
+                             "and 2 and keeps the faster, see docs/performance.md; at most "
+                             f"{max_threads()}, the cores available)")
 
 
 def apply_threads_flag(args):

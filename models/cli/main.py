@@ -11,7 +11,7 @@ import warnings
 from minigraph import __version__
 from minigraph.errors import MinigraphError
 
-from .flags import check_output_folder, count, non_negative, positive
+from .flags import bounded, check_output_folder, non_negative, positive
 
 DEBUG_ENV = "MINIGRAPH_DEBUG"
 
@@ -108,8 +108,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="train a small image captioner and draw its graph")
     demo.add_argument("--out", default="minigraph-demo", help="directory for what it writes")
-    demo.add_argument("--train-images", type=count, default=3000,
-                      help="shapes images to make for training")
+    demo.add_argument("--train-images", type=bounded(1, 200000), default=3000,
+                      help="shapes images to make for training (at most 200000)")
     demo.add_argument("--minutes", type=positive(), default=1.5, help="captioner training limit")
     demo.add_argument("--char-minutes", type=positive(), default=0.5,
                       help="char-rnn training limit")
@@ -183,6 +183,13 @@ def main(argv=None):
             traceback.print_exc()
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        print("error: out of memory: the sizes asked for (sizes, counts, lengths in the "
+              "flags, or the data) need more memory than this machine has; ask for less",
+              file=sys.stderr)
+        return 1
     except (MinigraphError, OSError) as exc:
         if debug:
             traceback.print_exc()

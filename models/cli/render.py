@@ -6,7 +6,20 @@ import os
 import time
 
 from ..lab.example_graphs import example_graph
-from .flags import add_old_spelling, at_least, check_picture_output, count, non_negative
+from .flags import (
+    add_old_spelling,
+    bounded,
+    check_picture_output,
+    cores_available,
+    count,
+    non_negative,
+)
+
+# Budgets: a drawing of 64 steps has 656 nodes and takes Graphviz 6 s to lay out (its time
+# grows faster than the node count), and more cannot be read; counting (stats) is cheap:
+# 1000 steps of 4 layers take 12 s and 250 MB.
+DRAWN_STEPS, DRAWN_LAYERS = 64, 4
+COUNTED_STEPS, COUNTED_LAYERS = 1000, 16
 
 
 def add_commands(commands):
@@ -19,8 +32,10 @@ def add_commands(commands):
     add_old_spelling(render, "--model", "--kind")
     render.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="lstm",
                         help="recurrent cell")
-    render.add_argument("--steps", type=count, default=4, help="timesteps to unroll")
-    render.add_argument("--num-layers", type=count, default=1, help="char model layers")
+    render.add_argument("--steps", type=bounded(1, DRAWN_STEPS), default=4,
+                        help=f"timesteps to unroll (at most {DRAWN_STEPS})")
+    render.add_argument("--num-layers", type=bounded(1, DRAWN_LAYERS), default=1,
+                        help=f"char model layers (at most {DRAWN_LAYERS})")
     add_old_spelling(render, "--layers", "--num-layers")
     render.add_argument("--view", choices=["unrolled", "rolled", "window"], default="unrolled",
                         help="every step drawn (unrolled), the loop (rolled), or one window")
@@ -39,8 +54,14 @@ def add_commands(commands):
 
     stats = commands.add_parser("stats", help="node, FLOP and memory counts of a model graph")
     for action in render._actions:
-        if action.dest in ("model", "cell", "steps", "num_layers", "composed"):
+        if action.dest in ("model", "cell", "composed"):
             stats._add_action(action)  # the hidden --model too: shared, not copied
+    # counting has larger budgets than drawing: its own --steps and --num-layers
+    stats.add_argument("--steps", type=bounded(1, COUNTED_STEPS), default=4,
+                       help=f"timesteps to unroll (at most {COUNTED_STEPS})")
+    stats.add_argument("--num-layers", type=bounded(1, COUNTED_LAYERS), default=1,
+                       help=f"char model layers (at most {COUNTED_LAYERS})")
+    add_old_spelling(stats, "--layers", "--num-layers")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.add_argument("--memory-plot", default=None, metavar="PNG",
                        help="also plot the bytes saved for backward against T (1 .. 32)")
@@ -49,17 +70,20 @@ def add_commands(commands):
     bptt = commands.add_parser(
         "bptt", help="how far back gradients reach: the recall experiment over seeds "
         "(rnn, lstm, gru), or with --heatmap the gradient of every loss step")
-    bptt.add_argument("--steps", type=at_least(2), default=None,
+    bptt.add_argument("--steps", type=bounded(2, 500), default=None,
                       help="sequence length T (default 40 for the experiment, 30 for "
-                      "--heatmap)")
+                      "--heatmap; at most 500)")
     bptt.add_argument("--iterations", dest="train_steps", type=count, default=None,
                       help="Adam steps per model (default 400)")
     add_old_spelling(bptt, "--train-steps", "--iterations")
-    bptt.add_argument("--seeds", type=count, default=5, help="how many seeds")
+    bptt.add_argument("--seeds", type=bounded(1, 100), default=5,
+                      help="how many seeds (at most 100)")
     bptt.add_argument("--seed", type=non_negative, default=0,
                       help="first seed: runs seeds seed .. seed + seeds - 1")
-    bptt.add_argument("--jobs", type=count, default=min(2, os.cpu_count() or 1),
-                      help="worker processes (default: 2, or 1 on one core)")
+    bptt.add_argument("--jobs", type=bounded(1, cores_available()),
+                      default=min(2, cores_available()),
+                      help="worker processes (default: 2, or 1 on one core; at most "
+                      f"{cores_available()}, the cores available)")
     bptt.add_argument("--out", default="bptt.png", help="the experiment's figure (.png)")
     bptt.add_argument("--results", dest="json", default=None, metavar="JSON",
                       help="also write final loss, chance loss and gradient reach per cell "

@@ -10,16 +10,18 @@ by ``minigraph shapes`` adds ``novel``, and spatial features for attention, one
 cells of D numbers per image (16 and 64 for the shapes set), read with ``grid=True``.
 """
 
-import json
+import io
 import os
 
 import h5py
 import numpy as np
 
+from minigraph import bounded_read
 from minigraph.errors import DataError
 
 CAPTIONS_FILE = "coco2014_captions.h5"
 VOCAB_FILE = "coco2014_vocab.json"
+URLS_BYTES = 256 << 20  # cs231n's train urls are 5.5 MB; a url a line
 
 
 def feature_file(split, pca_features=True):
@@ -41,9 +43,22 @@ def _path(base_dir, name):
     return path
 
 
-def _read_h5(path, keys=None):
+def data_budget():
+    """The reading budget of one load: every file's arrays count against it (see
+    minigraph.bounded_read; MINIGRAPH_READ_LIMIT_MB raises it)."""
+    return bounded_read.ReadBudget(bounded_read.limit_from_environment(bounded_read.DATA_BYTES),
+                                   error=DataError)
+
+
+def _read_h5(path, keys=None, budget=None):
+    """The arrays ``keys`` (default: all) of an untrusted HDF5 file: its checksum (if
+    minigraph wrote it) checked before libhdf5 parses it, its links, objects and declared
+    sizes surveyed against ``budget`` before any array is read."""
+    budget = budget or data_budget()
+    bounded_read.check_seal(path, budget, DataError, "data file", warn_unsealed=False)
     try:
         with h5py.File(path, "r") as f:
+            bounded_read.survey(f, path, budget, DataError)
             keys = list(f.keys()) if keys is None else keys
             missing = [k for k in keys if k not in f]
             if missing:
@@ -69,16 +84,13 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0, grid=Fal
     captions drawn at random (with replacement, as cs231n does) by a Generator seeded with
     ``seed``."""
     captions_path = _path(base_dir, CAPTIONS_FILE)
-    data = _read_h5(captions_path)
+    budget = data_budget()  # one budget for every file this load reads
+    data = _read_h5(captions_path, budget=budget)
     splits = sorted(k[:-len("_captions")] for k in data if k.endswith("_captions"))
     if "train" not in splits:
         raise DataError(f"{captions_path} has no dataset 'train_captions'")
     vocab_path = _path(base_dir, VOCAB_FILE)
-    try:
-        with open(vocab_path, encoding="utf-8") as f:
-            vocab = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"cannot parse {vocab_path} as JSON: {exc}") from None
+    vocab = bounded_read.read_json(vocab_path, DataError, "vocabulary")
     _check_vocabulary(vocab, vocab_path)
     for key in ("idx_to_word", "word_to_idx"):
         data[key] = vocab[key]
@@ -87,16 +99,19 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0, grid=Fal
         if f"{split}_image_idxs" not in data:
             raise DataError(f"{captions_path} has no dataset '{split}_image_idxs'")
         features_path = _path(base_dir, feature_file(split, pca_features))
-        data[f"{split}_features"] = _read_h5(features_path, ["features"])["features"]
+        data[f"{split}_features"] = _read_h5(features_path, ["features"], budget)["features"]
         urls_path = _path(base_dir, url_file(split))
+        raw = bounded_read.read_capped(urls_path, URLS_BYTES, DataError, "url file")
+        budget.charge_bytes(urls_path, "urls", len(raw))
         try:
-            with open(urls_path, encoding="utf-8") as f:
-                data[f"{split}_urls"] = np.asarray([line.strip() for line in f])
-        except (OSError, UnicodeDecodeError) as exc:
+            lines = io.StringIO(raw.decode("utf-8"), newline=None)  # as open() splits
+            data[f"{split}_urls"] = np.asarray([line.strip() for line in lines])
+        except UnicodeDecodeError as exc:
             raise DataError(f"cannot read {urls_path} as UTF-8 text: {exc}") from None
         _check_split(data, split, V, captions_path, features_path, base_dir)
         if grid:
-            data[f"{split}_grid"] = _read_grid(base_dir, split, data[f"{split}_features"])
+            data[f"{split}_grid"] = _read_grid(base_dir, split, data[f"{split}_features"],
+                                               budget)
     if max_train is not None:
         rng = np.random.default_rng(seed)
         picks = rng.integers(data["train_captions"].shape[0], size=max_train)
@@ -105,14 +120,14 @@ def load_coco_data(base_dir, max_train=None, pca_features=True, seed=0, grid=Fal
     return data
 
 
-def _read_grid(base_dir, split, features):
+def _read_grid(base_dir, split, features, budget=None):
     """The split's grid features (images, P, D), checked against its pooled features."""
     path = os.path.join(base_dir, grid_file(split))
     if not os.path.exists(path):
         raise DataError(f"missing grid file {path}: attention needs spatial features "
                         "(images, P, D); `minigraph shapes` writes them (sets made before "
                         "grid features existed have none: make the set again)")
-    grid = _read_h5(path, ["features"])["features"]
+    grid = _read_h5(path, ["features"], budget)["features"]
     if grid.ndim != 3 or grid.dtype.kind != "f" or 0 in grid.shape:
         raise DataError(f"{path}: 'features' is {grid.shape} {grid.dtype}; expected "
                         "(images, P, D) floats with P grid cells of D numbers each")

@@ -17,6 +17,8 @@ image gives a (P, D) = (16, 64) array, row-major over the grid (cell p = row * 4
 row 0 at the top), each cell covering about 16x16 pixels of the 64x64 image.
 """
 
+import os
+
 import h5py
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -31,6 +33,8 @@ GRID_DESCRIPTION = ("spatial random-convolution features: a 4x4 grid of cells (P
                     "(conv3x3x128) and layer 1 (conv5x5x32) over the cell, reduced by PCA "
                     "shared by all cells to D = 64; (images, P, D) float32; NOT VGG features")
 GRID_ARRAYS = ("grid_mean", "grid_components", "grid_scale")
+# The extractor's arrays are filters and PCA bases: about 3 MB for the default sizes.
+EXTRACTOR_BYTES = 256 << 20
 
 
 def _conv_relu(images, filters, bias):
@@ -181,17 +185,36 @@ class RandomConvFeatures:
 
     @classmethod
     def load(cls, path):
-        with h5py.File(path, "r") as f:
-            extractor = cls.__new__(cls)
-            extractor.seed = int(f.attrs["seed"])
-            extractor.grids2 = tuple(int(c) for c in f.attrs.get("grids2", (1, 2)))
-            extractor.grids1 = tuple(int(c) for c in f.attrs.get("grids1", (4,)))
-            for name in ("w1", "b1", "w2", "b2", "mean", "components", "scale"):
-                setattr(extractor, name, np.asarray(f[name]))
-            extractor.dim = extractor.components.shape[0]
-            extractor.grid_cells = int(f.attrs.get("grid_cells", 4))
-            for name in GRID_ARRAYS:  # absent in extractors saved before the grid existed
-                setattr(extractor, name, np.asarray(f[name]) if name in f else None)
-            extractor.grid_dim = (None if extractor.grid_components is None
-                                  else extractor.grid_components.shape[0])
+        """An extractor saved by ``save``, read as an untrusted file (minigraph.bounded_read:
+        checksum, no links, a budget on objects and sizes, checked before any array)."""
+        from minigraph import bounded_read
+        from minigraph.errors import DataError
+
+        path = os.fspath(path)
+        budget = bounded_read.ReadBudget(
+            bounded_read.limit_from_environment(EXTRACTOR_BYTES), error=DataError)
+        bounded_read.check_seal(path, budget, DataError, "extractor file", warn_unsealed=False)
+        try:
+            with h5py.File(path, "r") as f:
+                bounded_read.survey(f, path, budget, DataError)
+                return cls._read(f)
+        except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            if isinstance(exc, DataError):
+                raise
+            raise DataError(f"cannot read the extractor file {path}: {exc}") from None
+
+    @classmethod
+    def _read(cls, f):
+        extractor = cls.__new__(cls)
+        extractor.seed = int(f.attrs["seed"])
+        extractor.grids2 = tuple(int(c) for c in f.attrs.get("grids2", (1, 2)))
+        extractor.grids1 = tuple(int(c) for c in f.attrs.get("grids1", (4,)))
+        for name in ("w1", "b1", "w2", "b2", "mean", "components", "scale"):
+            setattr(extractor, name, np.asarray(f[name]))
+        extractor.dim = extractor.components.shape[0]
+        extractor.grid_cells = int(f.attrs.get("grid_cells", 4))
+        for name in GRID_ARRAYS:  # absent in extractors saved before the grid existed
+            setattr(extractor, name, np.asarray(f[name]) if name in f else None)
+        extractor.grid_dim = (None if extractor.grid_components is None
+                              else extractor.grid_components.shape[0])
         return extractor

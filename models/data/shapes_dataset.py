@@ -101,5 +101,8 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
 
 def load_objects(data_dir):
     """Ground-truth objects per image, per split."""
-    with open(os.path.join(data_dir, OBJECTS_FILE), encoding="utf-8") as f:
-        return json.load(f)
+    from minigraph import bounded_read
+    from minigraph.errors import DataError
+
+    return bounded_read.read_json(os.path.join(data_dir, OBJECTS_FILE), DataError,
+                                  "objects file")

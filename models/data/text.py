@@ -6,20 +6,25 @@ import sysconfig
 
 import numpy as np
 
+from minigraph import bounded_read
 from minigraph.errors import DataError
 
 DEFAULT_CORPUS_BYTES = 1_000_000
+# The cap on a text file, in MB (10**6 bytes): the standard character-level corpora
+# (enwik8, text8: 100 MB) fit; reading one takes about 4 bytes of memory per byte of
+# text (the bytes, the str, the ids), so 256 MB already needs about 1 GB, and the
+# char-rnn here reads some 10**4 to 10**5 characters a second, so one pass over 256 MB
+# takes days. ``--max-text-mb`` raises it.
+MAX_TEXT_MB = 256
 SHAKESPEARE_FILE = os.path.join(os.path.dirname(__file__), "tinyshakespeare.txt.gz")
 
 
-def read_text(path):
+def read_text(path, max_mb=MAX_TEXT_MB):
     """The whole file as str, decoded as UTF-8; an empty or undecodable file is an error that
-    names the file (and the byte where decoding failed)."""
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise DataError(f"cannot read text file {path}: {exc.strerror}") from None
+    names the file (and the byte where decoding failed). The file must be a regular file
+    (a FIFO or /dev/zero is refused before reading) of at most ``max_mb`` MB."""
+    raw = bounded_read.read_capped(path, int(max_mb * 10**6), DataError, "text file",
+                                   " (--max-text-mb raises it)")
     if not raw:
         raise DataError(f"text file {path} is empty")
     try:
@@ -71,15 +76,15 @@ def tiny_shakespeare():
 BUILTIN_TEXTS = {"shakespeare": tiny_shakespeare}
 
 
-def load_text(name=None):
+def load_text(name=None, max_mb=MAX_TEXT_MB):
     """The text a ``--text`` flag names: None for the default corpus (Python's own source),
-    ``"shakespeare"`` for the packaged tiny Shakespeare, anything else a UTF-8 file (write
-    ``./shakespeare`` for a file of that name)."""
+    ``"shakespeare"`` for the packaged tiny Shakespeare, anything else a UTF-8 regular file
+    of at most ``max_mb`` MB (write ``./shakespeare`` for a file of that name)."""
     if name is None:
         return default_corpus()
     if name in BUILTIN_TEXTS:
         return BUILTIN_TEXTS[name]()
-    return read_text(name)
+    return read_text(name, max_mb)
 
 
 def _code_points(text, chunk):
