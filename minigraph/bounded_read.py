@@ -14,7 +14,8 @@ file. So, in this order, before any array is read:
    object reached by two paths: its reference count is above one), non-numeric or
    external/virtual datasets, and charges each group, dataset and attribute to a
    ``ReadBudget``: at most ``max_objects`` of them, at most ``max_bytes`` of declared
-   array and attribute bytes across every file one load reads, and each dataset's
+   array and attribute bytes and ``MAX_CHUNKS`` chunks across every file one load
+   reads, and each dataset's
    declared bytes at most ``max_ratio`` times what it stores in the file (a compression
    or fill-value bomb).
 3. The caller reads the arrays; datasets written with HDF5's fletcher32 filter are
@@ -44,6 +45,9 @@ CHECKPOINT_BYTES = 2 << 30
 # The cs231n COCO data without PCA (fc7 features, float32, train and val) is 2.1 GB.
 DATA_BYTES = 4 << 30
 MAX_OBJECTS = 4096   # a captioner checkpoint holds about 100 groups, datasets, attributes
+# minigraph's own chunks (h5py's guess for fletcher32) are 8 KB to 1 MB: a 2 GB file has
+# a few thousand; libhdf5 reads 200,000 one-number chunks in about 10 s.
+MAX_CHUNKS = 65536
 MAX_RATIO = 100      # declared bytes per stored byte (gzip of real features: under 4)
 SMALL_DATASET = 1 << 16  # below this, no ratio check (a tiny array stores a header)
 MAX_JSON_DEPTH = 32  # a vocabulary is 2 deep; Python's parser recurses on depth
@@ -79,7 +83,7 @@ class ReadBudget:
 
     def __init__(self, max_bytes, max_objects=MAX_OBJECTS, max_ratio=MAX_RATIO, error=ValueError):
         self.max_bytes, self.max_objects, self.max_ratio = max_bytes, max_objects, max_ratio
-        self.bytes_used, self.objects_used, self.error = 0, 0, error
+        self.bytes_used, self.objects_used, self.chunks_used, self.error = 0, 0, 0, error
 
     def _over(self, path, what):
         return self.error(f"{path}: {what}; refused before reading (the budget can be raised "
@@ -90,6 +94,12 @@ class ReadBudget:
         if self.objects_used > self.max_objects:
             raise self._over(path, f"more than {self.max_objects} groups, datasets and "
                              "attributes")
+
+    def charge_chunks(self, path, where, count):
+        self.chunks_used += count
+        if self.chunks_used > MAX_CHUNKS:
+            raise self._over(path, f"'{where}' brings the chunks to {self.chunks_used:,}, "
+                             f"over the budget of {MAX_CHUNKS:,}")
 
     def charge_bytes(self, path, where, nbytes):
         self.bytes_used += nbytes
@@ -104,7 +114,9 @@ def seal(image):
     the SHA-256 and length of everything after it."""
     body = image[USERBLOCK:]
     if image[:USERBLOCK].strip(b"\0") or body[:8] != HDF5_SIGNATURE:
-        raise ValueError("seal: the image has no empty user block of "
+        from .errors import UsageError
+
+        raise UsageError("seal: the image has no empty user block of "
                          f"{USERBLOCK} bytes")
     header = SEAL + hashlib.sha256(body).hexdigest().encode() + b" %d\n" % len(body)
     return header.ljust(USERBLOCK, b"\0") + body
@@ -201,6 +213,11 @@ def _survey_dataset(item, name, path, budget, error):
         raise error(f"{path}: '{name}' declares {item.shape} {item.dtype} "
                     f"({describe_size(nbytes)}) from {describe_size(stored)} stored, more "
                     f"than {budget.max_ratio} times: refused as a decompression bomb")
+    if item.chunks:  # libhdf5 visits every chunk: 200,000 tiny ones take seconds
+        chunks = 1
+        for size, chunk in zip(item.shape, item.chunks):
+            chunks *= -(-size // chunk)
+        budget.charge_chunks(path, name, chunks)
     budget.charge_bytes(path, name, nbytes)
     return item.shape, item.dtype
 
