@@ -51,7 +51,10 @@ MAX_CHUNKS = 65536
 MAX_RATIO = 100      # declared bytes per stored byte (gzip of real features: under 4)
 SMALL_DATASET = 1 << 16  # below this, no ratio check (a tiny array stores a header)
 MAX_JSON_DEPTH = 32  # a vocabulary is 2 deep; Python's parser recurses on depth
-JSON_BYTES = 64 << 20
+# the objects file of the largest shapes set (`minigraph shapes` budgets: 240,000 images)
+# is about 65 MB and 3.6 million values (272 bytes and 15 values an image)
+JSON_BYTES = 128 << 20
+MAX_JSON_ITEMS = 8_000_000  # 128 MB of "[]," would be 43 million lists, 2.4 GB of objects
 
 
 class UnsealedWarning(UserWarning):
@@ -237,22 +240,27 @@ def parse_json(text, what, error, max_depth=MAX_JSON_DEPTH):
 
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    depth = _json_depth(text)
+    depth, items = _json_shape(text)
     if depth > max_depth:
         raise error(f"{what} nests {depth} levels deep (at most {max_depth} are read)")
+    if items > MAX_JSON_ITEMS:
+        raise error(f"{what} holds about {items:,} values (at most {MAX_JSON_ITEMS:,} "
+                    "are read: each becomes a Python object of 50 bytes or more)")
     return json.loads(text)
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
-def _json_depth(text):
-    """How deep brackets nest in ``text``, strings left out (a vectorised running sum)."""
-    bare = _JSON_STRING.sub("", text).encode("utf-8", "surrogatepass")
+def _json_shape(text):
+    """(how deep brackets nest, about how many values) in ``text``, strings left out: a
+    vectorised running sum over the brackets, and a count of brackets and commas."""
+    bare = _JSON_STRING.sub('""', text).encode("utf-8", "surrogatepass")
     codes = np.frombuffer(bare, dtype=np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
-             - np.isin(codes, (ord("]"), ord("}"))))
-    return int(np.cumsum(steps).max(initial=0))
+    opening = np.isin(codes, (ord("["), ord("{")))
+    steps = opening.astype(np.int64) - np.isin(codes, (ord("]"), ord("}")))
+    items = int(opening.sum()) + int(np.count_nonzero(codes == ord(",")))
+    return int(np.cumsum(steps).max(initial=0)), items
 
 
 _FILE_TYPES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),

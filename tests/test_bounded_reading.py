@@ -267,3 +267,12 @@ def test_max_text_mb_is_a_char_flag_with_a_budget(capsys):
 
     assert main(["char", "eval", "--model", "m.h5", "--max-text-mb", "100001"]) == 2
     assert "must be at most 100,000" in capsys.readouterr().err
+
+
+def test_json_with_millions_of_tiny_values_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "many.json"
+    path.write_text("[" + "[]," * 9_000_000 + "[]]")  # 27 MB: 1.3 GB once parsed
+    with pytest.raises(DataError, match="holds about 18,000,002 values"):
+        bounded_read.read_json(path, DataError)
+    assert bounded_read.parse_json('{"a": [1, "x,[", {}]}', "ok", DataError) == {
+        "a": [1, "x,[", {}]}

@@ -57,10 +57,10 @@ def add_commands(commands):
                         help="training images (fewer are faster to make, but the captioner "
                         "then memorises them: see docs/tutorials/03-captioning.md; at most 200000, "
                         "2.5 GB of pixels)")
-    shapes.add_argument("--val", type=bounded(1, 200000), default=1000,
-                        help="validation images (at most 200000)")
-    shapes.add_argument("--novel", type=bounded(1, 200000), default=500,
-                        help="images of unseen pairs (at most 200000)")
+    shapes.add_argument("--val", type=bounded(1, 20000), default=1000,
+                        help="validation images (at most 20000)")
+    shapes.add_argument("--novel", type=bounded(1, 20000), default=500,
+                        help="images of unseen pairs (at most 20000)")
     shapes.add_argument("--seed", type=non_negative, default=0, help="seed of the images "
                         "and captions")
     shapes.add_argument("--force", action="store_true",
