@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 from minigraph import checkpoint, optim
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError, UsageError, check_int, check_number
-from minigraph.files import atomic_append
+from minigraph.file_marks import SAMPLES_HEADER
+from minigraph.files import atomic_append, atomic_write, written_by_minigraph
 
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
@@ -231,8 +232,15 @@ class CharTrainer:
             self.plot(os.path.splitext(out)[0] + "_loss.png")
 
     def _write_sample(self, path, length):
+        """Append a sample to the log at ``path``: a log minigraph began (its header line
+        says so) grows; any other file there (which the command line lets through only
+        with --force) is replaced by a new log, never appended to."""
         text = self.model.sample(length=length, temperature=0.8)
-        atomic_append(path, f"==== iteration {self.iteration} ====\n{text}\n\n")
+        entry = f"==== iteration {self.iteration} ====\n{text}\n\n"
+        if os.path.isfile(path) and written_by_minigraph(path):
+            atomic_append(path, entry)
+        else:
+            atomic_write(path, SAMPLES_HEADER + entry)
 
     def plot(self, path):
         from ..shared.plots import plot_losses

@@ -137,7 +137,7 @@ def add_commands(commands):
 
 
 def run_shapes(args):
-    check_output_folder(args.out)
+    check_output_folder(args.out, force=True)  # the stricter rule below: empty or --force
     entries = os.listdir(args.out)
     if entries and not args.force:
         raise OutputError(f"--out {args.out} is not empty ({len(entries)} entries, such as "

@@ -12,6 +12,10 @@ import time
 from ..data import load_coco_data
 from ..data.shapes_dataset import load_objects, make_shapes_dataset
 
+# what the demo writes into its folder (main checks them before it starts)
+OUTPUTS = ["shapes", "gallery.png", "captioner.h5", "captioner_loss.png", "unrolled_graph.svg",
+           "unrolled_graph.dot", "char_rnn.h5", "char_rnn_loss.png", "char_rnn_samples.txt"]
+
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
         out=print, char_minutes=0.5):

@@ -1,0 +1,99 @@
+"""A mark inside every picture, page and results file minigraph writes, so that a later run
+can tell its own earlier output (which it may replace) from a file of the user's (which it
+must not), by the file's content and never by its name.
+
+The mark sits where each format allows a comment and where a reader looks without parsing:
+a ``tEXt`` chunk right after a PNG's header, an XML/HTML comment at the top of an SVG or a
+page, a ``//`` line at the top of DOT source, a ``%`` comment line after a PDF's end, a
+``"written_by"`` key first in a JSON object, a header line in a samples log. Checkpoints
+carry their own format attribute (``checkpoint.peek_kind``).
+"""
+
+import json
+import os
+import struct
+import zlib
+
+MARK = "written by minigraph"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_AFTER_HEADER = 8 + 25  # signature, then IHDR: length, type, 13 bytes, crc
+_PNG_KEY = b"minigraph"
+_XML_MARK = f"<!-- {MARK} -->".encode()
+_DOT_MARK = f"// {MARK}\n".encode()
+_PDF_MARK = f"%{MARK}\n".encode()
+_JSON_MARK = b'"written_by": "minigraph"'
+SAMPLES_HEADER = f"# char-rnn samples, {MARK}\n"
+_OLD_SAMPLES_START = b"==== iteration "  # sample logs written before the header existed
+_SHAPES_README = b"Shapes captioning set made by `minigraph shapes`"
+_HEAD, _TAIL = 4096, 256
+
+
+def _png_text_chunk(key, text):
+    body = key + b"\x00" + text.encode("latin-1")
+    return (struct.pack(">I", len(body)) + b"tEXt" + body
+            + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF))
+
+
+def mark(data, path, json_too=False):
+    """``data`` (bytes) with the mark added for its format; unchanged for a format that has
+    no place for one (or a JSON object unless ``json_too``)."""
+    name = os.fspath(path).lower()
+    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return (data[:_PNG_AFTER_HEADER] + _png_text_chunk(_PNG_KEY, MARK)
+                + data[_PNG_AFTER_HEADER:])
+    if data.startswith(b"%PDF"):
+        return data + (b"" if data.endswith(b"\n") else b"\n") + _PDF_MARK
+    if name.endswith((".dot", ".gv")):
+        return _DOT_MARK + data
+    stripped = data.lstrip()
+    if not name.endswith((".svg", ".html", ".htm", ".xml")):
+        pass
+    elif stripped.startswith((b"<?xml", b"<!DOCTYPE", b"<!doctype")):
+        end = data.index(b">") + 1
+        return data[:end] + b"\n" + _XML_MARK + data[end:]
+    elif stripped.startswith(b"<"):
+        return _XML_MARK + b"\n" + data
+    if json_too and stripped.startswith(b"{"):
+        start = data.index(b"{") + 1
+        marked = data[:start] + _JSON_MARK + b", " + data[start:]
+        try:
+            json.loads(marked)
+        except ValueError:  # an empty object: nothing to put the key before
+            return data[:start] + _JSON_MARK + data[start:]
+        return marked
+    return data
+
+
+def folder_written_by_minigraph(path):
+    """True for an empty folder, or one holding a shapes set minigraph made (its
+    README.txt says so)."""
+    try:
+        return not os.listdir(path) or written_by_minigraph(os.path.join(path, "README.txt"))
+    except OSError:
+        return False
+
+
+def written_by_minigraph(path):
+    """True when the file at ``path`` carries minigraph's mark (or is a minigraph
+    checkpoint): an output of an earlier run, which a new run may replace. Reads at most a
+    few kilobytes."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD)
+            if head.startswith(b"\x89HDF"):
+                from .checkpoint import peek_kind
+
+                return peek_kind(path) is not None
+            size = os.fstat(f.fileno()).st_size
+            f.seek(max(size - _TAIL, 0))
+            tail = f.read(_TAIL)
+    except OSError:
+        return False
+    if head.startswith(PNG_SIGNATURE):
+        chunk = _png_text_chunk(_PNG_KEY, MARK)
+        return head[_PNG_AFTER_HEADER:_PNG_AFTER_HEADER + len(chunk)] == chunk
+    if head.startswith(b"%PDF"):
+        return tail.endswith(_PDF_MARK)
+    return (head.startswith((_DOT_MARK, SAMPLES_HEADER.encode(), _OLD_SAMPLES_START,
+                             _SHAPES_README))
+            or _XML_MARK in head[:1024] or _JSON_MARK in head[:64])
