@@ -20,6 +20,7 @@ from ..data.shapes_dataset import make_shapes_dataset
 from ..shared.interrupt import Interrupted
 from . import caption_scores, caption_use
 from .flags import (
+    add_force_flag,
     add_old_spelling,
     add_threads_flag,
     apply_threads_flag,
@@ -109,6 +110,7 @@ def add_commands(commands):
                           help="re-rank captions with this `caption scorer` file")
     evaluate.add_argument("--results", default=None,
                           help="also write the metrics to this .json file")
+    add_force_flag(evaluate, "an existing --results that minigraph did not write")
     evaluate.set_defaults(handler=caption_use.run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
@@ -181,7 +183,17 @@ def _checkpoint_kind(args):
 
 
 def run_train(args):
-    check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force)
+    from minigraph.files import check_writable
+    from minigraph.output_lock import output_lock
+
+    check_writable(args.out, "--out")  # its folder exists: the lock goes beside it
+    with output_lock(args.out):
+        return _train(args)
+
+
+def _train(args):
+    check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force,
+                          inputs=_data_files(args.data), sides=["_loss.png"])
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
@@ -200,6 +212,14 @@ def run_train(args):
     print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
           f" {'wrote ' + ' and '.join(written) if written else 'nothing written'}")
     return 0
+
+
+def _data_files(folder):
+    """The files of a data folder (the command's inputs: no output may be one of them)."""
+    try:
+        return [os.path.join(folder, name) for name in os.listdir(folder)]
+    except OSError:
+        return []
 
 
 def _stamp(path):

@@ -70,7 +70,7 @@ def run_scorer(args):
 
 def run_table(args):
     if args.results:
-        check_picture_output(args.results, [".json"], "--results")
+        check_picture_output(args.results, [".json"], "--results", force=True)
         if os.path.exists(args.results) and not args.force:
             raise UsageError(f"--results {args.results} exists: add --force to replace it")
     for path in args.model:
@@ -83,7 +83,8 @@ def run_table(args):
         report = {"rows": rows, "data": os.path.abspath(data_dir), "beam": args.beam,
                   "load_average": list(os.getloadavg()),
                   "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n")
+        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n",
+                     mark_json=True)
         print(f"wrote {args.results}")
     return 0
 

@@ -34,7 +34,8 @@ def _load_data(model, data_dir):
 
 def run_eval(args):
     if args.results:
-        check_picture_output(args.results, [".json"], "--results")
+        check_picture_output(args.results, [".json"], "--results", force=args.force,
+                             inputs=[args.model])
     model, data_dir = _load(args.model, args.data)
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
@@ -55,7 +56,7 @@ def run_eval(args):
         from minigraph.files import atomic_write
         atomic_write(args.results, json.dumps({"model": args.model, "split": args.split,
                                             "decoding": method, "reranked": bool(rerank),
-                                            **shown}, indent=1) + "\n")
+                                            **shown}, indent=1) + "\n", mark_json=True)
         print(f"wrote {args.results}")
     for i, text in list(zip(result["images"], result["captions"]))[:5]:
         print(f"  {data[f'{args.split}_urls'][i]}: {text}")
@@ -105,8 +106,8 @@ def _read_image(path):
 
 
 def run_gallery(args):
-    check_picture_output(args.out, [".png"])
-    if os.path.exists(args.out) and not args.force:
+    check_picture_output(args.out, [".png"], force=True, inputs=[args.model])
+    if os.path.exists(args.out) and not args.force:  # stricter: even minigraph's own
         raise UsageError(f"--out {args.out} exists; choose another --out or add --force to "
                          "replace it")
     model, data_dir = _load(args.model, args.data)

@@ -155,7 +155,8 @@ def _train(args):
     from ..charrnn.trainer import CharTrainer
 
     check_training_output(args.out, "CharRNN", args.resume, args.force,
-                          inputs=[args.text] if args.text else [])
+                          inputs=[args.text] if args.text else [],
+                          sides=["_loss.png", "_samples.txt"])
     apply_threads_flag(args)
     text = load_text(args.text)
     if args.iterations is None and args.max_minutes is None:

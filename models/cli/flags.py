@@ -62,23 +62,22 @@ def add_old_spelling(parser, old, new):
                         nargs=action.nargs, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def side_files(out):
-    """The files a trainer writes beside its checkpoint ``out``: the loss plot and (the
-    char-rnn's) samples log. They follow the checkpoint's rule (``check_side_files``)."""
-    stem = os.path.splitext(out)[0]
-    return [stem + "_loss.png", stem + "_samples.txt"]
+def side_files(out, suffixes):
+    """The files a trainer writes beside its checkpoint ``out`` (``<out>_loss.png``...)."""
+    return [os.path.splitext(out)[0] + suffix for suffix in suffixes]
 
 
-def check_training_output(path, kind, resume, force, inputs=()):
+def check_training_output(path, kind, resume, force, inputs=(), sides=()):
     """Refuse, before training starts, an --out that cannot be written or that holds
     something training would destroy: a file that is not a ``kind`` checkpoint (the training
     text, say) unless --force, a ``kind`` checkpoint unless --resume or --force; one of the
-    command's ``inputs`` always. The side files (``side_files``) follow the same rule."""
+    command's ``inputs`` always. The side files (``sides``, suffixes such as "_loss.png")
+    follow the rule of every output: minigraph's own, or --force."""
     from minigraph.checkpoint import peek_kind
     from minigraph.files import OutputError, check_output
 
     check_output(path, "--out", force=True, inputs=inputs)  # what it holds is judged below
-    for side in side_files(path):
+    for side in side_files(path, sides):
         check_output(side, "--out's side file", force, inputs)
     if not os.path.exists(path):
         if resume:
