@@ -5,6 +5,7 @@ output that cannot be written is refused before the work; SIGTERM saves like Ctr
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -265,3 +266,78 @@ def test_sigterm_in_char_training_saves_and_exits_143(tmp_path):
     assert "--resume" in err
     assert CharTrainer.resume(model, TEXT).iteration == stopped
     assert not os.path.exists(lock_name(model))
+
+
+# -- 2, continued: the other commands' outputs ------------------------------------------------
+
+def test_exercise_check_never_replaces_a_users_svg_nor_the_exercise_itself(tmp_path, capsys):
+    assert main(["exercise", "start", "tanh", str(tmp_path)]) == 0
+    exercise = tmp_path / "tanh.py"
+    picture = tmp_path / "tanh_check.svg"
+    picture.write_text("<svg>my drawing</svg>", encoding="utf-8")
+    assert main(["exercise", "check", str(exercise)]) == 2
+    assert "not written by minigraph" in capsys.readouterr().err
+    assert picture.read_text(encoding="utf-8") == "<svg>my drawing</svg>"
+    renamed = tmp_path / "tanh.svg"
+    os.link(exercise, renamed)  # the exercise file under an .svg name: an input
+    skeleton = exercise.read_text(encoding="utf-8")
+    assert main(["exercise", "check", str(exercise), "--out", str(renamed), "--force"]) == 2
+    assert "is also an input" in capsys.readouterr().err
+    assert exercise.read_text(encoding="utf-8") == skeleton
+
+
+@pytest.mark.parametrize("flag, name", [("--out", "b.png"), ("--results", "b.json")])
+def test_bptt_refuses_a_users_figure_or_results_before_training(tmp_path, capsys, flag, name):
+    path = tmp_path / name
+    path.write_text("mine", encoding="utf-8")
+    argv = ["bptt", "--seeds", "1", "--iterations", "1", "--steps", "3", "--jobs", "1",
+            "--out", str(tmp_path / "fig.png"), flag, str(path)]
+    started = time.monotonic()
+    assert main(argv) == 2
+    _one_error_line(capsys, "not written by minigraph")
+    assert path.read_text(encoding="utf-8") == "mine" and time.monotonic() - started < 30
+
+
+def test_caption_train_and_eval_follow_the_same_rule(tmp_path, capsys, shapes_dir):
+    out = tmp_path / "c.h5"
+    (tmp_path / "c_loss.png").write_bytes(b"my plot")
+    train = ["caption", "train", "--data", shapes_dir, "--epochs", "1", "--hidden", "8",
+             "--wordvec", "8", "--val-images", "0", "--max-train", "20", "--quiet",
+             "--out", str(out)]
+    assert main(train) == 2
+    _one_error_line(capsys, "c_loss.png", "not written by minigraph")
+    assert (tmp_path / "c_loss.png").read_bytes() == b"my plot" and not out.exists()
+    assert main(train + ["--force"]) == 0
+    assert written_by_minigraph(tmp_path / "c_loss.png")
+    data = tmp_path / "data"  # a copy: the session's set must stay whole whatever happens
+    shutil.copytree(shapes_dir, data)
+    captions = data / "coco2014_captions.h5"
+    before = captions.read_bytes()
+    assert main(["caption", "train", "--data", str(data), "--out", str(captions), "--force",
+                 "--epochs", "1", "--quiet"]) == 2
+    _one_error_line(capsys, "is also an input")
+    assert captions.read_bytes() == before
+    results = tmp_path / "r.json"
+    results.write_text('{"mine": 1}', encoding="utf-8")
+    evaluate = ["caption", "eval", "--model", str(out), "--max-images", "2", "--results",
+                str(results)]
+    assert main(evaluate) == 2
+    _one_error_line(capsys, "not written by minigraph", "--force")
+    assert results.read_text(encoding="utf-8") == '{"mine": 1}'
+    assert main(evaluate + ["--force"]) == 0
+    assert main(evaluate) == 0  # its own results are replaced by the next run
+
+
+def test_a_second_sigterm_stops_at_once_and_the_exit_code_says_sigterm():
+    from minigraph.models.shared import interrupt
+
+    with interrupt.graceful_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        assert interrupt.stop_requested()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+    assert interrupt.exit_code() == 143
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
+        signal.getsignal(signal.SIGTERM))

@@ -81,9 +81,10 @@ def _start(name, folder, force):
 def _check(path, seed, svg, force=False):
     if svg and not svg.lower().endswith(".svg"):  # a typo must not overwrite your work
         raise OutputError(f"--out {svg}: the file name must end in .svg")
-    result = check_file(path, seed=seed)
     svg = svg or os.path.splitext(path)[0] + "_check.svg"
-    check_output(svg, "--out", force, inputs=[path])  # before any verdict is printed
+    if os.path.isfile(path):  # else check_file says what is wrong with FILE
+        check_output(svg, "--out", force, inputs=[path])  # before any verdict is printed
+    result = check_file(path, seed=seed)
     exercise = result.exercise
     print(f"exercise {exercise.name}: {exercise.backward_name} in {path}")
     print(f"random float64 inputs and upstream gradients (seed {seed}); PASS when the "
