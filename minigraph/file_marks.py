@@ -3,8 +3,8 @@ can tell its own earlier output (which it may replace) from a file of the user's
 must not), by the file's content and never by its name.
 
 The mark sits where each format allows a comment and where a reader looks without parsing:
-a ``tEXt`` chunk right after a PNG's header, an XML/HTML comment at the top of an SVG or a
-page, a ``//`` line at the top of DOT source, a ``%`` comment line after a PDF's end, a
+a ``tEXt`` chunk right after a PNG's header, an XML/HTML comment as the last line of an SVG
+or a page, a ``//`` line at the end of DOT source, a ``%`` comment line after a PDF's end, a
 ``"written_by"`` key first in a JSON object, a header line in a samples log. Checkpoints
 carry their own format attribute (``checkpoint.peek_kind``).
 """
@@ -43,16 +43,12 @@ def mark(data, path, json_too=False):
                 + data[_PNG_AFTER_HEADER:])
     if data.startswith(b"%PDF"):
         return data + (b"" if data.endswith(b"\n") else b"\n") + _PDF_MARK
+    # text formats: a comment line at the end, where it changes nothing a reader looks at
     if name.endswith((".dot", ".gv")):
-        return _DOT_MARK + data
+        return data + (b"" if data.endswith(b"\n") else b"\n") + _DOT_MARK
+    if name.endswith((".svg", ".html", ".htm", ".xml")) and data.lstrip().startswith(b"<"):
+        return data + (b"" if data.endswith(b"\n") else b"\n") + _XML_MARK + b"\n"
     stripped = data.lstrip()
-    if not name.endswith((".svg", ".html", ".htm", ".xml")):
-        pass
-    elif stripped.startswith((b"<?xml", b"<!DOCTYPE", b"<!doctype")):
-        end = data.index(b">") + 1
-        return data[:end] + b"\n" + _XML_MARK + data[end:]
-    elif stripped.startswith(b"<"):
-        return _XML_MARK + b"\n" + data
     if json_too and stripped.startswith(b"{"):
         start = data.index(b"{") + 1
         marked = data[:start] + _JSON_MARK + b", " + data[start:]
@@ -94,6 +90,5 @@ def written_by_minigraph(path):
         return head[_PNG_AFTER_HEADER:_PNG_AFTER_HEADER + len(chunk)] == chunk
     if head.startswith(b"%PDF"):
         return tail.endswith(_PDF_MARK)
-    return (head.startswith((_DOT_MARK, SAMPLES_HEADER.encode(), _OLD_SAMPLES_START,
-                             _SHAPES_README))
-            or _XML_MARK in head[:1024] or _JSON_MARK in head[:64])
+    return (head.startswith((SAMPLES_HEADER.encode(), _OLD_SAMPLES_START, _SHAPES_README))
+            or tail.endswith((_DOT_MARK, _XML_MARK + b"\n")) or _JSON_MARK in head[:64])
