@@ -211,6 +211,15 @@ def same_file(a, b):
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def refuse_foreign(paths, force=False, what="output"):
+    """For a library caller's outputs (a trainer's loss plot and samples log): raise
+    OutputError if one exists and minigraph did not write it, unless ``force``."""
+    for path in paths:
+        if not force and os.path.lexists(path) and not written_by_minigraph(path):
+            raise OutputError(f"{what} {path} exists and was not written by minigraph; "
+                              "choose another name, or pass force=True (--force) to replace it")
+
+
 def check_output(path, what="--out", force=False, inputs=()):
     """The one check of every output a command writes, before its work starts:
     writable (``check_writable``), not one of the command's ``inputs`` (paths), and, when it

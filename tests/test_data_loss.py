@@ -341,3 +341,14 @@ def test_a_second_sigterm_stops_at_once_and_the_exit_code_says_sigterm():
     assert interrupt.exit_code() == 143
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
         signal.getsignal(signal.SIGTERM))
+
+
+def test_the_library_trainer_follows_the_rule_for_its_side_files(tmp_path):
+    (tmp_path / "m_loss.png").write_bytes(b"my plot")
+    trainer = CharTrainer(TEXT, num_layers=1, hidden_size=8, seq_len=8, batch_size=2)
+    with pytest.raises(OutputError, match="not written by minigraph"):
+        trainer.train(iterations=1, out=str(tmp_path / "m.h5"), progress=False)
+    assert (tmp_path / "m_loss.png").read_bytes() == b"my plot" and trainer.iteration == 0
+    trainer.train(iterations=1, eval_every=0, sample_every=0, out=str(tmp_path / "m.h5"),
+                  progress=False, force=True)
+    assert written_by_minigraph(tmp_path / "m_loss.png") and trainer.iteration == 1

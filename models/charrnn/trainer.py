@@ -12,7 +12,7 @@ from minigraph import checkpoint, optim
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError, UsageError, check_int, check_number
 from minigraph.file_marks import SAMPLES_HEADER
-from minigraph.files import atomic_append, atomic_write, written_by_minigraph
+from minigraph.files import atomic_append, atomic_write, refuse_foreign, written_by_minigraph
 
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
@@ -146,9 +146,11 @@ class CharTrainer:
 
     # ------------------------------------------------------------------ the loop
     def train(self, iterations=None, max_minutes=None, *, eval_every=200, sample_every=500,
-              out=None, progress=True, log=None, sample_length=200):
+              out=None, progress=True, log=None, sample_length=200, force=False):
         """Run until ``iterations`` more steps or ``max_minutes``; evaluate, sample and save
-        along the way. Returns the trainer."""
+        along the way. Returns the trainer. The files beside ``out`` (``<out>_loss.png``,
+        ``<out>_samples.txt``) are refused before the first step when they exist and
+        minigraph did not write them, unless ``force``."""
         log = log or tqdm.write
         if iterations is None and max_minutes is None:
             raise UsageError("give iterations or max_minutes")
@@ -164,6 +166,9 @@ class CharTrainer:
             plan = False
         plan_from = None
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
+        if out:
+            refuse_foreign([os.path.splitext(out)[0] + "_loss.png", samples_path], force,
+                           "the file beside the checkpoint")
         steps = 0  # run so far by this call
 
         def keep_going():

@@ -204,7 +204,7 @@ def _train(args):
         _, solver, _ = train_captioner(
             args.data, epochs=args.epochs, max_minutes=args.max_minutes, out=args.out,
             val_images=args.val_images, progress=not args.quiet, resume=args.resume,
-            **_train_settings(args))
+            force=args.force, **_train_settings(args))
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None
@@ -216,9 +216,11 @@ def _train(args):
 
 def _data_files(folder):
     """The files of a data folder (the command's inputs: no output may be one of them)."""
+    if not folder:
+        return []
     try:
         return [os.path.join(folder, name) for name in os.listdir(folder)]
-    except OSError:
+    except (OSError, TypeError):
         return []
 
 

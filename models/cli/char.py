@@ -170,7 +170,7 @@ def _train(args):
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
                   eval_every=args.eval_every, sample_every=args.sample_every, out=args.out,
-                  progress=not args.quiet)
+                  progress=not args.quiet, force=args.force)
     val = trainer.history["val_loss"][-1] if trainer.history["val_loss"] else float("nan")
     print(f"{trainer.iteration} iterations, {time.monotonic() - started:.0f} s, "
           f"{trainer.chars_per_second:.0f} chars/s; validation {val:.3f} nats/char; "

@@ -51,7 +51,7 @@ def _demo(args):
 
     check_output_folder(args.out, force=args.force, names=OUTPUTS)
     run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
-        progress=not args.quiet, char_minutes=args.char_minutes)
+        progress=not args.quiet, char_minutes=args.char_minutes, force=args.force)
     return 0
 
 
