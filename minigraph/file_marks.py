@@ -60,6 +60,20 @@ def mark(data, path, json_too=False):
     return data
 
 
+def legacy_loss_plot(path):
+    """True for a loss plot written before plots carried the mark: a PNG of the loss plot's
+    size (700 x 400) that matplotlib wrote. Only a resumed run's own ``<out>_loss.png`` is
+    judged by this (a new run needs the mark or --force)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD)
+    except OSError:
+        return False
+    return (head.startswith(PNG_SIGNATURE) and head[12:16] == b"IHDR"
+            and struct.unpack(">II", head[16:24]) == (700, 400)
+            and b"tEXtSoftware\x00Matplotlib" in head)
+
+
 def folder_written_by_minigraph(path):
     """True for an empty folder, or one holding a shapes set minigraph made (its
     README.txt says so)."""

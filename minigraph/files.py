@@ -211,10 +211,15 @@ def same_file(a, b):
         return os.path.realpath(a) == os.path.realpath(b)
 
 
-def refuse_foreign(paths, force=False, what="output"):
+def refuse_foreign(paths, force=False, what="output", resumed=False):
     """For a library caller's outputs (a trainer's loss plot and samples log): raise
-    OutputError if one exists and minigraph did not write it, unless ``force``."""
+    OutputError if one exists and minigraph did not write it, unless ``force``. A
+    ``resumed`` run keeps its own loss plot from before plots were marked."""
+    from .file_marks import legacy_loss_plot
+
     for path in paths:
+        if resumed and path.endswith("_loss.png") and legacy_loss_plot(path):
+            continue
         if not force and os.path.lexists(path) and not written_by_minigraph(path):
             raise OutputError(f"{what} {path} exists and was not written by minigraph; "
                               "choose another name, or pass force=True (--force) to replace it")

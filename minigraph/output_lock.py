@@ -43,6 +43,14 @@ def _try_create(lock):
         return True
     except FileExistsError:
         return False
+    except OSError:  # a file system without hard links: create the name itself, then write
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        return True
     finally:
         os.remove(tmp)
 

@@ -352,3 +352,22 @@ def test_the_library_trainer_follows_the_rule_for_its_side_files(tmp_path):
     trainer.train(iterations=1, eval_every=0, sample_every=0, out=str(tmp_path / "m.h5"),
                   progress=False, force=True)
     assert written_by_minigraph(tmp_path / "m_loss.png") and trainer.iteration == 1
+
+
+def test_a_run_from_before_the_marks_resumes_with_its_unmarked_loss_plot(tmp_path, capsys):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = tmp_path / "m.h5"
+    assert _char_train(tmp_path, out) == 0
+    fig, _ = plt.subplots(figsize=(7, 4), dpi=100)  # how the loss plot was written before
+    fig.savefig(tmp_path / "m_loss.png")
+    fig.savefig(tmp_path / "n_loss.png")
+    plt.close(fig)
+    assert not written_by_minigraph(tmp_path / "m_loss.png")
+    assert main(["char", "train", "--text", str(_text(tmp_path)), "--out", str(out),
+                 "--resume", "--iterations", "1", "--quiet"]) == 0
+    assert written_by_minigraph(tmp_path / "m_loss.png")
+    assert _char_train(tmp_path, tmp_path / "n.h5") == 2  # a new run: not without --force
+    _one_error_line(capsys, "n_loss.png")

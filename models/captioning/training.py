@@ -86,7 +86,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
                                 objects=objects["val"] if objects else None)
         return {k: v for k, v in result.items() if k in ("bleu4", "attribute_accuracy")}
     plot = os.path.splitext(out)[0] + "_loss.png"
-    refuse_foreign([plot], force, "the loss plot beside the checkpoint")
+    refuse_foreign([plot], force, "the loss plot beside the checkpoint", resumed=resume)
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": lr},
                               lr_decay=settings["lr_decay"],
                               batch_size=settings["batch_size"], num_epochs=epochs,

@@ -168,7 +168,7 @@ class CharTrainer:
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
         if out:
             refuse_foreign([os.path.splitext(out)[0] + "_loss.png", samples_path], force,
-                           "the file beside the checkpoint")
+                           "the file beside the checkpoint", resumed=self.iteration > 0)
         steps = 0  # run so far by this call
 
         def keep_going():

@@ -77,8 +77,12 @@ def check_training_output(path, kind, resume, force, inputs=(), sides=()):
     from minigraph.files import OutputError, check_output
 
     check_output(path, "--out", force=True, inputs=inputs)  # what it holds is judged below
+    from minigraph.file_marks import legacy_loss_plot
+
     for side in side_files(path, sides):
-        check_output(side, "--out's side file", force, inputs)
+        # a run resumed from before plots were marked: its own unmarked loss plot goes on
+        legacy = resume and side.endswith("_loss.png") and legacy_loss_plot(side)
+        check_output(side, "--out's side file", force or legacy, inputs)
     if not os.path.exists(path):
         if resume:
             raise UsageError(f"--resume: {path} does not exist; give the checkpoint to "
