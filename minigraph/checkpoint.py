@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 from .errors import CheckpointError
+from .file_marks import register_recogniser
 from .files import atomic_write
 
 FORMAT = "minigraph-checkpoint"
@@ -136,6 +137,10 @@ def peek_kind(path):
             return kind if isinstance(kind, str) else None
     except (OSError, ValueError):
         return None
+
+
+# a checkpoint is minigraph's own output: a later run may replace it (files.check_output)
+register_recogniser(b"\x89HDF", lambda path: peek_kind(path) is not None)
 
 
 def load(path, kind=None, config_keys=None):

@@ -28,6 +28,17 @@ _SHAPES_README = b"Shapes captioning set made by `minigraph shapes`"
 _HEAD, _TAIL = 4096, 256
 
 
+# recognisers of formats that carry their own mark, by the bytes a file starts with:
+# minigraph.checkpoint registers its HDF5 checkpoints (peek_kind) when it is imported
+# (registered, not imported here: the checkpoint module itself writes through files.py)
+RECOGNISERS = {}
+
+
+def register_recogniser(magic, recognise):
+    """``recognise(path) -> bool`` decides for files that start with the bytes ``magic``."""
+    RECOGNISERS[magic] = recognise
+
+
 def _png_text_chunk(key, text):
     body = key + b"\x00" + text.encode("latin-1")
     return (struct.pack(">I", len(body)) + b"tEXt" + body
@@ -90,10 +101,9 @@ def written_by_minigraph(path):
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD)
-            if head.startswith(b"\x89HDF"):
-                from .checkpoint import peek_kind
-
-                return peek_kind(path) is not None
+            for magic, recognise in RECOGNISERS.items():
+                if head.startswith(magic):
+                    return bool(recognise(path))
             size = os.fstat(f.fileno()).st_size
             f.seek(max(size - _TAIL, 0))
             tail = f.read(_TAIL)

@@ -108,6 +108,7 @@ def check_picture_output(path, extensions, flag="--out", force=False, inputs=())
     """An output picture, page or results file: writable, named with one of ``extensions``
     (so that a typo cannot overwrite, say, the training text), not one of ``inputs``, and
     when it exists one minigraph wrote (unless ``force``)."""
+    import minigraph.checkpoint  # noqa: F401 (registers how a checkpoint is recognised)
     from minigraph.files import check_output, check_writable
 
     check_writable(path, flag)
@@ -135,6 +136,7 @@ def check_output_folder(path, flag="--out", force=False, names=None):
         raise UsageError(f"{flag}: cannot create the folder {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"{flag}: the folder {path} is not writable")
+    import minigraph.checkpoint  # noqa: F401 (registers how a checkpoint is recognised)
     from minigraph.file_marks import folder_written_by_minigraph
     from minigraph.files import OutputError, cannot_create_in, written_by_minigraph
 
