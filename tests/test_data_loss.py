@@ -371,3 +371,11 @@ def test_a_run_from_before_the_marks_resumes_with_its_unmarked_loss_plot(tmp_pat
     assert written_by_minigraph(tmp_path / "m_loss.png")
     assert _char_train(tmp_path, tmp_path / "n.h5") == 2  # a new run: not without --force
     _one_error_line(capsys, "n_loss.png")
+
+
+def test_a_dangling_symlink_as_out_is_the_users_and_is_kept(tmp_path, capsys):
+    out = tmp_path / "m.h5"
+    os.symlink(tmp_path / "nowhere", out)
+    assert _char_train(tmp_path, out) == 2
+    _one_error_line(capsys, "symbolic link", "--force")
+    assert os.path.islink(out) and os.readlink(out) == str(tmp_path / "nowhere")

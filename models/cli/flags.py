@@ -83,6 +83,9 @@ def check_training_output(path, kind, resume, force, inputs=(), sides=()):
         # a run resumed from before plots were marked: its own unmarked loss plot goes on
         legacy = resume and side.endswith("_loss.png") and legacy_loss_plot(side)
         check_output(side, "--out's side file", force or legacy, inputs)
+    if os.path.islink(path) and not os.path.exists(path) and not force:
+        raise OutputError(f"--out {path} is a symbolic link to nothing (the user's link): "
+                          "choose another --out, or add --force to replace the link")
     if not os.path.exists(path):
         if resume:
             raise UsageError(f"--resume: {path} does not exist; give the checkpoint to "
