@@ -225,13 +225,23 @@ def refuse_foreign(paths, force=False, what="output", resumed=False):
                               "choose another name, or pass force=True (--force) to replace it")
 
 
+def _inside(path, folder):
+    folder = os.path.realpath(folder)
+    return os.path.commonpath([os.path.realpath(path), folder]) == folder
+
+
 def check_output(path, what="--out", force=False, inputs=()):
     """The one check of every output a command writes, before its work starts:
-    writable (``check_writable``), not one of the command's ``inputs`` (paths), and, when it
+    writable (``check_writable``), not one of the command's ``inputs`` (paths of files, or
+    of folders whose every file is an input: a data set), and, when it
     exists, a file minigraph wrote itself (recognised by its content, ``file_marks``) unless
     ``force``. Returns ``path``."""
     path = check_writable(path, what)
     for given in inputs:
+        if given and os.path.isdir(given) and os.path.lexists(path) and _inside(path, given):
+            raise OutputError(f"{what} {path} is a file of the folder {given}, an input of "
+                              "this command; an output never replaces an input: choose "
+                              "another name")
         if given and same_file(path, given):
             raise OutputError(f"{what} {path} is also an input of this command ({given}); an "
                               "output never replaces an input: choose another name")

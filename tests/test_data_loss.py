@@ -315,7 +315,7 @@ def test_caption_train_and_eval_follow_the_same_rule(tmp_path, capsys, shapes_di
     before = captions.read_bytes()
     assert main(["caption", "train", "--data", str(data), "--out", str(captions), "--force",
                  "--epochs", "1", "--quiet"]) == 2
-    _one_error_line(capsys, "is also an input")
+    _one_error_line(capsys, "an input of this command")
     assert captions.read_bytes() == before
     results = tmp_path / "r.json"
     results.write_text('{"mine": 1}', encoding="utf-8")
@@ -379,3 +379,19 @@ def test_a_dangling_symlink_as_out_is_the_users_and_is_kept(tmp_path, capsys):
     assert _char_train(tmp_path, out) == 2
     _one_error_line(capsys, "symbolic link", "--force")
     assert os.path.islink(out) and os.readlink(out) == str(tmp_path / "nowhere")
+
+
+def test_an_output_inside_the_data_folder_a_command_reads_is_refused(tmp_path, capsys,
+                                                                      shapes_dir):
+    data = tmp_path / "data"
+    shutil.copytree(shapes_dir, data)
+    vocab = data / "coco2014_vocab.json"
+    before = vocab.read_bytes()
+    out = tmp_path / "c.h5"
+    assert main(["caption", "train", "--data", str(data), "--epochs", "1", "--hidden", "8",
+                 "--wordvec", "8", "--val-images", "0", "--max-train", "20", "--quiet",
+                 "--out", str(out)]) == 0
+    assert main(["caption", "eval", "--model", str(out), "--max-images", "2", "--results",
+                 str(vocab), "--force"]) == 2
+    _one_error_line(capsys, "an input of this command")
+    assert vocab.read_bytes() == before

@@ -193,7 +193,7 @@ def run_train(args):
 
 def _train(args):
     check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force,
-                          inputs=_data_files(args.data), sides=["_loss.png"])
+                          inputs=[args.data], sides=["_loss.png"])
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
@@ -212,16 +212,6 @@ def _train(args):
     print(f"trained {len(solver.loss_history)} iterations in {time.monotonic() - started:.0f} s;"
           f" {'wrote ' + ' and '.join(written) if written else 'nothing written'}")
     return 0
-
-
-def _data_files(folder):
-    """The files of a data folder (the command's inputs: no output may be one of them)."""
-    if not folder:
-        return []
-    try:
-        return [os.path.join(folder, name) for name in os.listdir(folder)]
-    except (OSError, TypeError):
-        return []
 
 
 def _stamp(path):

@@ -33,10 +33,10 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
+    model, data_dir = _load(args.model, args.data)
     if args.results:
         check_picture_output(args.results, [".json"], "--results", force=args.force,
-                             inputs=[args.model])
-    model, data_dir = _load(args.model, args.data)
+                             inputs=[args.model, data_dir])
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
     objects = shapes_objects(data_dir)
@@ -111,6 +111,7 @@ def run_gallery(args):
         raise UsageError(f"--out {args.out} exists; choose another --out or add --force to "
                          "replace it")
     model, data_dir = _load(args.model, args.data)
+    check_picture_output(args.out, [".png"], force=True, inputs=[data_dir])
     if args.attention and model.feature_key != "grid":
         raise UsageError(f"--attention needs an AttentionCaptioner (trained with `caption "
                          f"train --attention`); {args.model} holds a {type(model).__name__}")
