@@ -395,3 +395,31 @@ def test_an_output_inside_the_data_folder_a_command_reads_is_refused(tmp_path, c
                  str(vocab), "--force"]) == 2
     _one_error_line(capsys, "an input of this command")
     assert vocab.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_sigterm_in_caption_training_saves_and_exits_143(tmp_path, shapes_dir):
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+
+    model = tmp_path / "c.h5"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minigraph", "caption", "train", "--data", shapes_dir,
+         "--epochs", "100000", "--hidden", "8", "--wordvec", "8", "--batch-size", "10",
+         "--val-images", "0", "--quiet", "--out", str(model)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        for line in proc.stdout:
+            if "stops after the current step" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "--resume" in err
+    _, saved = CaptioningRNN.load(model)
+    assert len(saved["history"]["loss_history"]) >= 1
+    assert not os.path.exists(lock_name(model))
