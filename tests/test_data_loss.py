@@ -1,7 +1,10 @@
 """Issue 25, data loss: a file the user named is never changed unless minigraph wrote it
 (recognised by its content) or --force is given; no command writes one of its inputs; side
 files follow their main output's rule; temporaries and locks are recognisably ours; an
-output that cannot be written is refused before the work; SIGTERM saves like Ctrl-C."""
+output that cannot be written is refused before the work; SIGTERM saves like Ctrl-C.
+
+One file over 300 lines on purpose: it is the issue's battery, in the issue's five kinds
+(the section comments), sharing the few helpers at the top."""
 
 import os
 import re
