@@ -22,6 +22,7 @@ import numpy as np
 
 from . import bounded_read
 from .errors import CheckpointError
+from .file_marks import register_recogniser
 from .files import atomic_write
 
 FORMAT = "minigraph-checkpoint"
@@ -153,6 +154,10 @@ def peek_kind(path):
             return kind if isinstance(kind, str) else None
     except (OSError, ValueError):
         return None
+
+
+# a checkpoint is minigraph's own output: a later run may replace it (files.check_output)
+register_recogniser(b"\x89HDF", lambda path: peek_kind(path) is not None)
 
 
 def load(path, kind=None, config_keys=None):

@@ -4,6 +4,8 @@ failed write leaves the old file intact; loaded as untrusted data (files made wi
 import errno
 import json
 import os
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -41,12 +43,24 @@ def test_checkpoint_has_the_users_file_mode_not_0600(tmp_path):
     assert os.stat(tmp_path / "m.h5").st_mode & 0o777 == 0o644
 
 
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def test_stale_temporaries_of_the_same_checkpoint_are_removed_on_the_next_save(tmp_path):
-    for name in (".tmp-m.h5-12345", ".tmp-m.h5-999"):
+    # issue 25: only temporaries named as ours, of a process no longer running, are removed;
+    # a user's file of a similar name and a live run's temporary are kept
+    dead = _dead_pid()
+    for name in (f".tmp-m.h5-{dead}-0123abcd", f".tmp-m.h5-{dead}-deadbeef"):
         (tmp_path / name).write_bytes(b"half a checkpoint")
-    (tmp_path / ".tmp-other.h5-1").write_bytes(b"another file's")
+    kept = [".tmp-other.h5-1", ".tmp-m.h5-12345", ".tmp-m.h5-notes.txt",
+            f".tmp-m.h5-{os.getppid()}-0123abcd"]
+    for name in kept:
+        (tmp_path / name).write_bytes(b"another file's")
     _char_checkpoint(tmp_path / "m.h5")
-    assert sorted(os.listdir(tmp_path)) == [".tmp-other.h5-1", "m.h5"]
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["m.h5"])
 
 
 def test_full_disk_during_save_is_one_error_and_the_old_checkpoint_survives(

@@ -88,7 +88,8 @@ BAD = [
      "too short"),
     # outputs that would destroy something or cannot be written
     ("out-empty", CHAR_TRAIN_NO_OUT + ["--out", ""], 2, "empty"),
-    ("out-is-the-text", CHAR_TRAIN_NO_OUT + ["--out", "{d}/text.txt"], 2, "not a CharRNN"),
+    ("out-is-the-text", CHAR_TRAIN_NO_OUT + ["--out", "{d}/text.txt"], 2,
+        "is also an input"),  # issue 25: an input is never an output
     ("out-is-a-checkpoint", CHAR_TRAIN_NO_OUT + ["--out", "{d}/char.h5"], 2, "--resume"),
     ("out-is-a-captioner", CHAR_TRAIN_NO_OUT + ["--out", "{d}/cap.h5"], 2,
      "a CaptioningRNN checkpoint"),

@@ -50,7 +50,9 @@ def test_write_page_fills_each_placeholder_once(tmp_path):
                svg="<svg>__TITLE__</svg>")
     page = (tmp_path / "p.html").read_text()
     assert page == ("<title>a __DATA__ &lt;b&gt;</title><svg>__TITLE__</svg>"
-                    '<script>const D = {"k": "\\u003c/script\\u003e"};</script>')
+                    '<script>const D = {"k": "\\u003c/script\\u003e"};</script>'
+                    # issue 25: minigraph's mark, so that a later run may replace the page
+                    "\n<!-- written by minigraph -->\n")
     assert [p.name for p in tmp_path.iterdir()] == ["p.html"]  # no temporary left behind
 
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from ..errors import RenderError, UsageError
-from ..files import atomic_write
+from ..files import atomic_write, written_by_minigraph
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = ("no dot program found: `pip install graphviz-pure` (a dot-compatible "
@@ -48,6 +48,9 @@ def save(dot, path):
             render_bytes(source, fmt)
     except RenderError as exc:
         fallback = os.path.splitext(path)[0] + ".dot"
+        if os.path.lexists(fallback) and not written_by_minigraph(fallback):  # the user's
+            raise RenderError(f"{exc}; the DOT source was not written: {fallback} exists "
+                              "and minigraph did not write it") from None
         atomic_write(fallback, source)
         raise RenderError(f"{exc}; wrote the DOT source to {fallback}") from None
     return atomic_write(path, data)

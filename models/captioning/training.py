@@ -5,6 +5,7 @@ trains)."""
 import os
 
 from minigraph.checkpoint import CheckpointError, peek_kind
+from minigraph.files import refuse_foreign
 
 from ..data import load_coco_data
 from ..data.shapes_dataset import OBJECTS_FILE, load_objects
@@ -42,7 +43,7 @@ def recorded_settings(saved):
 def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=20,
                     batch_size=100, lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None,
                     val_images=300, seed=0, out="captioner.h5", progress=True, log=print,
-                    proj_lr=5e-4, resume=False, attention=False):
+                    proj_lr=5e-4, resume=False, attention=False, force=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``). ``attention`` trains an
     AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
@@ -85,6 +86,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
                                 objects=objects["val"] if objects else None)
         return {k: v for k, v in result.items() if k in ("bleu4", "attribute_accuracy")}
     plot = os.path.splitext(out)[0] + "_loss.png"
+    refuse_foreign([plot], force, "the loss plot beside the checkpoint", resumed=resume)
     solver = CaptioningSolver(model, data, optim_config={"learning_rate": lr},
                               lr_decay=settings["lr_decay"],
                               batch_size=settings["batch_size"], num_epochs=epochs,

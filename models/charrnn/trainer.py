@@ -11,7 +11,8 @@ from tqdm.auto import tqdm
 from minigraph import checkpoint, optim
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError, UsageError, check_int, check_number
-from minigraph.files import atomic_append
+from minigraph.file_marks import SAMPLES_HEADER
+from minigraph.files import atomic_append, atomic_write, refuse_foreign, written_by_minigraph
 
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
@@ -145,9 +146,11 @@ class CharTrainer:
 
     # ------------------------------------------------------------------ the loop
     def train(self, iterations=None, max_minutes=None, *, eval_every=200, sample_every=500,
-              out=None, progress=True, log=None, sample_length=200):
+              out=None, progress=True, log=None, sample_length=200, force=False):
         """Run until ``iterations`` more steps or ``max_minutes``; evaluate, sample and save
-        along the way. Returns the trainer."""
+        along the way. Returns the trainer. The files beside ``out`` (``<out>_loss.png``,
+        ``<out>_samples.txt``) are refused before the first step when they exist and
+        minigraph did not write them, unless ``force``."""
         log = log or tqdm.write
         if iterations is None and max_minutes is None:
             raise UsageError("give iterations or max_minutes")
@@ -163,6 +166,9 @@ class CharTrainer:
             plan = False
         plan_from = None
         samples_path = (os.path.splitext(out)[0] + "_samples.txt") if out else None
+        if out:
+            refuse_foreign([os.path.splitext(out)[0] + "_loss.png", samples_path], force,
+                           "the file beside the checkpoint", resumed=self.iteration > 0)
         steps = 0  # run so far by this call
 
         def keep_going():
@@ -231,8 +237,15 @@ class CharTrainer:
             self.plot(os.path.splitext(out)[0] + "_loss.png")
 
     def _write_sample(self, path, length):
+        """Append a sample to the log at ``path``: a log minigraph began (its header line
+        says so) grows; any other file there (which the command line lets through only
+        with --force) is replaced by a new log, never appended to."""
         text = self.model.sample(length=length, temperature=0.8)
-        atomic_append(path, f"==== iteration {self.iteration} ====\n{text}\n\n")
+        entry = f"==== iteration {self.iteration} ====\n{text}\n\n"
+        if os.path.isfile(path) and written_by_minigraph(path):
+            atomic_append(path, entry)
+        else:
+            atomic_write(path, SAMPLES_HEADER + entry)
 
     def plot(self, path):
         from ..shared.plots import plot_losses

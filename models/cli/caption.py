@@ -20,6 +20,7 @@ from ..data.shapes_dataset import make_shapes_dataset
 from ..shared.interrupt import Interrupted
 from . import caption_scores, caption_use
 from .flags import (
+    add_force_flag,
     add_old_spelling,
     add_threads_flag,
     apply_threads_flag,
@@ -116,6 +117,7 @@ def add_commands(commands):
                           help="re-rank captions with this `caption scorer` file")
     evaluate.add_argument("--results", default=None,
                           help="also write the metrics to this .json file")
+    add_force_flag(evaluate, "an existing --results that minigraph did not write")
     evaluate.set_defaults(handler=caption_use.run_eval)
 
     sample = sub.add_parser("sample", help="caption PNG pictures")
@@ -146,7 +148,7 @@ def add_commands(commands):
 
 
 def run_shapes(args):
-    check_output_folder(args.out)
+    check_output_folder(args.out, force=True)  # the stricter rule below: empty or --force
     entries = os.listdir(args.out)
     if entries and not args.force:
         raise OutputError(f"--out {args.out} is not empty ({len(entries)} entries, such as "
@@ -190,7 +192,17 @@ def _checkpoint_kind(args):
 
 
 def run_train(args):
-    check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force)
+    from minigraph.files import check_writable
+    from minigraph.output_lock import output_lock
+
+    check_writable(args.out, "--out")  # its folder exists: the lock goes beside it
+    with output_lock(args.out):
+        return _train(args)
+
+
+def _train(args):
+    check_training_output(args.out, _checkpoint_kind(args), args.resume, args.force,
+                          inputs=[args.data], sides=["_loss.png"])
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
@@ -201,7 +213,7 @@ def run_train(args):
         _, solver, _ = train_captioner(
             args.data, epochs=args.epochs, max_minutes=args.max_minutes, out=args.out,
             val_images=args.val_images, progress=not args.quiet, resume=args.resume,
-            **_train_settings(args))
+            force=args.force, **_train_settings(args))
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None

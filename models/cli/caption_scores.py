@@ -52,7 +52,7 @@ def add_commands(sub):
 def run_scorer(args):
     from ..data.features import RandomConvFeatures
 
-    check_training_output(args.out, "AttributeScorer", False, args.force)
+    check_training_output(args.out, "AttributeScorer", False, args.force, inputs=[args.data])
     truth = shapes_truth(args.data)
     data = load_coco_data(args.data)
     extractor = RandomConvFeatures.load(os.path.join(args.data, EXTRACTOR_FILE))
@@ -71,12 +71,15 @@ def run_scorer(args):
 
 def run_table(args):
     if args.results:
-        check_picture_output(args.results, [".json"], "--results")
+        check_picture_output(args.results, [".json"], "--results", force=True)
         if os.path.exists(args.results) and not args.force:
             raise UsageError(f"--results {args.results} exists: add --force to replace it")
     for path in args.model:
         load_captioner(path)  # every checkpoint checked before the long part starts
     data_dir = args.data or data_dir_of(load_captioner(args.model[0])[1], None)
+    if args.results:  # no output is an input: the models, the scorer, the data
+        check_picture_output(args.results, [".json"], "--results", force=True,
+                             inputs=[*args.model, args.scorer, data_dir])
     rows = table_rows(args.model, data_dir, args.scorer, args.beam, args.max_images)
     print("\n" + format_table(rows))
     print(f"load average {load_average()}")
@@ -84,7 +87,8 @@ def run_table(args):
         report = {"rows": rows, "data": os.path.abspath(data_dir), "beam": args.beam,
                   "load_average": list(os.getloadavg()),
                   "written": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n")
+        atomic_write(args.results, json.dumps(report, indent=1, default=_plain) + "\n",
+                     mark_json=True)
         print(f"wrote {args.results}")
     return 0
 

@@ -33,9 +33,10 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
-    if args.results:
-        check_picture_output(args.results, [".json"], "--results")
     model, data_dir = _load(args.model, args.data)
+    if args.results:
+        check_picture_output(args.results, [".json"], "--results", force=args.force,
+                             inputs=[args.model, data_dir])
     data = _load_data(model, data_dir)
     _check_split(data, args.split, data_dir)
     objects = shapes_objects(data_dir)
@@ -55,7 +56,7 @@ def run_eval(args):
         from minigraph.files import atomic_write
         atomic_write(args.results, json.dumps({"model": args.model, "split": args.split,
                                             "decoding": method, "reranked": bool(rerank),
-                                            **shown}, indent=1) + "\n")
+                                            **shown}, indent=1) + "\n", mark_json=True)
         print(f"wrote {args.results}")
     for i, text in list(zip(result["images"], result["captions"]))[:5]:
         print(f"  {data[f'{args.split}_urls'][i]}: {text}")
@@ -105,11 +106,12 @@ def _read_image(path):
 
 
 def run_gallery(args):
-    check_picture_output(args.out, [".png"])
-    if os.path.exists(args.out) and not args.force:
+    check_picture_output(args.out, [".png"], force=True, inputs=[args.model])
+    if os.path.exists(args.out) and not args.force:  # stricter: even minigraph's own
         raise UsageError(f"--out {args.out} exists; choose another --out or add --force to "
                          "replace it")
     model, data_dir = _load(args.model, args.data)
+    check_picture_output(args.out, [".png"], force=True, inputs=[data_dir])
     if args.attention and model.feature_key != "grid":
         raise UsageError(f"--attention needs an AttentionCaptioner (trained with `caption "
                          f"train --attention`); {args.model} holds a {type(model).__name__}")

@@ -7,6 +7,7 @@ from minigraph.errors import UsageError
 
 from ..data.text import MAX_TEXT_MB, load_text
 from .flags import (
+    add_force_flag,
     add_old_spelling,
     add_threads_flag,
     apply_threads_flag,
@@ -77,7 +78,8 @@ def add_commands(commands):
     train.add_argument("--out", default="char_model.h5", help="checkpoint to write")
     train.add_argument("--resume", action="store_true", help="continue from --out exactly")
     train.add_argument("--force", action="store_true",
-                       help="replace an existing --out instead of refusing")
+                       help="replace an existing --out (and files beside it) instead of "
+                            "refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_threads_flag(train)
     for old, new in OLD_FLAGS.items():
@@ -120,6 +122,7 @@ def add_commands(commands):
                          help="other checkpoints (an RNN, a GRU) whose gradient strips are "
                               "drawn beside this model's")
     neurons.add_argument("--out", default="neurons.html", help="the page to write (.html)")
+    add_force_flag(neurons)
     neurons.set_defaults(handler=run_neurons)
 
 
@@ -157,11 +160,22 @@ def _refuse_changed_settings(args, path, saved):
 
 
 def run_train(args):
+    from minigraph.files import check_writable
+    from minigraph.output_lock import output_lock
+
+    check_writable(args.out, "--out")  # its folder exists: the lock goes beside it
+    with output_lock(args.out):
+        return _train(args)
+
+
+def _train(args):
     from minigraph import checkpoint
 
     from ..charrnn.trainer import CharTrainer
 
-    check_training_output(args.out, "CharRNN", args.resume, args.force)
+    check_training_output(args.out, "CharRNN", args.resume, args.force,
+                          inputs=[args.text] if args.text else [],
+                          sides=["_loss.png", "_samples.txt"])
     apply_threads_flag(args)
     text = load_text(args.text, args.max_text_mb)
     if args.iterations is None and args.max_minutes is None:
@@ -175,7 +189,7 @@ def run_train(args):
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
                   eval_every=args.eval_every, sample_every=args.sample_every, out=args.out,
-                  progress=not args.quiet)
+                  progress=not args.quiet, force=args.force)
     val = trainer.history["val_loss"][-1] if trainer.history["val_loss"] else float("nan")
     print(f"{trainer.iteration} iterations, {time.monotonic() - started:.0f} s, "
           f"{trainer.chars_per_second:.0f} chars/s; validation {val:.3f} nats/char; "
@@ -219,7 +233,8 @@ def run_neurons(args):
     from ..charrnn.model import CharRNN
     from ..lab.neurons import check_vocabulary, validation_stretch, write_neuron_page
 
-    check_picture_output(args.out, [".html", ".htm"])
+    check_picture_output(args.out, [".html", ".htm"], force=args.force,
+                         inputs=[args.model, args.text, *args.compare])
     model, _ = CharRNN.load(args.model)
     check_vocabulary(model.chars, args.model)
     compare = []

@@ -12,9 +12,13 @@ import time
 from ..data import load_coco_data
 from ..data.shapes_dataset import load_objects, make_shapes_dataset
 
+# what the demo writes into its folder (main checks them before it starts)
+OUTPUTS = ["shapes", "gallery.png", "captioner.h5", "captioner_loss.png", "unrolled_graph.svg",
+           "unrolled_graph.dot", "char_rnn.h5", "char_rnn_loss.png", "char_rnn_samples.txt"]
+
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
-        out=print, char_minutes=0.5):
+        out=print, char_minutes=0.5, force=False):
     from ..captioning.evaluation import evaluate_split
     from ..captioning.gallery import write_gallery
     from ..captioning.training import train_captioner
@@ -28,7 +32,7 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
     model, solver, _ = train_captioner(
         data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=100,
         batch_size=100, lr=5e-3, lr_decay=0.9, max_minutes=minutes, val_images=100, seed=seed,
-        out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out)
+        out=os.path.join(out_dir, "captioner.h5"), progress=progress, log=out, force=force)
     data = load_coco_data(data_dir)
     objects = load_objects(data_dir)
     out("3/5 evaluating (greedy decoding)")
@@ -44,7 +48,7 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
     gallery = os.path.join(out_dir, "gallery.png")
     write_gallery(model, data, data_dir, "val", 12, gallery, overwrite=True)  # its own folder
     graph_path = _draw_one_minibatch(model, out_dir, out)
-    _char_rnn(out_dir, seed, char_minutes, progress, out)
+    _char_rnn(out_dir, seed, char_minutes, progress, out, force)
     out(f"done in {time.monotonic() - started:.0f} s: {gallery}, "
         f"{os.path.join(out_dir, 'captioner_loss.png')}, {graph_path}")
     return model, solver
@@ -64,7 +68,7 @@ def _draw_one_minibatch(model, out_dir, out):
         return os.path.splitext(path)[0] + ".dot"
 
 
-def _char_rnn(out_dir, seed, minutes, progress, out):
+def _char_rnn(out_dir, seed, minutes, progress, out, force=False):
     from ..charrnn.trainer import CharTrainer
     from ..data.text import default_corpus
 
@@ -72,7 +76,8 @@ def _char_rnn(out_dir, seed, minutes, progress, out):
     trainer = CharTrainer(default_corpus(300_000), num_layers=1, hidden_size=128, seq_len=48,
                           batch_size=32, lr=3e-3, seed=seed)
     trainer.train(max_minutes=minutes, eval_every=0, sample_every=0,
-                  out=os.path.join(out_dir, "char_rnn.h5"), progress=progress, log=out)
+                  out=os.path.join(out_dir, "char_rnn.h5"), progress=progress, log=out,
+                  force=force)
     out(f"  {trainer.iteration} iterations at {trainer.chars_per_second:.0f} chars/s; "
         "a sample at temperature 0.8:")
     out(trainer.model.sample(prime="def ", length=240, temperature=0.8, seed=seed))

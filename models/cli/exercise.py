@@ -4,7 +4,7 @@ import os
 import sys
 
 from minigraph.errors import MinigraphError, OutputError
-from minigraph.files import atomic_write
+from minigraph.files import atomic_write, check_output
 
 from ..lab.exercises.catalog import BY_NAME, LADDER, TOLERANCE
 from ..lab.exercises.checking import check_file
@@ -30,6 +30,8 @@ def add_commands(commands):
     check.add_argument("--seed", type=non_negative, default=0, help="seed of the random inputs")
     check.add_argument("--out", dest="svg", default=None,
                        help="where to draw the graph (default: FILE_check.svg beside FILE)")
+    check.add_argument("--force", action="store_true",
+                       help="replace an existing --out that minigraph did not write")
     add_old_spelling(check, "--svg", "--out")
     exercise.set_defaults(handler=_run, exercise_parser=exercise)
 
@@ -41,7 +43,7 @@ def _run(args):
         if args.exercise_command == "start":
             return _start(args.name, args.dir, args.force)
         if args.exercise_command == "check":
-            return _check(args.file, args.seed, args.svg)
+            return _check(args.file, args.seed, args.svg, args.force)
     except MinigraphError as exc:  # the file, the folder or the student's code: one line
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -76,9 +78,12 @@ def _start(name, folder, force):
     return 0
 
 
-def _check(path, seed, svg):
+def _check(path, seed, svg, force=False):
     if svg and not svg.lower().endswith(".svg"):  # a typo must not overwrite your work
         raise OutputError(f"--out {svg}: the file name must end in .svg")
+    svg = svg or os.path.splitext(path)[0] + "_check.svg"
+    if os.path.isfile(path):  # else check_file says what is wrong with FILE
+        check_output(svg, "--out", force, inputs=[path])  # before any verdict is printed
     result = check_file(path, seed=seed)
     exercise = result.exercise
     print(f"exercise {exercise.name}: {exercise.backward_name} in {path}")
@@ -104,7 +109,6 @@ def _check(path, seed, svg):
         print(f"{len(wrong)} of {len(result.rows)} gradients wrong: {', '.join(wrong)}")
     else:
         print(f"all {len(result.rows)} gradients right")
-    svg = svg or os.path.splitext(path)[0] + "_check.svg"
     try:
         from ..lab.exercises.picture import write_check_svg
         write_check_svg(result, svg)

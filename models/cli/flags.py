@@ -88,14 +88,30 @@ def add_old_spelling(parser, old, new):
                         nargs=action.nargs, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def check_training_output(path, kind, resume, force):
+def side_files(out, suffixes):
+    """The files a trainer writes beside its checkpoint ``out`` (``<out>_loss.png``...)."""
+    return [os.path.splitext(out)[0] + suffix for suffix in suffixes]
+
+
+def check_training_output(path, kind, resume, force, inputs=(), sides=()):
     """Refuse, before training starts, an --out that cannot be written or that holds
     something training would destroy: a file that is not a ``kind`` checkpoint (the training
-    text, say) unless --force, a ``kind`` checkpoint unless --resume or --force."""
+    text, say) unless --force, a ``kind`` checkpoint unless --resume or --force; one of the
+    command's ``inputs`` always. The side files (``sides``, suffixes such as "_loss.png")
+    follow the rule of every output: minigraph's own, or --force."""
     from minigraph.checkpoint import peek_kind
-    from minigraph.files import OutputError, check_writable
+    from minigraph.files import OutputError, check_output
 
-    check_writable(path, "--out")
+    check_output(path, "--out", force=True, inputs=inputs)  # what it holds is judged below
+    from minigraph.file_marks import legacy_loss_plot
+
+    for side in side_files(path, sides):
+        # a run resumed from before plots were marked: its own unmarked loss plot goes on
+        legacy = resume and side.endswith("_loss.png") and legacy_loss_plot(side)
+        check_output(side, "--out's side file", force or legacy, inputs)
+    if os.path.islink(path) and not os.path.exists(path) and not force:
+        raise OutputError(f"--out {path} is a symbolic link to nothing (the user's link): "
+                          "choose another --out, or add --force to replace the link")
     if not os.path.exists(path):
         if resume:
             raise UsageError(f"--resume: {path} does not exist; give the checkpoint to "
@@ -117,20 +133,28 @@ def check_training_output(path, kind, resume, force):
                       "choose another --out, or add --force to replace it")
 
 
-def check_picture_output(path, extensions, flag="--out"):
-    """An output picture or page: writable, and named with one of ``extensions`` (so that a
-    typo cannot overwrite, say, the training text)."""
-    from minigraph.files import check_writable
+def check_picture_output(path, extensions, flag="--out", force=False, inputs=()):
+    """An output picture, page or results file: writable, named with one of ``extensions``
+    (so that a typo cannot overwrite, say, the training text), not one of ``inputs``, and
+    when it exists one minigraph wrote (unless ``force``)."""
+    import minigraph.checkpoint  # noqa: F401 (registers how a checkpoint is recognised)
+    from minigraph.files import check_output, check_writable
 
     check_writable(path, flag)
     if not path.lower().endswith(tuple(extensions)):
         raise UsageError(f"{flag} {path}: the file name must end in "
                          f"{' or '.join(extensions)}")
-    return path
+    return check_output(path, flag, force, inputs)
 
 
-def check_output_folder(path, flag="--out"):
-    """A folder to write into: not empty, not an existing file, creatable and writable."""
+def add_force_flag(parser, what="an existing output that minigraph did not write"):
+    parser.add_argument("--force", action="store_true", help=f"replace {what}")
+
+
+def check_output_folder(path, flag="--out", force=False, names=None):
+    """A folder to write into: not an existing file, creatable and writable, and with
+    ``names`` (the files and folders the command writes there; None: every entry) none that
+    minigraph did not write (unless ``force``): a user's picture there is never replaced."""
     if not path:
         raise UsageError(f"{flag}: the folder name is empty")
     if os.path.exists(path) and not os.path.isdir(path):
@@ -141,11 +165,23 @@ def check_output_folder(path, flag="--out"):
         raise UsageError(f"{flag}: cannot create the folder {path}: {exc.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UsageError(f"{flag}: the folder {path} is not writable")
-    from minigraph.files import cannot_create_in
+    import minigraph.checkpoint  # noqa: F401 (registers how a checkpoint is recognised)
+    from minigraph.file_marks import folder_written_by_minigraph
+    from minigraph.files import OutputError, cannot_create_in, written_by_minigraph
 
     problem = cannot_create_in(path)
     if problem:
         raise UsageError(f"{flag}: cannot create files in the folder {path} ({problem})")
+    if not force:
+        entries = [os.path.join(path, name) for name in (os.listdir(path) if names is None
+                                                         else names)]
+        foreign = sorted(os.path.basename(entry) for entry in entries if os.path.lexists(entry)
+                         and not (folder_written_by_minigraph(entry) if os.path.isdir(entry)
+                                  else written_by_minigraph(entry)))
+        if foreign:
+            raise OutputError(f"{flag} {path} holds {len(foreign)} file(s) minigraph did not "
+                              f"write (such as {foreign[0]!r}); choose an empty or new folder, "
+                              "or add --force to write there anyway")
     return path
 
 

@@ -9,8 +9,9 @@ import traceback
 import warnings
 
 from minigraph import __version__
-from minigraph.errors import MinigraphError
+from minigraph.errors import Interrupted, MinigraphError
 
+from ..shared import interrupt
 from .flags import bounded, check_output_folder, non_negative, positive
 
 DEBUG_ENV = "MINIGRAPH_DEBUG"
@@ -46,11 +47,11 @@ def _demo(args):
         from ..lab.engine_tour import run as tour
         tour(seed=args.seed)
         return 0
-    from .demo import run
+    from .demo import OUTPUTS, run
 
-    check_output_folder(args.out)
+    check_output_folder(args.out, force=args.force, names=OUTPUTS)
     run(out_dir=args.out, seed=args.seed, train_images=args.train_images, minutes=args.minutes,
-        progress=not args.quiet, char_minutes=args.char_minutes)
+        progress=not args.quiet, char_minutes=args.char_minutes, force=args.force)
     return 0
 
 
@@ -116,6 +117,9 @@ def build_parser():
     demo.add_argument("--seed", type=non_negative, default=0, help="seed of every random "
                       "stream")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.add_argument("--force", action="store_true",
+                      help="write into --out even where it holds files minigraph did not "
+                           "write under the names the demo uses")
     demo.add_argument("--engine", action="store_true",
                       help="instead: a tour of the engine on a tiny RNN (seconds)")
     demo.set_defaults(handler=_demo)
@@ -141,6 +145,8 @@ def _show_defaults(parser):
 
 
 def _exit_code(exc):
+    if isinstance(exc, Interrupted):  # 130 for Ctrl-C, 143 for SIGTERM
+        return interrupt.exit_code(exc.exit_code)
     if isinstance(exc, MinigraphError):
         return exc.exit_code
     if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR,
@@ -163,7 +169,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def main(argv=None):
     """Run one command; returns the exit status: 0 done, 1 a run that failed, 2 bad usage
-    or input, 130 stopped by Ctrl-C. Errors print as one line (``--debug`` or
+    or input, 130 stopped by Ctrl-C, 143 by SIGTERM. Errors print as one line (``--debug`` or
     MINIGRAPH_DEBUG=1 adds the traceback)."""
     parser = build_parser()
     try:
@@ -182,7 +188,7 @@ def main(argv=None):
         if debug:
             traceback.print_exc()
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return interrupt.exit_code()
     except MemoryError:
         if debug:
             traceback.print_exc()
@@ -194,7 +200,8 @@ def main(argv=None):
         if debug:
             traceback.print_exc()
         code = _exit_code(exc)
-        print(f"{'' if code == 130 else 'error: '}{_message(exc)}", file=sys.stderr)
+        print(f"{'' if isinstance(exc, Interrupted) else 'error: '}{_message(exc)}",
+              file=sys.stderr)
         hint = HINTS.get(type(exc).__name__)
         if hint:
             print(f"hint: {hint}", file=sys.stderr)

@@ -5,8 +5,11 @@ import json
 import os
 import time
 
+from minigraph.errors import UsageError
+
 from ..lab.example_graphs import example_graph
 from .flags import (
+    add_force_flag,
     add_old_spelling,
     bounded,
     check_picture_output,
@@ -50,6 +53,7 @@ def add_commands(commands):
     render.add_argument("--html", action="store_true",
                         help="interactive step-through page (also chosen by --out x.html)")
     render.add_argument("--out", default="graph.svg", help=".svg .png .pdf .dot or .html")
+    add_force_flag(render)
     render.set_defaults(handler=run_render)
 
     stats = commands.add_parser("stats", help="node, FLOP and memory counts of a model graph")
@@ -65,6 +69,7 @@ def add_commands(commands):
     stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
     stats.add_argument("--memory-plot", default=None, metavar="PNG",
                        help="also plot the bytes saved for backward against T (1 .. 32)")
+    add_force_flag(stats)
     stats.set_defaults(handler=run_stats)
 
     bptt = commands.add_parser(
@@ -92,6 +97,7 @@ def add_commands(commands):
     bptt.add_argument("--heatmap", default=None, metavar="PNG",
                       help="instead of the experiment: |dL_s/dh_t| heatmaps for rnn, lstm "
                       "and gru at recurrent spectral radius 0.5, 1 and 1.5 (seconds)")
+    add_force_flag(bptt)
     bptt.set_defaults(handler=run_bptt)
 
 
@@ -99,7 +105,10 @@ def run_render(args):
     import minigraph as mg
     from minigraph.draw import draw, write_step_page
 
-    check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"])
+    check_picture_output(args.out, [".svg", ".png", ".pdf", ".dot", ".html"], force=args.force)
+    page = args.out if args.out.endswith(".html") else os.path.splitext(args.out)[0] + ".html"
+    if args.html and page != args.out:  # the page is written under another name: check it
+        check_picture_output(page, [".html"], force=args.force)
 
     with mg.trace() as record:  # the step page replays this forward and backward
         graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed,
@@ -109,7 +118,7 @@ def run_render(args):
     options = {"view": args.view, "labels": not args.no_labels}
     started = time.monotonic()
     if args.html or args.out.endswith(".html"):
-        path = args.out if args.out.endswith(".html") else os.path.splitext(args.out)[0] + ".html"
+        path = page
         write_step_page(record, path, title=title, graph=graph)
     else:
         path = draw(graph, grads=args.grads, title=title, **options).save(args.out)
@@ -121,7 +130,8 @@ def run_stats(args):
     from ..lab.stats_table import format_table, memory_against_T, plot_memory, table_data
 
     if args.memory_plot:  # a typo must not overwrite, say, a text file
-        check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot")
+        check_picture_output(args.memory_plot, [".png", ".svg", ".pdf"], "--memory-plot",
+                             force=args.force)
     graph = example_graph(args.model, args.cell, args.steps, args.num_layers, args.composed)
     result = table_data(graph)
     title = (f"{args.model} {args.cell}{' (composed)' if args.composed else ' (fused)'}, "
@@ -150,9 +160,13 @@ def _json_keys(value):
 def run_bptt(args):
     started = time.monotonic()
     check_picture_output(args.heatmap or args.out, [".png", ".svg", ".pdf"],
-                         "--heatmap" if args.heatmap else "--out")
+                         "--heatmap" if args.heatmap else "--out", force=args.force)
     if args.json and not args.heatmap:
-        check_picture_output(args.json, [".json"], "--results")
+        check_picture_output(args.json, [".json"], "--results", force=args.force)
+        from minigraph.files import same_file
+
+        if same_file(args.json, args.out):
+            raise UsageError("--results and --out name one file; give each its own")
     if args.heatmap:
         from ..lab.gradient_flow import run_heatmap
         run_heatmap(args.heatmap, T=args.steps or 30, seed=args.seed)

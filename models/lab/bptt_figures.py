@@ -2,11 +2,11 @@
 ``vanishing_gradient`` over several seeds, with its spread drawn as a band."""
 
 import json
-import os
-import tempfile
 import textwrap
 
 import numpy as np
+
+from minigraph.files import atomic_write
 
 from ..shared.plots import save_figure
 from .vanishing_gradient import DEFAULTS
@@ -107,12 +107,5 @@ def write_json(results, path, settings=None):
                                      "long_losses", "reaches")}
             for r in results]
     document = {"settings": {**DEFAULTS, **(settings or {})}, "runs": rows}
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".bptt-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(document, stream, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    # atomic, and marked as minigraph's: a later run may replace it, nothing else is
+    atomic_write(path, json.dumps(document, indent=1), mark_json=True)
