@@ -10,7 +10,7 @@ count); it is created with cs231n's defaults when None is passed.
 import numpy as np
 
 from . import fast
-from .errors import UsageError, WrongTypeError, check_number
+from .errors import AnomalyError, UsageError, WrongTypeError, check_number
 
 
 def _defaults(config, **defaults):
@@ -111,14 +111,47 @@ def global_norm(grads):
 
 def clip_by_global_norm(grads, max_norm):
     """Scale every gradient in place by max_norm / norm when the global norm exceeds
-    max_norm; returns the norm before clipping."""
+    max_norm; returns the norm before clipping.
+
+    A gradient holding inf or NaN cannot be clipped (max_norm / inf would turn every
+    entry, in every gradient, into 0 or NaN): it raises AnomalyError naming the gradient
+    and leaves all gradients untouched. With ``max_norm=None`` nothing is scaled and the
+    norm (possibly inf or NaN) is only reported, so a caller can decide.
+    """
     if max_norm is not None:
         check_number("clip_by_global_norm", "max_norm", max_norm, strict=True)
     norm = global_norm(grads)
+    if max_norm is not None and not np.isfinite(norm):
+        bad = next((name for name, g in grads.items() if not np.all(np.isfinite(g))), None)
+        raise AnomalyError(f"clip_by_global_norm: gradient {bad!r} holds inf or NaN (global norm "
+                         f"{norm}); clipping would corrupt every gradient, so none was changed")
     if max_norm is not None and norm > max_norm:
         for g in grads.values():
             g *= g.dtype.type(max_norm / norm)
     return norm
+
+
+# The allowed range of each hyper-parameter: (minimum, strict, below). A learning rate of
+# 0 is allowed (a schedule may decay to it); a negative one would climb the loss.
+SETTING_RANGES = {
+    "learning_rate": (0.0, False, None),
+    "momentum": (0.0, False, 1.0),
+    "decay_rate": (0.0, False, 1.0),
+    "beta1": (0.0, False, 1.0),
+    "beta2": (0.0, False, 1.0),
+    "epsilon": (0.0, True, None),
+}
+_SHORT_NAMES = {"learning_rate": "lr", "epsilon": "eps"}  # the constructors' keyword names
+
+
+def _check_setting(owner, setting, value):
+    """UsageError naming the setting, its allowed range and the value, when out of range.
+    A subclass's own settings, not in SETTING_RANGES, are the subclass's to check."""
+    if setting not in SETTING_RANGES:
+        return
+    minimum, strict, below = SETTING_RANGES[setting]
+    check_number(owner, _SHORT_NAMES.get(setting, setting), value, minimum, strict=strict,
+                 below=below)
 
 
 class Optimizer:
@@ -144,6 +177,8 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params):
             raise UsageError(f"{type(self).__name__}: a parameter is listed twice; it "
                              "would be updated twice per step")
+        for setting, value in hyper.items():
+            _check_setting(type(self).__name__, setting, value)
         self.params = params
         self.configs = [dict(hyper) for _ in params]
 
@@ -154,6 +189,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value):
         """Set the learning rate of every parameter (learning-rate decay)."""
+        _check_setting(type(self).__name__, "learning_rate", value)
         for config in self.configs:
             config["learning_rate"] = value
 

@@ -68,7 +68,7 @@ class RecallModel:
         self.cell, self.T, self.N, self.K = cell, T, N, K
         D = K + 1
         self.params = initial_weights(cell, keep_bias, D, H, K, np.random.default_rng(seed))
-        p = {name: param(value, name) for name, value in self.params.items()}
+        p = {name: param(value, name, copy=False) for name, value in self.params.items()}
         x = input("x", (N, T, D), np.float64, requires_grad=False)
         h0 = input("h0", (N, H), np.float64, requires_grad=False)
         self.hs, h_last, _ = unroll(cell, x, h0, p["Wx"], p["Wh"], p["b"])
