@@ -2,13 +2,10 @@
 
 A run limited by time shows time (``62/120 s of the time limit``) and the steps done in
 its postfix, not a step total it will never reach (``2397/60000 [02:00<46:44]``), nor a
-rate of seconds per second. A run limited by steps shows steps. ``phase`` prints one line
-when a phase that may take a while begins and how long it took when it ends, so no
-command sits silent.
+rate of seconds per second. A run limited by steps shows steps.
 """
 
 import time
-from contextlib import contextmanager
 
 from tqdm.auto import tqdm
 
@@ -51,13 +48,3 @@ class TrainingBar:
     @property
     def disable(self):
         return self.bar.disable
-
-
-@contextmanager
-def phase(log, what):
-    """``with phase(log, "evaluating"):`` logs 'evaluating ...' first and 'evaluating:
-    done in 12 s' after, so a long phase is never silent."""
-    started = time.monotonic()
-    log(f"{what} ...")
-    yield
-    log(f"{what}: done in {time.monotonic() - started:.0f} s")
