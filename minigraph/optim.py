@@ -13,10 +13,13 @@ from . import fast
 from .errors import AnomalyError, UsageError, WrongTypeError, check_number
 
 
-def _defaults(config, **defaults):
+def _defaults(config, rule, **defaults):
+    """``config`` with cs231n's defaults filled in, each hyper-parameter checked against
+    SETTING_RANGES (a config dict edited by hand or read from a file is caught here)."""
     config = {} if config is None else config
     for key, value in defaults.items():
         config.setdefault(key, value)
+        _check_setting(f"optim.{rule}", key, config[key], keyword=key)
     return config
 
 
@@ -27,14 +30,14 @@ def _like(w, value):
 
 def sgd(w, dw, config=None):
     """w -= learning_rate * dw."""
-    config = _defaults(config, learning_rate=1e-2)
+    config = _defaults(config, "sgd", learning_rate=1e-2)
     w -= _like(w, config["learning_rate"]) * dw
     return w, config
 
 
 def sgd_momentum(w, dw, config=None):
     """v = momentum * v - learning_rate * dw; w += v."""
-    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    config = _defaults(config, "sgd_momentum", learning_rate=1e-2, momentum=0.9)
     v = config.get("velocity")
     if v is None:
         v = config["velocity"] = np.zeros_like(w)
@@ -46,7 +49,7 @@ def sgd_momentum(w, dw, config=None):
 
 def rmsprop(w, dw, config=None):
     """Divide the step by a running root-mean-square of recent gradients."""
-    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    config = _defaults(config, "rmsprop", learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     cache = config.get("cache")
     if cache is None:
         cache = config["cache"] = np.zeros_like(w)
@@ -59,7 +62,7 @@ def rmsprop(w, dw, config=None):
 
 def adagrad(w, dw, config=None):
     """min-char-rnn's rule: divide the step by the root of all past squared gradients."""
-    config = _defaults(config, learning_rate=1e-1, epsilon=1e-8)
+    config = _defaults(config, "adagrad", learning_rate=1e-1, epsilon=1e-8)
     cache = config.get("cache")
     if cache is None:
         cache = config["cache"] = np.zeros_like(w)
@@ -70,7 +73,8 @@ def adagrad(w, dw, config=None):
 
 def adam(w, dw, config=None):
     """Adam with bias correction (Kingma and Ba, 2015); cs231n's defaults."""
-    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, t=0)
+    config = _defaults(config, "adam", learning_rate=1e-3, beta1=0.9, beta2=0.999,
+                       epsilon=1e-8, t=0)
     m, v = config.get("m"), config.get("v")
     if m is None:
         m = config["m"] = np.zeros_like(w)
@@ -139,19 +143,22 @@ SETTING_RANGES = {
     "decay_rate": (0.0, False, 1.0),
     "beta1": (0.0, False, 1.0),
     "beta2": (0.0, False, 1.0),
-    "epsilon": (0.0, True, None),
+    "epsilon": (0.0, False, None),  # 0 is allowed: tests compare the bare formulas
 }
 _SHORT_NAMES = {"learning_rate": "lr", "epsilon": "eps"}  # the constructors' keyword names
 
 
-def _check_setting(owner, setting, value):
-    """UsageError naming the setting, its allowed range and the value, when out of range.
-    A subclass's own settings, not in SETTING_RANGES, are the subclass's to check."""
+def _check_setting(owner, setting, value, keyword=None):
+    """UsageError naming the setting (as ``keyword``, default the constructors' name), its
+    allowed range and the value, when out of range. A subclass's own settings, not in
+    SETTING_RANGES, are the subclass's to check."""
     if setting not in SETTING_RANGES:
         return
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a scalar read back from a file
     minimum, strict, below = SETTING_RANGES[setting]
-    check_number(owner, _SHORT_NAMES.get(setting, setting), value, minimum, strict=strict,
-                 below=below)
+    check_number(owner, keyword or _SHORT_NAMES.get(setting, setting), value, minimum,
+                 strict=strict, below=below)
 
 
 class Optimizer:

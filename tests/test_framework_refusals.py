@@ -2,6 +2,8 @@
 copied parameters, misspelled keywords, bad input shapes, bad optimizer settings, clipping
 an inf gradient, backward of a graph built under no_grad."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,7 +119,7 @@ def test_setting_a_bad_learning_rate_later_is_refused_and_leaves_the_old_one():
 
 
 @pytest.mark.parametrize(("setting", "value", "rule"), [
-    ("beta1", 2.0, ">= 0 and < 1"), ("beta2", -0.1, ">= 0 and < 1"), ("eps", 0.0, "> 0")])
+    ("beta1", 2.0, ">= 0 and < 1"), ("beta2", -0.1, ">= 0 and < 1"), ("eps", -1e-8, ">= 0")])
 def test_adam_refuses_betas_and_eps_outside_their_range(setting, value, rule):
     with pytest.raises(mg.UsageError, match=f"Adam: {setting} must be a finite number {rule}"):
         mg.optim.Adam([mg.param(np.ones(2), "W")], **{setting: value})
@@ -147,3 +149,27 @@ def test_backward_of_a_graph_built_under_no_grad_raises_graph_error():
         graph.backward()
     assert "\n" not in str(caught.value)
     assert W.grad is None
+
+
+@pytest.mark.parametrize(("rule", "config", "message"), [
+    (mg.optim.adam, {"learning_rate": -1.0}, "optim.adam: learning_rate must be a finite "
+                                             "number >= 0, got -1.0"),
+    (mg.optim.adam, {"beta1": 2.0}, "optim.adam: beta1 must be a finite number >= 0 and < 1"),
+    (mg.optim.sgd, {"learning_rate": float("nan")}, "optim.sgd: learning_rate must be"),
+    (mg.optim.rmsprop, {"decay_rate": 1.5}, "optim.rmsprop: decay_rate must be"),
+])
+def test_the_config_dict_rules_refuse_settings_out_of_range_and_leave_w(rule, config,
+                                                                       message):
+    w = np.ones(2)
+    with pytest.raises(mg.UsageError, match=re.escape(message)):
+        rule(w, np.ones(2), config)
+    np.testing.assert_array_equal(w, np.ones(2))
+
+
+def test_a_config_dict_read_back_as_numpy_scalars_still_trains():
+    w = np.ones(2)
+    config = {"learning_rate": np.array(0.5), "beta1": np.float64(0.9)}
+    mg.optim.sgd(w, np.ones(2), config)
+    np.testing.assert_array_equal(w, [0.5, 0.5])
+    mg.optim.adam(w, np.ones(2), config)
+    np.testing.assert_allclose(w, [0.0, 0.0], atol=1e-6)  # Adam's first step: lr * sign
