@@ -173,3 +173,17 @@ def test_a_config_dict_read_back_as_numpy_scalars_still_trains():
     np.testing.assert_array_equal(w, [0.5, 0.5])
     mg.optim.adam(w, np.ones(2), config)
     np.testing.assert_allclose(w, [0.0, 0.0], atol=1e-6)  # Adam's first step: lr * sign
+
+
+def test_a_models_own_arrays_are_its_parameter_nodes_so_in_place_updates_reach_its_graphs():
+    from minigraph.models.charrnn.model import CharRNN
+
+    model = CharRNN(vocab_size=5, hidden_size=4, num_layers=1, dtype=np.float64)
+    ids = np.array([[0, 1, 2, 3]])
+    before = float(model.loss(ids[:, :-1], ids[:, 1:]).loss)
+    for name, node in model.parameters().items():
+        assert model.params[name] is node.value  # no copy between the model and its nodes
+    model.params["W_out"] *= 0  # an in-place update, as the optimizers make
+    after = float(model.loss(ids[:, :-1], ids[:, 1:]).loss)
+    assert before != after
+    assert after == pytest.approx(np.log(5))  # scores are b_out = 0: uniform
