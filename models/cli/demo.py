@@ -14,7 +14,10 @@ from ..data.shapes_dataset import load_objects, make_shapes_dataset
 
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
-        out=print, char_minutes=0.5):
+        out=None, char_minutes=0.5):
+    from tqdm.auto import tqdm
+
+    out = out or tqdm.write  # print, but a line written while a bar shows goes above it
     from ..captioning.evaluation import evaluate_split
     from ..captioning.gallery import write_gallery
     from ..captioning.training import train_captioner
