@@ -8,7 +8,7 @@ import sys
 
 import graphviz
 
-from ..errors import RenderError, UsageError
+from ..errors import OutputError, RenderError, UsageError
 from ..files import atomic_write
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -131,7 +131,7 @@ class Digraph(graphviz.Digraph):
                          else self.format)
         target = os.fspath(outfile) if outfile is not None else f"{source_path}.{fmt}"
         if raise_if_result_exists and os.path.exists(target):
-            raise FileExistsError(f"output file exists: {target!r}")
+            raise OutputError(f"output file exists: {target!r} (raise_if_result_exists=True)")
         atomic_write(target, render_bytes(self.source, fmt))
         if cleanup:
             os.remove(source_path)
