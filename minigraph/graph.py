@@ -185,6 +185,11 @@ class Graph:
             raise GraphError("backward needs a forward run first (forward under no_grad, or a "
                              "previous backward without retain_graph=True, leaves nothing to "
                              "backpropagate)")
+        if not any(out.requires_grad for out in self.outputs):
+            # Otherwise backward would silently leave every gradient as it was.
+            raise GraphError("backward: no output of this graph requires grad; it was built "
+                             "under no_grad (build it outside to train), or every leaf it "
+                             "uses is frozen (requires_grad=False) or an integer")
         for node in self.op_nodes:  # stale gradients of a retained earlier backward
             node.grad = None
         seeds = self._seeds(grad)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import modes
-from .errors import DTypeError, GraphError, ShapeError
+from .errors import DTypeError, GraphError, ShapeError, UsageError
 
 _ids = itertools.count()
 _tag_stack = [{}]
@@ -98,22 +98,77 @@ def _as_array(value, what):
     return array
 
 
-def param(value, name=None, **node_tags):
-    """A trained parameter. The node holds ``value`` itself, not a copy, so optimizers that
-    update the array in place keep every graph that uses it current."""
+# Tag names the drawings and analyzers read, accepted as keywords of param, input and
+# apply for short (``role="carried"``); any other tag goes through ``tags={...}`` or
+# ``with mg.tags(...)``, so a misspelled keyword (``nmae=``) is refused, not stored as a tag.
+TAG_KEYWORDS = ("t", "layer", "role", "belt")
+
+
+def leaf_tags(what, allowed, tags, shorthand):
+    """{tag: value} from an explicit ``tags`` dict and the tag-name keywords; a UsageError
+    naming the allowed keywords for any other keyword (most often a typo)."""
+    unknown = sorted(set(shorthand) - set(TAG_KEYWORDS))
+    if unknown:
+        raise UsageError(f"{what}: unknown keyword {', '.join(map(repr, unknown))}; allowed: "
+                         f"{', '.join(allowed)}, tags={{...}} for your own tags, or the tag "
+                         f"names {', '.join(TAG_KEYWORDS)}")
+    if tags is not None and not isinstance(tags, dict):
+        raise DTypeError(f"{what}: tags must be a dict of tag names to values, got "
+                         f"{type(tags).__name__}")
+    return {**(tags or {}), **shorthand}
+
+
+def param(value, name=None, requires_grad=True, copy=True, tags=None, **tag_keywords):
+    """A trained parameter, holding a copy of ``value``.
+
+    The copy keeps the caller's array unchanged however the parameter is trained; read the
+    trained values from ``node.value`` (models do: ``model.params[name]`` is the node's
+    array, updated in place by the optimizers, so every graph built on the node stays
+    current). ``copy=False`` shares the caller's array instead, for code that updates its
+    own arrays in place and wants the graph to see it.
+
+    ``requires_grad=False`` freezes the parameter: backward computes no gradient for it
+    (``.grad`` stays None) and optimizers, which skip a parameter without a gradient, never
+    move it. ``tags``: your own tags, {name: value}.
+    """
+    node_tags = leaf_tags(f"param '{name}'" if name else "param",
+                          ("value", "name", "requires_grad", "copy"), tags, tag_keywords)
     array = _as_array(value, f"param '{name}'")
     if array.dtype.kind != "f":
         raise DTypeError(f"param '{name}': parameters must be floating point, got {array.dtype}")
-    return Node("param", array.shape, array.dtype, value=array, name=name, requires_grad=True,
-                node_tags={"role": "param", **node_tags})
+    if copy:
+        array = array.copy()
+    return Node("param", array.shape, array.dtype, value=array, name=name,
+                requires_grad=requires_grad, node_tags={"role": "param", **node_tags})
 
 
-def input(name, shape=None, dtype=None, value=None, requires_grad=None, **node_tags):
+def check_shape(what, shape):
+    """``shape`` as a tuple of ints >= 0, or a ShapeError naming it (2.5, -3 and True are
+    refused, not rounded or wrapped)."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ShapeError(f"{what}: shape must be a tuple of integers >= 0, got {shape!r}") from None
+    for dim in dims:
+        if (isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer))
+                or dim < 0):
+            raise ShapeError(f"{what}: shape must be a tuple of integers >= 0, got {shape!r} "
+                             f"(bad entry {dim!r})")
+    return tuple(int(d) for d in dims)
+
+
+def input(name, shape=None, dtype=None, value=None, requires_grad=None, tags=None,
+          **tag_keywords):
     """A value fed at each run: ``input('x', (N, T, D), np.float32)`` or ``input('x', value=a)``.
 
     Floating-point inputs require grad unless told otherwise (the cs231n layers return dx);
-    integer and boolean inputs (ids, masks) never do.
+    integer and boolean inputs (ids, masks) never do. ``tags``: your own tags.
     """
+    node_tags = leaf_tags(f"input '{name}'",
+                          ("name", "shape", "dtype", "value", "requires_grad"), tags,
+                          tag_keywords)
+    if shape is not None:
+        shape = check_shape(f"input '{name}'", shape)
     if value is not None:
         array = _as_array(value, f"input '{name}'")
         if shape is not None and tuple(shape) != array.shape:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import modes
 from .errors import DTypeError, ShapeError, describe
-from .node import Node, constant
+from .node import Node, constant, leaf_tags
 
 
 class SubGrad:
@@ -128,8 +128,10 @@ def as_node(x, like=None):
     return constant(x)
 
 
-def apply(op, *inputs, name=None, **node_tags):
-    """Check ``inputs`` with ``op.infer`` and return the new node (no value is computed)."""
+def apply(op, *inputs, name=None, tags=None, **tag_keywords):
+    """Check ``inputs`` with ``op.infer`` and return the new node (no value is computed).
+    ``tags``: the node's own tags, {name: value}, besides those of ``with mg.tags(...)``."""
+    node_tags = leaf_tags(f"apply({op.label})", ("name",), tags, tag_keywords)
     like = next((x for x in inputs if isinstance(x, Node)), None)
     nodes = tuple(as_node(x, like) for x in inputs)
     shape, dtype = op.infer(*nodes)

@@ -10,13 +10,16 @@ count); it is created with cs231n's defaults when None is passed.
 import numpy as np
 
 from . import fast
-from .errors import UsageError, WrongTypeError, check_number
+from .errors import AnomalyError, UsageError, WrongTypeError, check_number
 
 
-def _defaults(config, **defaults):
+def _defaults(config, rule, **defaults):
+    """``config`` with cs231n's defaults filled in, each hyper-parameter checked against
+    SETTING_RANGES (a config dict edited by hand or read from a file is caught here)."""
     config = {} if config is None else config
     for key, value in defaults.items():
         config.setdefault(key, value)
+        _check_setting(f"optim.{rule}", key, config[key], keyword=key)
     return config
 
 
@@ -27,14 +30,14 @@ def _like(w, value):
 
 def sgd(w, dw, config=None):
     """w -= learning_rate * dw."""
-    config = _defaults(config, learning_rate=1e-2)
+    config = _defaults(config, "sgd", learning_rate=1e-2)
     w -= _like(w, config["learning_rate"]) * dw
     return w, config
 
 
 def sgd_momentum(w, dw, config=None):
     """v = momentum * v - learning_rate * dw; w += v."""
-    config = _defaults(config, learning_rate=1e-2, momentum=0.9)
+    config = _defaults(config, "sgd_momentum", learning_rate=1e-2, momentum=0.9)
     v = config.get("velocity")
     if v is None:
         v = config["velocity"] = np.zeros_like(w)
@@ -46,7 +49,7 @@ def sgd_momentum(w, dw, config=None):
 
 def rmsprop(w, dw, config=None):
     """Divide the step by a running root-mean-square of recent gradients."""
-    config = _defaults(config, learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
+    config = _defaults(config, "rmsprop", learning_rate=1e-2, decay_rate=0.99, epsilon=1e-8)
     cache = config.get("cache")
     if cache is None:
         cache = config["cache"] = np.zeros_like(w)
@@ -59,7 +62,7 @@ def rmsprop(w, dw, config=None):
 
 def adagrad(w, dw, config=None):
     """min-char-rnn's rule: divide the step by the root of all past squared gradients."""
-    config = _defaults(config, learning_rate=1e-1, epsilon=1e-8)
+    config = _defaults(config, "adagrad", learning_rate=1e-1, epsilon=1e-8)
     cache = config.get("cache")
     if cache is None:
         cache = config["cache"] = np.zeros_like(w)
@@ -70,7 +73,8 @@ def adagrad(w, dw, config=None):
 
 def adam(w, dw, config=None):
     """Adam with bias correction (Kingma and Ba, 2015); cs231n's defaults."""
-    config = _defaults(config, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, t=0)
+    config = _defaults(config, "adam", learning_rate=1e-3, beta1=0.9, beta2=0.999,
+                       epsilon=1e-8, t=0)
     m, v = config.get("m"), config.get("v")
     if m is None:
         m = config["m"] = np.zeros_like(w)
@@ -111,14 +115,50 @@ def global_norm(grads):
 
 def clip_by_global_norm(grads, max_norm):
     """Scale every gradient in place by max_norm / norm when the global norm exceeds
-    max_norm; returns the norm before clipping."""
+    max_norm; returns the norm before clipping.
+
+    A gradient holding inf or NaN cannot be clipped (max_norm / inf would turn every
+    entry, in every gradient, into 0 or NaN): it raises AnomalyError naming the gradient
+    and leaves all gradients untouched. With ``max_norm=None`` nothing is scaled and the
+    norm (possibly inf or NaN) is only reported, so a caller can decide.
+    """
     if max_norm is not None:
         check_number("clip_by_global_norm", "max_norm", max_norm, strict=True)
     norm = global_norm(grads)
+    if max_norm is not None and not np.isfinite(norm):
+        bad = next((name for name, g in grads.items() if not np.all(np.isfinite(g))), None)
+        raise AnomalyError(f"clip_by_global_norm: gradient {bad!r} holds inf or NaN (global norm "
+                         f"{norm}); clipping would corrupt every gradient, so none was changed")
     if max_norm is not None and norm > max_norm:
         for g in grads.values():
             g *= g.dtype.type(max_norm / norm)
     return norm
+
+
+# The allowed range of each hyper-parameter: (minimum, strict, below). A learning rate of
+# 0 is allowed (a schedule may decay to it); a negative one would climb the loss.
+SETTING_RANGES = {
+    "learning_rate": (0.0, False, None),
+    "momentum": (0.0, False, 1.0),
+    "decay_rate": (0.0, False, 1.0),
+    "beta1": (0.0, False, 1.0),
+    "beta2": (0.0, False, 1.0),
+    "epsilon": (0.0, False, None),  # 0 is allowed: tests compare the bare formulas
+}
+_SHORT_NAMES = {"learning_rate": "lr", "epsilon": "eps"}  # the constructors' keyword names
+
+
+def _check_setting(owner, setting, value, keyword=None):
+    """UsageError naming the setting (as ``keyword``, default the constructors' name), its
+    allowed range and the value, when out of range. A subclass's own settings, not in
+    SETTING_RANGES, are the subclass's to check."""
+    if setting not in SETTING_RANGES:
+        return
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a scalar read back from a file
+    minimum, strict, below = SETTING_RANGES[setting]
+    check_number(owner, keyword or _SHORT_NAMES.get(setting, setting), value, minimum,
+                 strict=strict, below=below)
 
 
 class Optimizer:
@@ -144,6 +184,8 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params):
             raise UsageError(f"{type(self).__name__}: a parameter is listed twice; it "
                              "would be updated twice per step")
+        for setting, value in hyper.items():
+            _check_setting(type(self).__name__, setting, value)
         self.params = params
         self.configs = [dict(hyper) for _ in params]
 
@@ -154,6 +196,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value):
         """Set the learning rate of every parameter (learning-rate decay)."""
+        _check_setting(type(self).__name__, "learning_rate", value)
         for config in self.configs:
             config["learning_rate"] = value
 

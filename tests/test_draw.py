@@ -1,7 +1,9 @@
 """Drawing: DOT content, rendered files, the step-through page in a real browser, stats.
 The BPTT experiment's tests are in test_bptt.py."""
 
+import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +122,20 @@ def test_saved_memory_grows_linearly_with_T():
     small = stats(example_graph("char", "lstm", steps=10))["saved_bytes"]
     large = stats(example_graph("char", "lstm", steps=20))["saved_bytes"]
     assert 1.8 < large / small < 2.1
+
+
+def test_to_dot_pipes_renders_and_displays_without_the_system_dot(tmp_path, monkeypatch):
+    # a fresh machine: no Graphviz on PATH, only graphviz-pure beside this Python
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable))
+    if find_renderer() is None:
+        pytest.skip("graphviz-pure is not installed beside this Python")
+    x = mg.param(np.ones(2), "x")
+    dot = to_dot(mg.Graph(mg.sum(mg.tanh(x), name="loss")))
+    svg = dot.pipe(format="svg").decode()
+    assert svg.startswith("<?xml") and "loss" in svg
+    assert dot._repr_mimebundle_()["image/svg+xml"].startswith("<?xml")
+    assert dot.render(tmp_path / "g", format="svg") == str(tmp_path / "g.svg")
+    assert (tmp_path / "g").read_text() == dot.source
+    assert (tmp_path / "g.svg").read_text().startswith("<?xml")
+    png = dot.render(outfile=tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.endswith("h.png")

@@ -80,3 +80,48 @@ def test_check_graph_refuses_float32(rng):
     graph, _ = _two_layer_graph(rng, np.float32)
     with pytest.raises(mg.DTypeError, match="needs float64"):
         check_graph(graph)
+
+
+def _bilstm_classifier(seed, wrong_tanh=False):
+    """The tutorial's bidirectional classifier with LSTM cells (float64); optionally with
+    a tanh whose backward is wrong between the states and the read-out."""
+    rng = np.random.default_rng(seed)
+    N, T, D, H, C = 3, 8, 4, 5, 3
+    x = mg.input("x", value=rng.standard_normal((N, T, D)))
+    h0 = mg.input("h0", value=np.zeros((N, H)), requires_grad=False)
+
+    def weights(direction):
+        return [mg.param(rng.standard_normal(shape) * 0.3, f"{name}_{direction}")
+                for name, shape in (("Wx", (D, 4 * H)), ("Wh", (H, 4 * H)), ("b", (4 * H,)))]
+
+    hs, _, _ = mg.bidirectional("lstm", x, h0, weights("fwd"), weights("bwd"))
+    summary = mg.mean(mg.stack(hs), axis=1)
+    W_out = mg.param(rng.standard_normal((2 * H, C)) * 0.3, "W_out")
+    if wrong_tanh:
+        summary = mg.apply(_WrongTanh(), summary)
+    scores = mg.affine(summary, W_out, mg.param(np.zeros(C), "b_out"))
+    return mg.Graph(mg.softmax_ce(scores, mg.input("y", value=np.array([0, 2, 1]))))
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_a_correct_float64_bilstm_passes_check_graph_at_the_documented_tolerance(seed):
+    from minigraph.gradient_check import CHECK_TOLERANCE
+    errors = check_graph(_bilstm_classifier(seed))
+    assert CHECK_TOLERANCE == 1e-7
+    assert max(errors.values()) < 1e-8, errors  # typically 2e-9 .. 5e-9
+    # the elementwise measure on the same graph is inflated by entries near zero
+    elementwise = check_graph(_bilstm_classifier(seed), measure="rel_error")
+    assert max(elementwise.values()) > 1e-6
+
+
+def test_a_bilstm_with_a_wrong_backward_fails_check_graph():
+    errors = check_graph(_bilstm_classifier(1, wrong_tanh=True))
+    assert errors.pop("W_out") < 1e-7  # after the wrong op: still right
+    assert errors.pop("b_out") < 1e-7
+    assert min(errors.values()) > 1e-3, errors  # every weight before it is wrong
+
+
+def test_check_graph_refuses_an_unknown_measure(rng):
+    graph, _ = _two_layer_graph(rng)
+    with pytest.raises(mg.UsageError, match="measure must be one of grad_error, rel_error"):
+        check_graph(graph, measure="max")

@@ -5,13 +5,13 @@ writer of nodes and edges; splitting the views would copy it."""
 
 import warnings
 
-import graphviz
 import numpy as np
 
 from ..errors import UsageError
 from .layout import Layout
 from .legend import legend_label
 from .names import display
+from .render import Digraph
 from .style import (
     CARRIED_COLOUR,
     EDGE_COLOUR,
@@ -138,7 +138,7 @@ def to_dot(graph, view="unrolled", window=None, grads=False, labels=True, legend
     scale = GradScale([_norm(n.grad) for n in drawn]) if grads else None
     layers = {n.tags.get("layer") for n in drawn} - {None}
 
-    dot = graphviz.Digraph(name=graph.name or "graph", graph_attr={
+    dot = Digraph(name=graph.name or "graph", graph_attr={
         "rankdir": "BT", "fontname": FONT, "labelloc": "t", "nodesep": "0.16",
         "ranksep": "0.45", "newrank": "true"},
         node_attr={"fontname": FONT, "fontsize": str(NAME_SIZE), "margin": "0.08,0.04"},

@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import sys
 
-from ..errors import RenderError, UsageError
+import graphviz
+
+from ..errors import OutputError, RenderError, UsageError
 from ..files import atomic_write, written_by_minigraph
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -89,3 +91,51 @@ class Drawing:
 
     def _repr_svg_(self):
         return render_bytes(self.source, "svg").decode("utf-8")
+
+
+def _system_dot_serves(renderer, formatter, engine):
+    """True when graphviz's own pipe/render can run: the system dot is installed, or the
+    call asks for what only Graphviz has (another engine, a renderer or formatter)."""
+    return (shutil.which("dot") is not None or renderer is not None or formatter is not None
+            or engine not in (None, "dot"))
+
+
+class Digraph(graphviz.Digraph):
+    """graphviz's Digraph (what ``to_dot`` returns) whose ``pipe()``, ``render()`` and a
+    notebook's display (which pipes) lay out with graphviz-pure when the system Graphviz is
+    not installed, instead of failing with ``ExecutableNotFound: ... 'dot'``."""
+
+    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None,
+             quiet=False, *, engine=None, encoding=None):
+        if _system_dot_serves(renderer, formatter, engine):
+            return super().pipe(format, renderer=renderer, formatter=formatter,
+                                neato_no_op=neato_no_op, quiet=quiet, engine=engine,
+                                encoding=encoding)
+        data = render_bytes(self.source, format or self.format)
+        return data.decode(encoding) if encoding is not None else data
+
+    def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,
+               renderer=None, formatter=None, neato_no_op=None, quiet=False,
+               quiet_view=False, *, outfile=None, engine=None, raise_if_result_exists=False,
+               overwrite_source=False):
+        if view or _system_dot_serves(renderer, formatter, engine):
+            return super().render(filename, directory=directory, view=view, cleanup=cleanup,
+                                  format=format, renderer=renderer, formatter=formatter,
+                                  neato_no_op=neato_no_op, quiet=quiet,
+                                  quiet_view=quiet_view, outfile=outfile, engine=engine,
+                                  raise_if_result_exists=raise_if_result_exists,
+                                  overwrite_source=overwrite_source)
+        # graphviz's rules: the source goes to filename (default self.filepath), the
+        # picture beside it as <source>.<format>, or to outfile (format from its suffix)
+        if outfile is not None and filename is None:
+            filename = os.path.splitext(os.fspath(outfile))[0] + ".gv"
+        source_path = self.save(filename, directory=directory)
+        fmt = format or (os.path.splitext(os.fspath(outfile))[1].lstrip(".") if outfile
+                         else self.format)
+        target = os.fspath(outfile) if outfile is not None else f"{source_path}.{fmt}"
+        if raise_if_result_exists and os.path.exists(target):
+            raise OutputError(f"output file exists: {target!r} (raise_if_result_exists=True)")
+        atomic_write(target, render_bytes(self.source, fmt))
+        if cleanup:
+            os.remove(source_path)
+        return target

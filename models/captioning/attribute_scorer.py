@@ -123,7 +123,7 @@ class AttributeScorer:
             self.params[f"{head}_mean"] = x.mean(axis=0).astype(np.float32)
             self.params[f"{head}_std"] = (x.std(axis=0) + 1e-3).astype(np.float32)
             x = self._standard(head, x)
-            nodes = {k: mg.param(self.params[k], k)  # holds the array: Adam updates it
+            nodes = {k: mg.param(self.params[k], k, copy=False)  # Adam updates it in place
                      for k in (f"{head}_W1", f"{head}_b1", f"{head}_W2", f"{head}_b2")}
             targets = mg.input("y", (batch,), np.int64)
             loss = mg.softmax_ce(self._head_graph(head, batch, nodes), targets, name="loss")

@@ -20,6 +20,7 @@ from ..data import sample_coco_minibatch
 from ..data.coco import check_feature_scale
 from ..shared import training
 from ..shared.interrupt import Interrupted
+from ..shared.progress import TrainingBar
 
 
 class CaptioningSolver:
@@ -86,7 +87,9 @@ class CaptioningSolver:
         num_train = self.data["train_captions"].shape[0]
         per_epoch = max(num_train // self.batch_size, 1)
         total = self.num_epochs * per_epoch
-        bar = tqdm(total=total, desc="training", disable=not self.progress, unit="it")
+        # limited by time: the bar shows the time limit, not a step total it may not reach
+        bar = TrainingBar("training", total_steps=total, max_seconds=self.max_seconds,
+                          disable=not self.progress)
         started = time.monotonic()
         first = len(self.loss_history)  # > 0 after load_checkpoint: continue from there
         t = first  # the iteration about to run, counted from 0
@@ -107,8 +110,7 @@ class CaptioningSolver:
             return self.loss_history[-1]
 
         def show(smoothed):
-            bar.update(1)
-            bar.set_postfix(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
+            bar.step(loss=f"{smoothed:.3f}", epoch=self.epoch + 1)
 
         def after_step(loss):
             nonlocal t

@@ -17,6 +17,7 @@ from minigraph.files import atomic_append, atomic_write, refuse_foreign, written
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
 from ..shared.interrupt import Interrupted
+from ..shared.progress import TrainingBar
 from ..shared.renamed import renamed_keywords
 from .model import CharRNN
 
@@ -157,9 +158,8 @@ class CharTrainer:
         started, chars_per_step = time.monotonic(), self.settings["batch_size"] * \
             self.settings["seq_len"]
         deadline = None if max_minutes is None else started + 60 * max_minutes
-        total = iterations if iterations is not None else int(60 * max_minutes)
-        bar = tqdm(total=total, unit="it" if iterations is not None else "s",
-                   disable=not progress, desc="char-rnn")
+        bar = TrainingBar("char-rnn", total_steps=iterations, disable=not progress,
+                          max_seconds=None if deadline is None else deadline - started)
         plan = self.settings["lr_schedule"] == "cosine" and not self.settings["horizon"]
         if plan and iterations is not None:
             self.settings["horizon"] = self.iteration + iterations
@@ -193,8 +193,7 @@ class CharTrainer:
         def show(smoothed):
             elapsed = time.monotonic() - started
             rate = steps * chars_per_step / elapsed
-            bar.set_postfix(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
-            bar.update(1 if iterations is not None else int(elapsed) - bar.n)
+            bar.step(loss=f"{smoothed:.3f}", chars_s=f"{rate:.0f}")
 
         def after_step(loss):
             if eval_every and self.iteration % eval_every == 0:

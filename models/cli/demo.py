@@ -18,7 +18,10 @@ OUTPUTS = ["shapes", "gallery.png", "captioner.h5", "captioner_loss.png", "unrol
 
 
 def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progress=True,
-        out=print, char_minutes=0.5, force=False):
+        out=None, char_minutes=0.5, force=False):
+    from tqdm.auto import tqdm
+
+    out = out or tqdm.write  # print, but a line written while a bar shows goes above it
     from ..captioning.evaluation import evaluate_split
     from ..captioning.gallery import write_gallery
     from ..captioning.training import train_captioner
@@ -37,6 +40,8 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
     objects = load_objects(data_dir)
     out("3/5 evaluating (greedy decoding)")
     for split in ("val", "novel"):
+        # one line per split, before its decoding starts: the whole split takes a while
+        out(f"  decoding the {split} split ({len(data[f'{split}_urls'])} images) ...")
         result = evaluate_split(model, data, split, objects=objects[split])
         out(f"  {split:<5} BLEU-1 {result['bleu1']:.3f}  BLEU-4 {result['bleu4']:.3f}  "
             f"attribute accuracy {result['attribute_accuracy']:.3f}  exact images "
@@ -44,9 +49,10 @@ def run(out_dir="minigraph-demo", seed=0, train_images=3000, minutes=1.5, progre
     val = evaluate_split(model, data, "val", max_images=4)
     for image, text in zip(val["images"], val["captions"]):
         out(f"  {data['val_urls'][image]}: {text}")
-    out("4/5 writing pictures")
+    out("4/5 writing pictures: a gallery of 12 captioned images ...")
     gallery = os.path.join(out_dir, "gallery.png")
     write_gallery(model, data, data_dir, "val", 12, gallery, overwrite=True)  # its own folder
+    out("  drawing one unrolled minibatch ...")
     graph_path = _draw_one_minibatch(model, out_dir, out)
     _char_rnn(out_dir, seed, char_minutes, progress, out, force)
     out(f"done in {time.monotonic() - started:.0f} s: {gallery}, "

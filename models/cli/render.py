@@ -179,7 +179,7 @@ def run_bptt(args):
     seeds = list(range(args.seed, args.seed + args.seeds))
     print(f"training rnn, lstm, lstm with forget bias 0 and gru on seeds {seeds[0]}.."
           f"{seeds[-1]} in {args.jobs} process{'es' if args.jobs > 1 else ''}")
-    results = experiment(seeds, settings, jobs=args.jobs)
+    results = experiment(seeds, settings, jobs=args.jobs, progress=True)
     for line in summary_lines(results):
         print(line)
     plot(results, args.out, settings)

@@ -118,11 +118,17 @@ class RandomConvFeatures:
         each cell of each grid (``grids2`` for layer 2, ``grids1`` for layer 1)."""
         return self.raw_both(images, chunk)[0]
 
-    def raw_both(self, images, chunk=128):
+    def raw_both(self, images, chunk=128, progress=None):
         """(pooled, grid) raw responses of (N, H, W, 3) uint8 images from one pass of the
-        convolutions: pooled as ``raw``, grid (N, P, 320) before its PCA."""
+        convolutions: pooled as ``raw``, grid (N, P, 320) before its PCA. ``progress``: a
+        bar title (a few minutes for 60,000 images), or None for no bar."""
+        from tqdm.auto import tqdm
+
         pooled, grid = [], []
-        for i in range(0, len(images), chunk):
+        starts = range(0, len(images), chunk)
+        for i in tqdm(starts, desc=progress, unit="chunk", disable=progress is None,
+                      bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} chunks of "
+                      f"{chunk} images [{{elapsed}}<{{remaining}}]"):
             x = images[i:i + chunk].astype(np.float32) / 255.0 - 0.5
             layer1 = _max_pool2(_conv_relu(x, self.w1, self.b1))
             layer2 = _conv_relu(layer1, self.w2, self.b2)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 
 import numpy as np
 from PIL import Image
@@ -65,9 +66,14 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                 image_idxs.append(i)
         splits[split] = (np.asarray(captions, np.int32), np.asarray(image_idxs, np.int32),
                          urls, objects)
-        raw[split], raw_grid[split] = extractor.raw_both(np.stack(images))
+        raw[split], raw_grid[split] = extractor.raw_both(
+            np.stack(images), progress=f"features {split}" if progress else None)
+    note = tqdm.write if progress else (lambda text: None)  # no phase is silent
+    started = time.monotonic()
+    note("fitting the features' PCA on the training images ...")
     extractor.fit(raw["train"])
     extractor.fit_grid(raw_grid["train"])
+    note(f"writing the features and captions to {out_dir} ...")
     # every file below is written whole or not at all (files.atomic_write)
     with writing_hdf5(os.path.join(out_dir, CAPTIONS_FILE)) as f:
         for split, (captions, image_idxs, _, _) in splits.items():
@@ -96,6 +102,7 @@ def make_shapes_dataset(out_dir, num_train=60000, num_val=1000, num_novel=500, s
                 ".\nSplits: train, val (new renders), novel (only colour-shape pairs never "
                 f"seen in train: {', '.join(' '.join(p) for p in NOVEL_PAIRS)}).\n"
                 f"*_grid.h5 hold the {GRID_DESCRIPTION}.\n")
+    note(f"fitted and written in {time.monotonic() - started:.0f} s")
     return sizes
 
 

@@ -26,7 +26,7 @@ def build_rnn_lm(params, N, T):
     targets = input("targets", (N, T), np.int64)
     mask = input("mask", (N, T), np.bool_)
     h0 = input("h0", (N, params["Wh"].shape[0]), params["Wh"].dtype, requires_grad=False)
-    p = {name: param(value, name) for name, value in params.items()}
+    p = {name: param(value, name, copy=False) for name, value in params.items()}
     x = embedding(ids, p["W_embed"], name="x")
     h, hs = h0, []
     for t in range(T):

@@ -68,7 +68,7 @@ class RecallModel:
         self.cell, self.T, self.N, self.K = cell, T, N, K
         D = K + 1
         self.params = initial_weights(cell, keep_bias, D, H, K, np.random.default_rng(seed))
-        p = {name: param(value, name) for name, value in self.params.items()}
+        p = {name: param(value, name, copy=False) for name, value in self.params.items()}
         x = input("x", (N, T, D), np.float64, requires_grad=False)
         h0 = input("h0", (N, H), np.float64, requires_grad=False)
         self.hs, h_last, _ = unroll(cell, x, h0, p["Wx"], p["Wh"], p["b"])
@@ -142,20 +142,28 @@ def _run_job(job):
     return run_one(*job)
 
 
-def experiment(seeds=(0, 1, 2, 3, 4), settings=None, cells=None, jobs=1):
+def experiment(seeds=(0, 1, 2, 3, 4), settings=None, cells=None, jobs=1, progress=False):
     """Run every cell on every seed: a list of ``run_one`` dicts, cell-major. ``jobs`` > 1
     trains in that many worker processes, each with one BLAS thread (these matrices are
-    small: threads only fight over the cores)."""
+    small: threads only fight over the cores). ``progress``: a bar counting finished runs
+    (each takes seconds to a minute, so a run of many seeds is never silent)."""
+    from tqdm.auto import tqdm
+
     cells = cells or [c[0] for c in CELLS]
     work = [(label, seed, settings or {}) for label in cells for seed in seeds]
+
+    def counted(results):
+        return list(tqdm(results, total=len(work), desc="bptt runs (cell x seed)",
+                         unit="run", disable=not progress))
+
     if jobs <= 1:
-        return [_run_job(job) for job in work]
+        return counted(_run_job(job) for job in work)
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update({name: "1" for name in names})  # read by the workers' numpy
     try:
         with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            return pool.map(_run_job, work, chunksize=1)
+            return counted(pool.imap(_run_job, work, chunksize=1))  # in order, as map
     finally:
         for name, value in saved.items():
             if value is None:

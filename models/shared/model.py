@@ -99,7 +99,8 @@ class Model:
     def __init__(self, params, dtype):
         """``params``: {name: initial array}, stored in ``dtype``."""
         self.dtype = np.dtype(dtype)
-        nodes = {name: mg.param(np.asarray(value).astype(self.dtype), name)
+        # astype copies, so the node may hold that copy (the caller's array stays theirs)
+        nodes = {name: mg.param(np.asarray(value).astype(self.dtype), name, copy=False)
                  for name, value in params.items()}
         self._params = Params(type(self).__name__, nodes)
         self._graphs = {}  # training graphs by minibatch shape (N, T)
