@@ -17,6 +17,7 @@ from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
 from ..shared.interrupt import Interrupted
 from ..shared.renamed import renamed_keywords
+from ..shared.resume_checks import FINGERPRINT_KEY, check_same_data, text_fingerprint
 from .model import CharRNN
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
@@ -63,6 +64,7 @@ class CharTrainer:
         horizon = check_int(owner, "horizon", horizon, minimum=0)
         reset_every = check_int(owner, "reset_every", reset_every, minimum=0)
         self.vocab = Vocabulary.from_text(text)
+        self.data_fingerprint = text_fingerprint(text)  # saved: a resume checks its text
         # encoded once (1 or 2 bytes per character) and split as views: no copies of the text
         train_ids, self.val_ids = split_text(self.vocab.encode(text))
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden_size,
@@ -246,7 +248,7 @@ class CharTrainer:
                  "settings": self.settings,
                  "dropout_rng": self.model.dropout_rng.bit_generator.state,
                  "sample_rng": self.model.sample_rng.bit_generator.state,
-                 "carried": {}}
+                 "carried": {}, FINGERPRINT_KEY: self.data_fingerprint}
         for layer, (h, c) in enumerate(self.state or []):
             state["carried"][f"h{layer}"] = h
             if c is not None:
@@ -255,8 +257,9 @@ class CharTrainer:
         self.model.save(path, optim_configs=self.optim_configs, history=history, state=state)
 
     @classmethod
-    def resume(cls, path, text):
-        """Continue exactly from a checkpoint, on the same text."""
+    def resume(cls, path, text, other_data=False):
+        """Continue exactly from a checkpoint, on the same text: another text (by its
+        SHA-256, recorded at each save) is refused unless ``other_data``."""
         model, saved = CharRNN.load(path)
         vocab = Vocabulary.from_text(text)
         if vocab.chars != model.chars:
@@ -265,6 +268,7 @@ class CharTrainer:
             raise CheckpointError(f"{path!r} was trained on a text with a different vocabulary "
                                   f"({len(model.chars)} characters; this text has "
                                   f"{len(vocab.chars)}; new {extra!r}, absent {missing!r})")
+        check_same_data(path, saved["state"], text_fingerprint(text), other_data, "text")
         checkpoint.check_optim_configs(path, model.params, saved["optim"])
         state, settings = saved["state"], saved["state"]["settings"]
         trainer = cls(text, seq_len=int(settings["seq_len"]),
