@@ -186,3 +186,75 @@ def test_cli_horizon_without_cosine_and_other_data_without_resume_are_refused(
     assert "--lr-schedule cosine" in capsys.readouterr().err
     assert _cli_train(text_file, tmp_path / "a.h5", "--iterations", "2", "--other-data") == 2
     assert "go with --resume" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the captioners
+@pytest.fixture(scope="module")
+def captions(shapes_dir):
+    from minigraph.models.data import load_coco_data
+
+    return load_coco_data(shapes_dir, max_train=40, seed=1)  # 4 iterations per epoch
+
+
+def _solver(data, epochs, path=None, **options):
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+    from minigraph.models.captioning.solver import CaptioningSolver
+
+    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
+                          wordvec_dim=6, hidden_dim=8, cell_type="gru", seed=3)
+    return CaptioningSolver(model, data, batch_size=10, num_epochs=epochs, lr_decay=0.9,
+                            verbose=False, progress=False, seed=7, checkpoint_path=path,
+                            optim_config={"learning_rate": 5e-3}, **options)
+
+
+def test_caption_resume_on_another_word_list_is_refused(captions, tmp_path):
+    _solver(captions, 1, tmp_path / "m.h5").train()
+    swapped = dict(captions)
+    words = sorted(captions["word_to_idx"], key=captions["word_to_idx"].get)
+    a, b = words[5], words[6]  # two words trade ids: the same size, another meaning
+    swapped["word_to_idx"] = {**captions["word_to_idx"], a: captions["word_to_idx"][b],
+                              b: captions["word_to_idx"][a]}
+    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
+    from minigraph.models.captioning.solver import CaptioningSolver
+
+    model, _ = CaptioningRNN.load(tmp_path / "m.h5")  # as `caption train --resume` does
+    solver = CaptioningSolver(model, swapped, batch_size=10, progress=False)
+    with pytest.raises(CheckpointError, match="another word list .* resume on the data"):
+        solver.load_checkpoint(tmp_path / "m.h5", other_data=True)
+
+
+def test_caption_resume_on_other_captions_is_refused_unless_other_data(captions, shapes_dir,
+                                                                       tmp_path):
+    from minigraph.models.data import load_coco_data
+
+    _solver(captions, 1, tmp_path / "m.h5").train()
+    other = load_coco_data(shapes_dir, max_train=40, seed=2)  # other 40 captions
+    with pytest.raises(CheckpointError, match="trained on other captions .* --other-data"):
+        _solver(other, 2).load_checkpoint(tmp_path / "m.h5")
+    resumed = _solver(other, 2)
+    resumed.load_checkpoint(tmp_path / "m.h5", other_data=True)
+    assert len(resumed.loss_history) == 4
+    with h5py.File(tmp_path / "m.h5", "r+") as f:
+        del f["state"].attrs[FINGERPRINT_KEY]
+    with pytest.warns(UserWarning, match="no fingerprint of its captions"):
+        _solver(other, 2).load_checkpoint(tmp_path / "m.h5")
+
+
+def test_caption_time_limit_in_the_middle_of_an_epoch_then_resume_equals_straight(
+        captions, tmp_path, monkeypatch):
+    from minigraph.models.captioning import solver as solver_module
+
+    straight = _solver(captions, 2).train()
+    clock = iter(range(10_000))  # one second a call: the limit strikes before iteration 7
+    monkeypatch.setattr(solver_module.time, "monotonic", lambda: next(clock))
+    stopped = _solver(captions, 2, tmp_path / "m.h5", max_seconds=6.5).train()
+    monkeypatch.undo()
+    assert len(stopped.loss_history) == 6 and stopped.epoch == 1  # epoch 2 is not over
+    resumed = _solver(captions, 2)
+    resumed.load_checkpoint(tmp_path / "m.h5")
+    resumed.train()
+    assert resumed.epoch == straight.epoch == 2
+    np.testing.assert_array_equal(np.asarray(resumed.loss_history, np.float64),
+                                  np.asarray(straight.loss_history, np.float64))
+    for name, value in straight.model.params.items():
+        np.testing.assert_array_equal(resumed.model.params[name], value)

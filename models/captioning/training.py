@@ -42,12 +42,13 @@ def recorded_settings(saved):
 def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=20,
                     batch_size=100, lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None,
                     val_images=300, seed=0, out="captioner.h5", progress=True, log=print,
-                    proj_lr=5e-4, resume=False, attention=False):
+                    proj_lr=5e-4, resume=False, attention=False, other_data=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``). ``attention`` trains an
     AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
     the checkpoint ``out`` exactly, with the settings it records (the arguments above are
-    then ignored, except ``epochs``, the total to reach, and ``max_minutes``). The old
+    then ignored, except ``epochs``, the total to reach, and ``max_minutes``), on the data
+    it was trained on (``other_data``: on other captions of the same vocabulary). The old
     names ``cell``, ``hidden``, ``wordvec`` still work, with a DeprecationWarning."""
     from .solver import CaptioningSolver  # imported when training starts: tqdm and optim
 
@@ -96,7 +97,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
                               param_configs=None if proj_lr is None else {
                                   "W_proj": {"learning_rate": proj_lr}})
     if resume:
-        solver.load_checkpoint(out)
+        solver.load_checkpoint(out, other_data=other_data)
         log(f"resuming {out} at iteration {len(solver.loss_history)} (epoch {solver.epoch})")
     solver.train()
     return model, solver, data
