@@ -33,6 +33,10 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
+    wide = [k for k in args.recall_k or () if k > 1]
+    if wide and not args.beam:
+        raise UsageError(f"--recall-k {wide[0]} needs beam search (--beam N): greedy decoding "
+                         f"gives one caption per image, so no top {wide[0]} to score")
     if args.results:
         check_picture_output(args.results, [".json"], "--results")
     model, data_dir = _load(args.model, args.data)
