@@ -102,4 +102,7 @@ def check_history(path, history):
     unknown = sorted(set(history) - {"loss", "val_iteration", "val_loss"})
     if unknown:
         raise CheckpointError(f"{path}: unknown history 'history/{unknown[0]}'")
+    for key, values in history.items():
+        if np.ndim(values) != 1:
+            raise CheckpointError(f"{path}: 'history/{key}' is not a list of numbers")
     return {k: list(v) for k, v in history.items()}
