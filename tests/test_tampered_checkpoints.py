@@ -202,3 +202,38 @@ def test_the_untampered_captioner_evaluates(captioner_file, shapes_dir, capsys):
     assert _runs_or_refuses_in_one_line(["caption", "eval", "--model", str(captioner_file),
                                          "--data", shapes_dir, "--max-images", "2"],
                                         capsys) == 0
+
+
+# ---------------------------------------------------------------- a captioner's resume
+RESUME_CASES = [
+    ("/state/settings", "seed", None, "7"), ("/state/settings", "lr", None, -1),
+    ("/state/settings", "lr_decay", None, 0), ("/state/settings", "batch_size", None, None),
+    ("/state/settings", "max_train", None, [1]), ("/state/settings", "cell_type", None, "x"),
+    ("/state/settings", "attention", None, "no"), ("/state", "epoch", None, -2),
+    ("/state", "epoch", None, 1.5), ("/state/rng", "bit_generator", None, "MT19937"),
+    ("/optim/Wx", "beta1", None, 2), ("/optim/Wx", "learning_rate", None, -0.5),
+    ("/state", "data_sha256", None, ["x"]),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_captioner(shapes_dir, tmp_path_factory):
+    path = tmp_path_factory.mktemp("resume") / "c.h5"
+    assert main(["caption", "train", "--data", shapes_dir, "--hidden-dim", "8",
+                 "--wordvec-dim", "6", "--batch-size", "10", "--max-train", "20",
+                 "--val-images", "0", "--epochs", "1", "--quiet", "--out", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("group, attribute, key, value", RESUME_CASES,
+                         ids=[f"{g}:{a}={v!r}" for g, a, _, v in RESUME_CASES])
+def test_a_tampered_captioner_resume_refuses_in_one_line(trained_captioner, shapes_dir,
+                                                         tmp_path, capsys, group, attribute,
+                                                         key, value):
+    path = tmp_path / "c.h5"
+    shutil.copy(trained_captioner, path)
+    with h5py.File(path, "r+") as f:
+        _set_json(f, group, attribute, key, value)
+    assert _runs_or_refuses_in_one_line(["caption", "train", "--data", shapes_dir, "--resume",
+                                         "--epochs", "2", "--val-images", "0", "--quiet",
+                                         "--out", str(path)], capsys) == 2

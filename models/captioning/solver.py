@@ -19,6 +19,7 @@ from minigraph.errors import TrainingError, UsageError, check_int, check_number 
 from ..data import sample_coco_minibatch
 from ..data.coco import check_feature_scale
 from ..shared import training
+from ..shared.checkpoint_checks import check_optim_values
 from ..shared.interrupt import Interrupted
 from ..shared.resume_checks import FINGERPRINT_KEY, caption_fingerprint, check_same_data
 
@@ -188,6 +189,15 @@ class CaptioningSolver:
         check_same_vocabulary(path, saved["vocab"], self.data["word_to_idx"])
         check_same_data(path, saved["state"], self.data_fingerprint, other_data, "captions")
         checkpoint.check_optim_configs(path, self.model.params, saved["optim"])
+        check_optim_values(path, saved["optim"])
+        epoch = saved["state"].get("epoch", 0)
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2 ** 31:
+            raise checkpoint.CheckpointError(f"{path}: 'state/epoch' is {epoch!r}; it must be "
+                                             "an integer >= 0")
+        for key, values in saved["history"].items():
+            if np.ndim(values) != 1:
+                raise checkpoint.CheckpointError(f"{path}: 'history/{key}' is not a list of "
+                                                 "numbers")
         for name, config in saved["optim"].items():
             self.optim_configs[name] = {k: (np.array(v) if isinstance(v, np.ndarray) else v)
                                         for k, v in config.items()}

@@ -8,6 +8,7 @@ from minigraph.checkpoint import CheckpointError, peek_kind
 
 from ..data import load_coco_data
 from ..data.shapes_dataset import OBJECTS_FILE, load_objects
+from ..shared.checkpoint_checks import check_config_values
 from ..shared.renamed import renamed_keywords, with_new_names
 from .attention_captioner import AttentionCaptioner
 from .evaluation import evaluate_split
@@ -17,6 +18,11 @@ CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
 # the training settings a checkpoint records, by the names train_captioner takes
 SETTINGS = ("cell_type", "hidden_dim", "wordvec_dim", "batch_size", "lr", "lr_decay", "proj_lr",
             "max_train", "seed", "attention")
+# what each recorded setting may be (models/shared/checkpoint_checks.py)
+SETTING_KINDS = {"cell_type": "cell", "hidden_dim": "size", "wordvec_dim": "size",
+                 "batch_size": "size", "lr": "rate", "lr_decay": "factor",
+                 "proj_lr": "rate_or_none", "max_train": "size_or_none", "seed": "seed",
+                 "attention": "flag"}
 # the settings' former names, still accepted as keywords, flags and checkpoint keys
 RENAMED = {"cell": "cell_type", "hidden": "hidden_dim", "wordvec": "wordvec_dim"}
 
@@ -65,6 +71,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
         if not isinstance(settings, dict) or set(settings) != set(SETTINGS):
             raise CheckpointError(f"{out} does not record its training settings (written by an "
                                   "older minigraph?); it cannot be resumed exactly")
+        check_config_values(out, settings, SETTING_KINDS, where="setting")
     data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"],
                           grid=settings["attention"])
     objects = shapes_objects(data_dir)

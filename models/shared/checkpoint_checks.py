@@ -37,10 +37,14 @@ KINDS = {
     "fraction": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
     "number": (lambda v: _is_number(v) and abs(v) < 1e30, "a finite number"),
     "size_or_none": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1"),
+    "rate": (lambda v: _is_number(v) and 0 <= v < 1e30, "a finite number >= 0"),
+    "rate_or_none": (lambda v: v is None or (_is_number(v) and 0 <= v < 1e30),
+                     "a finite number >= 0"),
+    "factor": (lambda v: _is_number(v) and 0 < v < 1e30, "a finite number > 0"),
 }
 
 
-def check_config_values(path, config, kinds, params=None):
+def check_config_values(path, config, kinds, params=None, where="config"):
     """Each config key present has a value of its kind (``kinds``: {key: kind of KINDS});
     with ``params``, the config's dtype is the parameters' dtype."""
     for key, kind in kinds.items():
@@ -48,7 +52,7 @@ def check_config_values(path, config, kinds, params=None):
             continue
         test, allowed = KINDS[kind]
         if not test(config[key]):
-            raise CheckpointError(f"{path}: config '{key}' is {config[key]!r}; it must be "
+            raise CheckpointError(f"{path}: {where} '{key}' is {config[key]!r}; it must be "
                                   f"{allowed}")
     if params and "dtype" in config:
         found = {value.dtype.name for value in params.values()}
