@@ -258,3 +258,14 @@ def test_caption_time_limit_in_the_middle_of_an_epoch_then_resume_equals_straigh
                                   np.asarray(straight.loss_history, np.float64))
     for name, value in straight.model.params.items():
         np.testing.assert_array_equal(resumed.model.params[name], value)
+
+
+def test_cli_time_limited_resume_past_the_horizon_goes_on_with_a_warning(tmp_path, text_file,
+                                                                         capsys):
+    """The README's `--resume --minutes 10` after a cosine run keeps working, and says so."""
+    out = tmp_path / "m.h5"
+    assert _cli_train(text_file, out, "--iterations", "5", "--lr-schedule", "cosine") == 0
+    capsys.readouterr()
+    assert _cli_train(text_file, out, "--minutes", "0.01", "--resume") == 0
+    err = capsys.readouterr().err
+    assert "warning: the cosine schedule of" in err and "reached its floor" in err

@@ -2,6 +2,7 @@
 
 import os
 import time
+import warnings
 
 from minigraph.errors import UsageError
 
@@ -183,20 +184,27 @@ def run_train(args):
 
 
 def _within_the_horizon(trainer, path, iterations):
-    """The iterations a resumed cosine run may take: up to the horizon its schedule was
-    planned for, never past it unless --past-horizon (the rate would stay at its floor,
-    which no run planned at once does). ``None`` (a time limit only): to the horizon."""
+    """The iterations a resumed cosine run may take: --iterations up to the horizon its
+    schedule was planned for, never past it unless --past-horizon (the rate would stay at
+    its floor, which no run planned at once does). A time limit alone (--minutes, as the
+    README's resume) goes on as before, with a warning when the horizon is already behind."""
     horizon = trainer.settings.get("horizon", 0)
     if trainer.settings.get("lr_schedule") != "cosine" or not horizon:
         return iterations  # step decay has no end; an unplanned cosine plans on this run
     left = horizon - trainer.iteration
-    if left <= 0 or (iterations is not None and iterations > left):
+    if iterations is None:
+        if left <= 0:
+            warnings.warn(f"the cosine schedule of {path} reached its floor (lr/100) at "
+                          f"iteration {horizon}: this run goes on at that rate (plan longer "
+                          "schedules from the start with --horizon)", stacklevel=2)
+        return None
+    if iterations > left:
         raise UsageError(
             f"--resume: the cosine schedule of {path} ends at iteration {horizon} and it is at "
             f"{trainer.iteration}; {'no iterations are' if left <= 0 else f'{left} are'} left "
             "before the floor rate. Plan longer runs from the start with --horizon, or add "
             "--past-horizon to go on at the floor rate")
-    return left if iterations is None else iterations
+    return iterations
 
 
 def run_sample(args):
