@@ -237,3 +237,13 @@ def test_a_tampered_captioner_resume_refuses_in_one_line(trained_captioner, shap
     assert _runs_or_refuses_in_one_line(["caption", "train", "--data", shapes_dir, "--resume",
                                          "--epochs", "2", "--val-images", "0", "--quiet",
                                          "--out", str(path)], capsys) == 2
+
+
+@pytest.mark.parametrize("group, attribute", [
+    ("/optim/W_embed", "beta1"), ("/optim/W_embed", "learning_rate"), ("/optim/W_embed", "t"),
+    ("/state/settings", "reset_every"), ("/state/settings", "horizon")])
+def test_integers_too_large_for_any_float_or_run_are_refused(char_files, tmp_path, capsys,
+                                                             group, attribute):
+    path, text = _tampered_char(char_files, tmp_path,
+                                lambda f: _set_json(f, group, attribute, None, 10 ** 20))
+    assert _both_commands(path, text, capsys)[1] == 2

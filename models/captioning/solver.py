@@ -188,8 +188,8 @@ class CaptioningSolver:
         saved = self.model.load_params(path)
         check_same_vocabulary(path, saved["vocab"], self.data["word_to_idx"])
         check_same_data(path, saved["state"], self.data_fingerprint, other_data, "captions")
+        check_optim_values(path, saved["optim"])  # first: the numbers' types and ranges
         checkpoint.check_optim_configs(path, self.model.params, saved["optim"])
-        check_optim_values(path, saved["optim"])
         epoch = saved["state"].get("epoch", 0)
         if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2 ** 31:
             raise checkpoint.CheckpointError(f"{path}: 'state/epoch' is {epoch!r}; it must be "

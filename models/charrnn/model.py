@@ -305,11 +305,11 @@ class CharRNN(Model):
             raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a list of "
                                              f"{config['vocab_size']} characters")
         check_vocab_strings(path, vocab, "character")
-        if any(len(c) != 1 for c in vocab) or len(set(vocab)) != len(vocab):
-            odd = next((c for c in vocab if len(c) != 1), None)
-            raise checkpoint.CheckpointError(
-                f"{path}: 'vocab' must list distinct single characters; it holds "
-                f"{odd if odd is not None else 'one character twice'!r}")
+        for i, char in enumerate(vocab):
+            if len(char) != 1 or char in vocab[:i]:
+                raise checkpoint.CheckpointError(
+                    f"{path}: vocabulary entry {i} is {char!r}; a char-rnn vocabulary holds "
+                    "distinct single characters")
 
 
 def _flat(state):

@@ -27,6 +27,11 @@ def trainer_settings(path, state):
         if key not in settings and default is None:
             raise CheckpointError(f"{path}: 'state/settings' has no '{key}'")
         found[key] = settings.get(key, default)
+    for key in ("seq_len", "batch_size", "warmup", "horizon", "reset_every"):
+        value = found[key]  # the trainer checks >= its minimum; here: no absurd sizes
+        if isinstance(value, int) and abs(value) >= 2 ** 40:
+            raise CheckpointError(f"{path}: 'state/settings/{key}' is {value!r}, beyond any "
+                                  "run")
     for key in ("update_rule", "lr_schedule"):
         if not isinstance(found[key], str):
             raise CheckpointError(f"{path}: 'state/settings/{key}' is {found[key]!r}, not a "
@@ -90,11 +95,11 @@ def check_carried(path, state, model, batch_size):
 
 def check_optimizer(path, params, optim):
     """One group of optimizer settings per parameter, each value in its range."""
+    check_optim_values(path, optim)  # first: the numbers' types and ranges
     checkpoint.check_optim_configs(path, params, optim)
     missing = sorted(set(params) - set(optim))
     if missing:
         raise CheckpointError(f"{path}: no optimizer state for parameter '{missing[0]}'")
-    check_optim_values(path, optim)
 
 
 def check_history(path, history):

@@ -79,6 +79,8 @@ def check_optim_values(path, optim):
     """Every optimizer setting a known one, of its range; the running averages that a
     square root is taken of (v, cache) not negative."""
     for name, config in optim.items():
+        if not isinstance(config, dict):
+            raise CheckpointError(f"{path}: 'optim/{name}' is not a group of settings")
         for key, value in config.items():
             where = f"{path}: 'optim/{name}/{key}'"
             if key in OPTIM_ARRAYS:
@@ -91,7 +93,11 @@ def check_optim_values(path, optim):
                 raise CheckpointError(f"{where}: not a setting of the update rules (they read "
                                       f"{', '.join(sorted([*OPTIM_VALUES, *OPTIM_ARRAYS]))})")
             test, allowed = OPTIM_VALUES[key]
-            if not _is_number(value) or not test(value):
+            # (an integer past int64 is no number numpy takes; a float past 1e30 no rate)
+            too_big = _is_number(value) and abs(value) >= (2 ** 62 if _is_int(value) else 1e30)
+            if not _is_number(value) or too_big:
+                raise CheckpointError(f"{where} is {value!r}, not a finite number")
+            if not test(value):
                 raise CheckpointError(f"{where} is {value!r}; it must be {allowed}")
 
 
