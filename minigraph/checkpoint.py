@@ -181,6 +181,11 @@ def load(path, kind=None, config_keys=None):
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") != FORMAT:
                 raise CheckpointError(f"{path} is an HDF5 file but not a minigraph checkpoint")
+            version = f.attrs.get("version")
+            if isinstance(version, bool) or not isinstance(version, (int, np.integer)) \
+                    or not 1 <= version <= VERSION:
+                raise CheckpointError(f"{path} is a checkpoint of format version {version!r}; "
+                                      f"this minigraph reads versions 1 to {VERSION}")
             bounded_read.survey(f, path, budget, CheckpointError)  # before any array is read
             found = f.attrs.get("kind")
             if kind is not None and found != kind:

@@ -122,8 +122,10 @@ def check_int(owner, name, value, minimum=1):
 def check_number(owner, name, value, minimum=0.0, *, strict=False, below=None):
     """``value`` as a finite float >= minimum (> minimum when ``strict``, < ``below`` when
     given), or a UsageError naming owner, setting and value."""
+    whole = isinstance(value, (int, np.integer))  # np.isfinite cannot take 10**400
     ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.number))
-          and np.isfinite(value) and (value > minimum if strict else value >= minimum)
+          and (abs(value) < 1e308 if whole else np.isfinite(value))
+          and (value > minimum if strict else value >= minimum)
           and (below is None or value < below))
     if not ok:
         rule = f"{'>' if strict else '>='} {minimum:g}" + (f" and < {below:g}" if below else "")

@@ -36,9 +36,10 @@ from minigraph import checkpoint
 from minigraph.errors import check_int
 
 from ..shared import per_step
+from ..shared.checkpoint_checks import check_config_values
 from ..shared.model import Model
 from .attention_sampling import AttentionSampling
-from .rnn_captioner import CaptioningRNN
+from .rnn_captioner import CONFIG_KINDS, CaptioningRNN
 
 
 class AttentionCaptioner(AttentionSampling, CaptioningRNN):
@@ -230,4 +231,5 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
             "input_dim": ("W_pos", 1), "num_cells": ("W_pos", 0),
             "wordvec_dim": ("W_embed", 1), "hidden_dim": ("Wh", 0),
             "attention_dim": ("U_att", 1)})
+        check_config_values(path, saved["config"], CONFIG_KINDS, saved["params"])
         CaptioningRNN._check_vocab(path, saved)

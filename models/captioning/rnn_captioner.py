@@ -22,9 +22,15 @@ from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
 from ..shared import per_step, recurrence
+from ..shared.checkpoint_checks import check_config_values
 from ..shared.decoding import beam_search, pick_next_word
 from ..shared.model import Model
 from ..shared.recurrence import Recurrence
+
+# what each config value of a checkpoint may be (models/shared/checkpoint_checks.py)
+CONFIG_KINDS = {"input_dim": "size", "wordvec_dim": "size", "hidden_dim": "size",
+                "cell_type": "cell", "dtype": "dtype", "fused": "flag", "seed": "seed",
+                "num_cells": "size", "attention_dim": "size_or_none", "gate": "flag"}
 
 
 class CaptioningRNN(Model):
@@ -280,6 +286,7 @@ class CaptioningRNN(Model):
         checkpoint.check_config_sizes(path, saved["config"], saved["params"], {
             "input_dim": ("W_proj", 0), "wordvec_dim": ("W_embed", 1),
             "hidden_dim": ("Wh", 0)})
+        check_config_values(path, saved["config"], CONFIG_KINDS, saved["params"])
         cls._check_vocab(path, saved)
 
     @staticmethod
@@ -290,3 +297,8 @@ class CaptioningRNN(Model):
         if ids != list(range(saved["params"]["W_embed"].shape[0])) or len(ids) != len(vocab):
             raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a word-to-id map of ids "
                                              "0 .. V-1 matching W_embed")
+        missing = [t for t in ("<NULL>", "<START>", "<END>") if t not in vocab]
+        if missing:
+            raise checkpoint.CheckpointError(f"{path}: 'vocab' has no {missing[0]} token "
+                                             "(a captioner's vocabulary needs <NULL>, "
+                                             "<START> and <END>)")

@@ -19,8 +19,10 @@ from minigraph.errors import TrainingError, UsageError, check_int, check_number 
 from ..data import sample_coco_minibatch
 from ..data.coco import check_feature_scale
 from ..shared import training
+from ..shared.checkpoint_checks import check_optim_values
 from ..shared.interrupt import Interrupted
 from ..shared.progress import TrainingBar
+from ..shared.resume_checks import FINGERPRINT_KEY, caption_fingerprint, check_same_data
 
 
 class CaptioningSolver:
@@ -48,6 +50,7 @@ class CaptioningSolver:
         self.seed, self.max_seconds = seed, max_seconds
         self.extra_state = dict(extra_state or {})  # saved with each checkpoint
         self.rng = np.random.default_rng(seed)
+        self.data_fingerprint = caption_fingerprint(data)  # saved: a resume checks its data
         self.log = log or tqdm.write
         self.epoch = 0
         self.loss_history, self.val_loss_history, self.val_metrics_history = [], [], []
@@ -100,8 +103,8 @@ class CaptioningSolver:
             if self.max_seconds is not None and time.monotonic() - started > self.max_seconds:
                 self.log(f"time limit of {self.max_seconds:.0f} s reached after {t - first} "
                          "iterations")
-                if t % per_epoch:
-                    self._end_epoch()
+                if t % per_epoch:  # validate and save, but the epoch is not over: a
+                    self._end_epoch(finished=False)  # resume finishes it, decay and all
                 return False
             return True
 
@@ -134,10 +137,13 @@ class CaptioningSolver:
         self.save_checkpoint(self.checkpoint_path)
         raise Interrupted(f"interrupted after iteration {done}; saved {self.checkpoint_path}")
 
-    def _end_epoch(self):
-        self.epoch += 1
-        for config in self.optim_configs.values():
-            config["learning_rate"] = config.get("learning_rate", 1e-3) * self.lr_decay
+    def _end_epoch(self, finished=True):
+        """Decay the rates (``finished``: a time limit mid-epoch does not), save, validate,
+        save again with the validation, plot."""
+        if finished:
+            self.epoch += 1
+            for config in self.optim_configs.values():
+                config["learning_rate"] = config.get("learning_rate", 1e-3) * self.lr_decay
         if self.checkpoint_path:  # the epoch's training is safe before evaluation can fail
             self.save_checkpoint(self.checkpoint_path)
         val_loss = self.validation_loss()
@@ -147,7 +153,8 @@ class CaptioningSolver:
         if self.verbose and (val_loss is not None or metrics):
             shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
                               if isinstance(v, float))
-            self.log(f"(Epoch {self.epoch} / {self.num_epochs}) val loss "
+            where = self.epoch if finished else f"{self.epoch + 1} in part"
+            self.log(f"(Epoch {where} / {self.num_epochs}) val loss "
                      f"{val_loss if val_loss is None else round(val_loss, 4)}"
                      f"{', ' + shown if shown else ''}")
         if self.checkpoint_path:
@@ -172,14 +179,27 @@ class CaptioningSolver:
         self.model.save(path, optim_configs=self.optim_configs, history=history,
                         state={"epoch": self.epoch, "seed": self.seed,
                                "iteration": len(self.loss_history),
-                               "rng": self.rng.bit_generator.state, **self.extra_state})
+                               "rng": self.rng.bit_generator.state,
+                               FINGERPRINT_KEY: self.data_fingerprint, **self.extra_state})
 
-    def load_checkpoint(self, path):
+    def load_checkpoint(self, path, other_data=False):
         """Restore parameters (checked against the model), optimizer state, epoch, history
         and the minibatch stream: ``train()`` then continues exactly where the saved run
-        stopped."""
+        stopped. Data with another vocabulary is refused; other captions (by the SHA-256
+        each save records) unless ``other_data``."""
         saved = self.model.load_params(path)
+        check_same_vocabulary(path, saved["vocab"], self.data["word_to_idx"])
+        check_same_data(path, saved["state"], self.data_fingerprint, other_data, "captions")
+        check_optim_values(path, saved["optim"])  # first: the numbers' types and ranges
         checkpoint.check_optim_configs(path, self.model.params, saved["optim"])
+        epoch = saved["state"].get("epoch", 0)
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2 ** 31:
+            raise checkpoint.CheckpointError(f"{path}: 'state/epoch' is {epoch!r}; it must be "
+                                             "an integer >= 0")
+        for key, values in saved["history"].items():
+            if np.ndim(values) != 1:
+                raise checkpoint.CheckpointError(f"{path}: 'history/{key}' is not a list of "
+                                                 "numbers")
         for name, config in saved["optim"].items():
             self.optim_configs[name] = {k: (np.array(v) if isinstance(v, np.ndarray) else v)
                                         for k, v in config.items()}
@@ -194,3 +214,14 @@ class CaptioningSolver:
                 raise checkpoint.CheckpointError(f"{path}: 'state/rng' is not a generator "
                                                  f"state ({exc})") from None
         return saved
+
+
+def check_same_vocabulary(path, saved_vocab, data_vocab):
+    """The data's word ids mean what the model's do: a caption set with another word list
+    would train every word's row on other words."""
+    ours = {str(word): int(i) for word, i in data_vocab.items()}
+    if saved_vocab != ours:
+        differ = sorted(set(ours.items()) ^ set(dict(saved_vocab).items()))[:4]
+        raise checkpoint.CheckpointError(
+            f"{path} was trained with another word list ({len(saved_vocab)} words; this data "
+            f"has {len(ours)}; first differences {differ}): resume on the data it was trained on")

@@ -9,6 +9,7 @@ from minigraph.files import refuse_foreign
 
 from ..data import load_coco_data
 from ..data.shapes_dataset import OBJECTS_FILE, load_objects
+from ..shared.checkpoint_checks import check_config_values
 from ..shared.renamed import renamed_keywords, with_new_names
 from .attention_captioner import AttentionCaptioner
 from .evaluation import evaluate_split
@@ -18,6 +19,11 @@ CAPTIONERS = {cls.__name__: cls for cls in (CaptioningRNN, AttentionCaptioner)}
 # the training settings a checkpoint records, by the names train_captioner takes
 SETTINGS = ("cell_type", "hidden_dim", "wordvec_dim", "batch_size", "lr", "lr_decay", "proj_lr",
             "max_train", "seed", "attention")
+# what each recorded setting may be (models/shared/checkpoint_checks.py)
+SETTING_KINDS = {"cell_type": "cell", "hidden_dim": "size", "wordvec_dim": "size",
+                 "batch_size": "size", "lr": "rate", "lr_decay": "factor",
+                 "proj_lr": "rate_or_none", "max_train": "size_or_none", "seed": "seed",
+                 "attention": "flag"}
 # the settings' former names, still accepted as keywords, flags and checkpoint keys
 RENAMED = {"cell": "cell_type", "hidden": "hidden_dim", "wordvec": "wordvec_dim"}
 
@@ -43,12 +49,14 @@ def recorded_settings(saved):
 def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128, epochs=20,
                     batch_size=100, lr=5e-3, lr_decay=0.85, max_train=None, max_minutes=None,
                     val_images=300, seed=0, out="captioner.h5", progress=True, log=print,
-                    proj_lr=5e-4, resume=False, attention=False, force=False):
+                    proj_lr=5e-4, resume=False, attention=False, force=False,
+                    other_data=False):
     """Train on a COCO-layout directory; returns (model, solver, data). ``proj_lr`` gives
     W_proj its own learning rate (None: ``lr``). ``attention`` trains an
     AttentionCaptioner on the grid features (``data['train_grid']``). ``resume`` continues
     the checkpoint ``out`` exactly, with the settings it records (the arguments above are
-    then ignored, except ``epochs``, the total to reach, and ``max_minutes``). The old
+    then ignored, except ``epochs``, the total to reach, and ``max_minutes``), on the data
+    it was trained on (``other_data``: on other captions of the same vocabulary). The old
     names ``cell``, ``hidden``, ``wordvec`` still work, with a DeprecationWarning."""
     from .solver import CaptioningSolver  # imported when training starts: tqdm and optim
 
@@ -65,6 +73,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
         if not isinstance(settings, dict) or set(settings) != set(SETTINGS):
             raise CheckpointError(f"{out} does not record its training settings (written by an "
                                   "older minigraph?); it cannot be resumed exactly")
+        check_config_values(out, settings, SETTING_KINDS, where="setting")
     data = load_coco_data(data_dir, max_train=settings["max_train"], seed=settings["seed"],
                           grid=settings["attention"])
     objects = shapes_objects(data_dir)
@@ -98,7 +107,7 @@ def train_captioner(data_dir, cell_type="lstm", hidden_dim=256, wordvec_dim=128,
                               param_configs=None if proj_lr is None else {
                                   "W_proj": {"learning_rate": proj_lr}})
     if resume:
-        solver.load_checkpoint(out)
+        solver.load_checkpoint(out, other_data=other_data)
         log(f"resuming {out} at iteration {len(solver.loss_history)} (epoch {solver.epoch})")
     solver.train()
     return model, solver, data

@@ -39,9 +39,15 @@ from minigraph import checkpoint
 from minigraph.errors import check_int, check_number
 
 from ..shared import per_step, recurrence
+from ..shared.checkpoint_checks import check_config_values, check_vocab_strings
 from ..shared.model import Evaluation, LossResult, Model
 from ..shared.recurrence import Recurrence
 from .sampling import sample_text
+
+# what each config value of a checkpoint may be (models/shared/checkpoint_checks.py)
+CONFIG_KINDS = {"vocab_size": "size", "hidden_size": "size", "num_layers": "size",
+                "embed_size": "size", "cell": "cell", "dropout": "fraction", "dtype": "dtype",
+                "seed": "seed", "fused": "flag", "forget_bias": "number"}
 
 
 def _rng_streams(seed):
@@ -293,9 +299,17 @@ class CharRNN(Model):
         layers = config.get("num_layers")
         if not isinstance(layers, int) or not 1 <= layers <= len(saved["params"]):
             raise checkpoint.CheckpointError(f"{path}: config 'num_layers' is {layers!r}")
-        if not isinstance(saved["vocab"], list) or len(saved["vocab"]) != config["vocab_size"]:
+        check_config_values(path, config, CONFIG_KINDS, saved["params"])
+        vocab = saved["vocab"]
+        if not isinstance(vocab, list) or len(vocab) != config["vocab_size"]:
             raise checkpoint.CheckpointError(f"{path}: 'vocab' is not a list of "
                                              f"{config['vocab_size']} characters")
+        check_vocab_strings(path, vocab, "character")
+        for i, char in enumerate(vocab):
+            if len(char) != 1 or char in vocab[:i]:
+                raise checkpoint.CheckpointError(
+                    f"{path}: vocabulary entry {i} is {char!r}; a char-rnn vocabulary holds "
+                    "distinct single characters")
 
 
 def _flat(state):

@@ -8,7 +8,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigraph import checkpoint, optim
+from minigraph import optim
 from minigraph.checkpoint import CheckpointError
 from minigraph.errors import MinigraphError, UsageError, check_int, check_number
 from minigraph.file_marks import SAMPLES_HEADER
@@ -16,9 +16,12 @@ from minigraph.files import atomic_append, atomic_write, refuse_foreign, written
 
 from ..data.text import Tracks, Vocabulary, split_text
 from ..shared import training
+from ..shared.checkpoint_checks import recorded
 from ..shared.interrupt import Interrupted
 from ..shared.progress import TrainingBar
 from ..shared.renamed import renamed_keywords
+from ..shared.resume_checks import FINGERPRINT_KEY, check_same_data, text_fingerprint
+from . import saved_state
 from .model import CharRNN
 
 SCHEDULES = ("step", "cosine")  # step: x lr_decay per pass over the text
@@ -65,6 +68,7 @@ class CharTrainer:
         horizon = check_int(owner, "horizon", horizon, minimum=0)
         reset_every = check_int(owner, "reset_every", reset_every, minimum=0)
         self.vocab = Vocabulary.from_text(text)
+        self.data_fingerprint = text_fingerprint(text)  # saved: a resume checks its text
         # encoded once (1 or 2 bytes per character) and split as views: no copies of the text
         train_ids, self.val_ids = split_text(self.vocab.encode(text))
         self.model = model or CharRNN(len(self.vocab), hidden_size=hidden_size,
@@ -258,7 +262,7 @@ class CharTrainer:
                  "settings": self.settings,
                  "dropout_rng": self.model.dropout_rng.bit_generator.state,
                  "sample_rng": self.model.sample_rng.bit_generator.state,
-                 "carried": {}}
+                 "carried": {}, FINGERPRINT_KEY: self.data_fingerprint}
         for layer, (h, c) in enumerate(self.state or []):
             state["carried"][f"h{layer}"] = h
             if c is not None:
@@ -267,8 +271,9 @@ class CharTrainer:
         self.model.save(path, optim_configs=self.optim_configs, history=history, state=state)
 
     @classmethod
-    def resume(cls, path, text):
-        """Continue exactly from a checkpoint, on the same text."""
+    def resume(cls, path, text, other_data=False):
+        """Continue exactly from a checkpoint, on the same text: another text (by its
+        SHA-256, recorded at each save) is refused unless ``other_data``."""
         model, saved = CharRNN.load(path)
         vocab = Vocabulary.from_text(text)
         if vocab.chars != model.chars:
@@ -277,33 +282,23 @@ class CharTrainer:
             raise CheckpointError(f"{path!r} was trained on a text with a different vocabulary "
                                   f"({len(model.chars)} characters; this text has "
                                   f"{len(vocab.chars)}; new {extra!r}, absent {missing!r})")
-        checkpoint.check_optim_configs(path, model.params, saved["optim"])
-        state, settings = saved["state"], saved["state"]["settings"]
-        trainer = cls(text, seq_len=int(settings["seq_len"]),
-                      batch_size=int(settings["batch_size"]), lr=settings["lr"],
-                      lr_decay=settings["lr_decay"], update_rule=settings["update_rule"],
-                      clip=settings["clip"], model=model,
-                      lr_schedule=str(settings.get("lr_schedule", "step")),
-                      warmup=int(settings.get("warmup", 0)),
-                      horizon=int(settings.get("horizon", 0)),
-                      # checkpoints from before the resets trained without them
-                      reset_every=int(settings.get("reset_every", 0)))
+        check_same_data(path, saved["state"], text_fingerprint(text), other_data, "text")
+        state = saved["state"]
+        saved_state.check_optimizer(path, model.params, saved["optim"])
+        dropout_stream, sample_stream = saved_state.check_streams(path, state)
+        history = saved_state.check_history(path, saved["history"])
+        with recorded(path, "state/settings"):  # the trainer's own checks, the file named
+            trainer = cls(text, model=model, **saved_state.trainer_settings(path, state))
         trainer.optim_configs = {name: copy.deepcopy(config)
                                  for name, config in saved["optim"].items()}
-        trainer.iteration = int(state["iteration"])
-        position, windows = int(state["position"]), len(trainer.train_tracks)
-        if not 0 <= position < windows:
-            raise CheckpointError(f"{path} stopped at window {position + 1} of a pass over its "
-                                  f"text, but this text has only {windows} windows: resume on "
-                                  "the text it was trained on")
+        trainer.iteration, position = saved_state.check_position(
+            path, state, len(trainer.train_tracks))
         trainer.train_tracks.position = position
-        model.dropout_rng.bit_generator.state = state["dropout_rng"]
-        model.sample_rng.bit_generator.state = state["sample_rng"]
-        carried = state.get("carried") or {}
-        if carried:
-            trainer.state = [(carried[f"h{i}"], carried.get(f"c{i}"))
-                             for i in range(model.num_layers)]
-        trainer.history = {k: list(v) for k, v in saved["history"].items()}
+        trainer.state = saved_state.check_carried(path, state, model,
+                                                  trainer.settings["batch_size"])
+        model.dropout_rng.bit_generator.state = dropout_stream
+        model.sample_rng.bit_generator.state = sample_stream
+        trainer.history = history
         for key in ("loss", "val_iteration", "val_loss"):
             trainer.history.setdefault(key, [])
         return trainer

@@ -92,6 +92,9 @@ def add_commands(commands):
     train.add_argument("--out", default="captioner.h5", help="checkpoint to write")
     train.add_argument("--resume", action="store_true",
                        help="continue training --out exactly where it stopped")
+    train.add_argument("--other-data", action="store_true",
+                       help="with --resume: go on although --data holds other captions than "
+                       "--out was trained on (the same word list; refused otherwise)")
     train.add_argument("--force", action="store_true",
                        help="replace an existing --out instead of refusing")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -206,6 +209,8 @@ def _train(args):
     apply_threads_flag(args)
     if args.resume:
         _refuse_changed_settings(args)
+    elif args.other_data:
+        raise UsageError("--other-data goes with --resume")
     plot = os.path.splitext(args.out)[0] + "_loss.png"
     before = {path: _stamp(path) for path in (args.out, plot)}
     started = time.monotonic()
@@ -213,7 +218,7 @@ def _train(args):
         _, solver, _ = train_captioner(
             args.data, epochs=args.epochs, max_minutes=args.max_minutes, out=args.out,
             val_images=args.val_images, progress=not args.quiet, resume=args.resume,
-            force=args.force, **_train_settings(args))
+            force=args.force, other_data=args.other_data, **_train_settings(args))
     except Interrupted as exc:
         raise Interrupted(f"{exc}. Continue with: minigraph caption train --data {args.data} "
                           f"--out {args.out} --resume") from None

@@ -2,6 +2,7 @@
 
 import json
 import os
+import warnings
 
 import numpy as np
 
@@ -33,6 +34,10 @@ def _load_data(model, data_dir):
 
 
 def run_eval(args):
+    wide = [k for k in args.recall_k or () if k > 1]
+    if wide and not args.beam:
+        raise UsageError(f"--recall-k {wide[0]} needs beam search (--beam N): greedy decoding "
+                         f"gives one caption per image, so no top {wide[0]} to score")
     model, data_dir = _load(args.model, args.data)
     if args.results:
         check_picture_output(args.results, [".json"], "--results", force=args.force,
@@ -98,11 +103,29 @@ def _read_image(path):
         problem = "is a directory" if os.path.isdir(path) else "no such file"
         raise UsageError(f"--image {path}: {problem}")
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():  # PIL's bomb warning: refused below, in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only: the size is known first
+        with image:
+            width, height = image.size
+            if width * height > MAX_PICTURE_PIXELS:
+                raise UsageError(f"--image {path} is {width}x{height} pixels, more than the "
+                                 f"{MAX_PICTURE_PIXELS:,} a picture to caption may have "
+                                 "(the dataset's are 64x64): scale it down")
+            if min(width, height) < MIN_PICTURE_SIDE:
+                raise UsageError(f"--image {path} is {width}x{height} pixels; the feature "
+                                 f"extractor needs at least {MIN_PICTURE_SIDE}x"
+                                 f"{MIN_PICTURE_SIDE} (the dataset's are 64x64)")
             pixels = np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise UsageError(f"--image {path} is not a picture PIL can read ({exc})") from None
     return pixels
+
+
+# pictures given to caption: at least this side (the extractor's convolutions and 4x4 grid
+# need 16; smaller than 32 says nothing), at most this many pixels (the extractor holds
+# about 400 float32 numbers per pixel; a decompression bomb declares billions)
+MIN_PICTURE_SIDE, MAX_PICTURE_PIXELS = 32, 1024 * 1024
 
 
 def run_gallery(args):

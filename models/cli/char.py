@@ -2,6 +2,7 @@
 
 import os
 import time
+import warnings
 
 from minigraph.errors import UsageError
 
@@ -44,6 +45,10 @@ MODEL_SETTINGS = [
      "half a cosine down to lr/100 over the run (planned from --iterations, or from "
      "--minutes and the speed of the first steps)"),
     ("--warmup", non_negative, 0, "iterations of linear learning-rate warm-up (cosine)"),
+    ("--horizon", non_negative, 0, "cosine: the iteration at which the rate reaches its "
+     "floor, counted over the whole run with its resumes (0: the end of this run); plan "
+     "--horizon 2000 --iterations 1000, then --resume --iterations 1000 trains exactly as "
+     "--iterations 2000 does"),
     ("--clip", positive(), 5.0, "global gradient-norm clip"),
     ("--seed", non_negative, 0, "seed of every random stream"),
 ]
@@ -77,6 +82,12 @@ def add_commands(commands):
                        help="iterations between samples in <out>_samples.txt (0: at the end)")
     train.add_argument("--out", default="char_model.h5", help="checkpoint to write")
     train.add_argument("--resume", action="store_true", help="continue from --out exactly")
+    train.add_argument("--other-data", action="store_true",
+                       help="with --resume: go on although --text is not the text --out was "
+                       "trained on (refused otherwise)")
+    train.add_argument("--past-horizon", action="store_true",
+                       help="with --resume of a cosine run: go on past the iteration its "
+                       "schedule ends at, at the floor rate (refused otherwise)")
     train.add_argument("--force", action="store_true",
                        help="replace an existing --out (and files beside it) instead of "
                             "refusing")
@@ -182,9 +193,15 @@ def _train(args):
         args.max_minutes = 10.0
     if args.resume:
         _refuse_changed_settings(args, args.out, checkpoint.load(args.out, kind="CharRNN"))
-        trainer = CharTrainer.resume(args.out, text)
+        trainer = CharTrainer.resume(args.out, text, other_data=args.other_data)
         print(f"resuming {args.out} at iteration {trainer.iteration}")
+        if not args.past_horizon:
+            args.iterations = _within_the_horizon(trainer, args.out, args.iterations)
     else:
+        if args.other_data or args.past_horizon:
+            raise UsageError("--other-data and --past-horizon go with --resume")
+        if args.horizon and args.lr_schedule != "cosine":
+            raise UsageError("--horizon plans a cosine schedule: add --lr-schedule cosine")
         trainer = CharTrainer(text, **_settings(args))
     started = time.monotonic()
     trainer.train(iterations=args.iterations, max_minutes=args.max_minutes,
@@ -197,6 +214,30 @@ def _train(args):
           f"{os.path.splitext(args.out)[0]}_samples.txt")
     print(trainer.model.sample(length=300, temperature=0.8))
     return 0
+
+
+def _within_the_horizon(trainer, path, iterations):
+    """The iterations a resumed cosine run may take: --iterations up to the horizon its
+    schedule was planned for, never past it unless --past-horizon (the rate would stay at
+    its floor, which no run planned at once does). A time limit alone (--minutes, as the
+    README's resume) goes on as before, with a warning when the horizon is already behind."""
+    horizon = trainer.settings.get("horizon", 0)
+    if trainer.settings.get("lr_schedule") != "cosine" or not horizon:
+        return iterations  # step decay has no end; an unplanned cosine plans on this run
+    left = horizon - trainer.iteration
+    if iterations is None:
+        if left <= 0:
+            warnings.warn(f"the cosine schedule of {path} reached its floor (lr/100) at "
+                          f"iteration {horizon}: this run goes on at that rate (plan longer "
+                          "schedules from the start with --horizon)", stacklevel=2)
+        return None
+    if iterations > left:
+        raise UsageError(
+            f"--resume: the cosine schedule of {path} ends at iteration {horizon} and it is at "
+            f"{trainer.iteration}; {'no iterations are' if left <= 0 else f'{left} are'} left "
+            "before the floor rate. Plan longer runs from the start with --horizon, or add "
+            "--past-horizon to go on at the floor rate")
+    return iterations
 
 
 def run_sample(args):

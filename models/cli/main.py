@@ -167,10 +167,23 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=file or sys.stderr)
 
 
+def _printable_streams():
+    """Whatever a command prints reaches the terminal: a character the output encoding has
+    no code for (CJK text to an ASCII terminal, a file name or --prime of bytes that are
+    not UTF-8, kept by Python as lone surrogates) is printed as a backslash escape instead
+    of ending the command with a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a text stream we may change
+            pass
+
+
 def main(argv=None):
     """Run one command; returns the exit status: 0 done, 1 a run that failed, 2 bad usage
     or input, 130 stopped by Ctrl-C, 143 by SIGTERM. Errors print as one line (``--debug`` or
     MINIGRAPH_DEBUG=1 adds the traceback)."""
+    _printable_streams()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

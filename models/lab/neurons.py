@@ -9,6 +9,7 @@ The analysis lives in ``neuron_record`` (running the graph) and ``neuron_signals
 import base64
 import html
 import json
+import re
 
 import numpy as np
 
@@ -48,7 +49,12 @@ def script_json(data):
     for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(raw, escaped)
-    return text
+    # a lone surrogate (a vocabulary or text read with surrogateescape) has no UTF-8: the
+    # page keeps it as a JSON escape, which JavaScript reads back as the same code unit
+    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _base64(array):
@@ -120,7 +126,8 @@ def write_neuron_page(model, text, path, k=50, compare=()):
     data = page_data(model, text, k=k, compare=compare)
     title = (f"char-rnn neurons: {model.cell.upper()}, {model.num_layers} layers x "
              f"{model.hidden_size} cells, {len(text)} characters")
-    page = PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", script_json(data))
+    title = LONE_SURROGATE.sub("\ufffd", html.escape(title))
+    page = PAGE.replace("__TITLE__", title).replace("__DATA__", script_json(data))
     atomic_write(path, page)
     return data
 

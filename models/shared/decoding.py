@@ -13,11 +13,20 @@ def log_softmax(scores):
 def pick_next_word(scores, temperature, rng):
     """Argmax when temperature is 0; otherwise a draw from softmax(scores / temperature).
     Lower temperature is more conservative (repeats the likeliest words), higher is more
-    diverse (and makes more mistakes)."""
+    diverse (and makes more mistakes). A temperature too small for the division (scores /
+    temperature overflows, 1e-310 say) draws from its limit: the likeliest words, evenly."""
     check_number("pick_next_word", "temperature", temperature)
     if temperature == 0:
         return scores.argmax(axis=1)
-    probs = np.exp(log_softmax(scores.astype(np.float64) / temperature))
+    with np.errstate(over="ignore"):
+        scaled = scores.astype(np.float64) / temperature
+        if (np.isinf(scaled) & np.isfinite(scores)).any():  # (top-k's -inf stay as they are)
+            # a temperature so small that scores / temperature overflows (1e-310): shift
+            # first, so the likeliest words stay at 0 and the others go to -inf, the limit
+            # T -> 0 (ties drawn evenly); a finite quotient keeps the division above
+            shifted = np.asarray(scores, np.float64)
+            scaled = (shifted - shifted.max(axis=1, keepdims=True)) / temperature
+    probs = np.exp(log_softmax(scaled))
     draws = rng.random((scores.shape[0], 1))
     return np.minimum((probs.cumsum(axis=1) < draws).sum(axis=1), scores.shape[1] - 1)
 
