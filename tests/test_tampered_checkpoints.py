@@ -6,11 +6,12 @@ either refuses in one line with exit 2 or runs (exit 0): never a traceback."""
 import json
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 
 from minigraph.models.cli import main
+
+from .helpers import edited_hdf5
 
 TEXT = "".join(f"line {i}: the quick brown fox jumps over the lazy dog.\n" for i in range(60))
 NESTED = {"a": {"b": [1, {"c": None}]}}
@@ -107,7 +108,7 @@ def _tampered_char(char_files, tmp_path, edit):
     base, text = char_files
     path = tmp_path / "m.h5"
     shutil.copy(base, path)
-    with h5py.File(path, "r+") as f:
+    with edited_hdf5(path) as f:
         edit(f)
     return path, text
 
@@ -192,7 +193,7 @@ def test_a_tampered_captioner_refuses_in_one_line(captioner_file, shapes_dir, tm
                                                   capsys, edit):
     path = tmp_path / "c.h5"
     shutil.copy(captioner_file, path)
-    with h5py.File(path, "r+") as f:
+    with edited_hdf5(path) as f:
         edit(f)
     assert _runs_or_refuses_in_one_line(["caption", "eval", "--model", str(path), "--data",
                                          shapes_dir, "--max-images", "2"], capsys) == 2
@@ -232,7 +233,7 @@ def test_a_tampered_captioner_resume_refuses_in_one_line(trained_captioner, shap
                                                          key, value):
     path = tmp_path / "c.h5"
     shutil.copy(trained_captioner, path)
-    with h5py.File(path, "r+") as f:
+    with edited_hdf5(path) as f:
         _set_json(f, group, attribute, key, value)
     assert _runs_or_refuses_in_one_line(["caption", "train", "--data", shapes_dir, "--resume",
                                          "--epochs", "2", "--val-images", "0", "--quiet",
