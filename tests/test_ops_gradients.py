@@ -12,6 +12,7 @@ from minigraph.gradient_check import eval_numerical_gradient_array, grad_error
 from .op_examples import example, library_ops
 
 TOLERANCE = 1e-7
+H = 1e-5  # the centered differences' step
 dims = st.integers(min_value=1, max_value=4)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 PROPERTY = settings(max_examples=40, deadline=None,
@@ -38,10 +39,17 @@ def check_op(build, arrays, seed, reset=None, expect=None):
     graph.backward(upstream)
     floats = [leaf for leaf in leaves if leaf.dtype.kind == "f"]
     analytic_grads = [np.zeros(n.shape) if n.grad is None else n.grad.copy() for n in floats]
+    # Centered differences with step H cannot resolve a derivative more finely than the
+    # rounding of the two function values, about eps * |f| / H: a gradient whose entries are
+    # all that small (a saturated softmax: 4e-6 for inputs 6.4 and -7.6) is checked against
+    # that floor, every other against TOLERANCE.
+    noise_floor = 10 * np.finfo(np.float64).eps * max(1.0, np.abs(run() * upstream).sum()) / H
     for leaf, analytic in zip(floats, analytic_grads):
-        numeric = eval_numerical_gradient_array(run, leaf.value, upstream)
+        numeric = eval_numerical_gradient_array(run, leaf.value, upstream, h=H)
         error = grad_error(analytic, numeric)
-        assert error < TOLERANCE, f"{leaf.name}: relative error {error:.2e}"
+        worst = np.abs(analytic - numeric).max(initial=0.0)
+        assert error < TOLERANCE or worst < noise_floor, \
+            f"{leaf.name}: relative error {error:.2e}, largest difference {worst:.2e}"
     assert floats
 
 
