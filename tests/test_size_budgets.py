@@ -12,7 +12,7 @@ from .test_cli_flags import ALL, visible_options
 # --minutes or by the user's patience, never by memory: nothing is allocated per step)
 NOT_SIZES = {"seed", "lr", "lr_decay", "proj_lr", "clip", "dropout", "temperature", "minutes",
              "max_minutes", "char_minutes", "epochs", "iterations", "train_steps", "warmup",
-             "eval_every", "sample_every"}
+             "eval_every", "sample_every", "horizon"}
 SIZE_FLAGS = [(name, action) for name, parser in ALL for action in visible_options(parser)
               if action.type not in (None, str) and not isinstance(action.type, type)
               and action.dest not in NOT_SIZES]
