@@ -45,6 +45,7 @@ from .capped_read import (  # noqa: F401 (read_json, parse_json... are used thro
     read_json,
     regular_or_refuse,
 )
+from .errors import UsageError
 
 USERBLOCK = 512  # bytes before the HDF5 superblock; libhdf5 never reads them
 SEAL = b"minigraph-sha256 "
@@ -77,8 +78,11 @@ def limit_from_environment(default):
     try:
         megabytes = float(text)
     except ValueError:
-        return default
-    return int(megabytes * 1e6) if megabytes > 0 else default
+        megabytes = float("nan")
+    if not 0 < megabytes < 1e12:  # nan, inf, negative or zero: a typo, said at once
+        raise UsageError(f"{LIMIT_VARIABLE}={text!r}: give a number of megabytes greater than "
+                         "0 and below 1e12, or unset it for the defaults")
+    return int(megabytes * 1e6)
 
 
 class ReadBudget:

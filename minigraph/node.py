@@ -133,6 +133,9 @@ def param(value, name=None, requires_grad=True, copy=True, tags=None, **tag_keyw
     """
     node_tags = leaf_tags(f"param '{name}'" if name else "param",
                           ("value", "name", "requires_grad", "copy"), tags, tag_keywords)
+    if not isinstance(requires_grad, (bool, np.bool_)):  # "False" is a true string
+        raise UsageError(f"param '{name}': requires_grad must be True or False, got "
+                         f"{requires_grad!r}")
     array = _as_array(value, f"param '{name}'")
     if array.dtype.kind != "f":
         raise DTypeError(f"param '{name}': parameters must be floating point, got {array.dtype}")

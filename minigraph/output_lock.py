@@ -32,6 +32,16 @@ def _holder(lock):
     return int(text) if text.isdigit() else None
 
 
+_HELD = set()  # the locks this process holds now
+
+
+def _size(lock):
+    try:
+        return os.path.getsize(lock)
+    except OSError:
+        return 0
+
+
 def _try_create(lock):
     """Create ``lock`` holding this process's id; False if the name exists already."""
     tmp = temporary_name(lock)
@@ -65,10 +75,16 @@ def output_lock(path, what="--out", warn=None):
         taken = _try_create(lock)
         if not taken:
             pid = _holder(lock)
-            if pid is not None and (pid == os.getpid() or process_alive(pid)):
+            # this process's own id in a lock it does not hold: a run before it that had the
+            # same id (a container's process 1, killed), so the lock is stale
+            mine = pid == os.getpid()
+            if pid is not None and ((mine and lock in _HELD) or (not mine and process_alive(pid))):
                 raise OutputError(f"{what} {path} is being written by another run (process "
                                   f"{pid}, lock {lock}); wait for it to end or choose another "
                                   f"{what}")
+            if pid is None and _size(lock):  # an empty lock is ours, cut off while created
+                raise OutputError(f"{lock} exists and is not a lock minigraph wrote (it holds "
+                                  f"no process id): move it away or choose another {what}")
             warn(f"taking over the lock {lock} of a run that no longer runs "
                  f"({'process ' + str(pid) if pid else 'no process id in it'})")
             os.remove(lock)
@@ -80,9 +96,11 @@ def output_lock(path, what="--out", warn=None):
         if isinstance(exc, OutputError):
             raise
         raise OutputError(f"cannot lock {what} {path} ({lock}): {exc.strerror or exc}") from None
+    _HELD.add(lock)
     try:
         yield lock
     finally:
+        _HELD.discard(lock)
         if _holder(lock) == os.getpid():
             try:
                 os.remove(lock)

@@ -212,6 +212,25 @@ def test_a_stale_lock_of_a_dead_run_is_taken_over_with_a_warning(tmp_path, capsy
     assert out.exists() and not os.path.exists(lock_name(out))
 
 
+def test_a_lock_with_this_process_id_left_by_an_earlier_run_is_taken_over(tmp_path, capsys):
+    # in a container the trainer is process 1 every time: a killed run's lock names us
+    out = tmp_path / "m.h5"
+    with open(lock_name(out), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    assert _char_train(tmp_path, out) == 0
+    assert "taking over the lock" in capsys.readouterr().err
+    assert out.exists() and not os.path.exists(lock_name(out))
+
+
+def test_a_users_file_in_the_lock_s_place_is_refused_and_kept(tmp_path, capsys):
+    out = tmp_path / "m.h5"
+    with open(lock_name(out), "w") as f:
+        f.write("my notes\n")
+    assert _char_train(tmp_path, out) == 2
+    _one_error_line(capsys, "is not a lock minigraph wrote")
+    assert open(lock_name(out)).read() == "my notes\n" and not out.exists()
+
+
 def test_the_lock_is_held_during_the_block_and_released_after(tmp_path):
     out = tmp_path / "x.h5"
     with output_lock(out) as lock:
@@ -246,7 +265,9 @@ def test_an_unwritable_out_is_one_line_before_any_step(tmp_path, capsys, name, p
 
 # -- 5. SIGTERM saves like Ctrl-C --------------------------------------------------------------
 
-def test_sigterm_in_char_training_saves_and_exits_143(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_sigterm_or_sighup_in_char_training_saves_and_exits_128_plus_the_signal(tmp_path,
+                                                                                 signum):
     text, model = _text(tmp_path), tmp_path / "m.h5"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
@@ -257,13 +278,13 @@ def test_sigterm_in_char_training_saves_and_exits_143(tmp_path):
         for line in proc.stdout:
             if "stops after the current step" in line:
                 break
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 143, err
+    assert proc.returncode == 128 + signum, err
     assert "Traceback" not in err
     stopped = int(re.search(r"interrupted after iteration (\d+); saved ", err)[1])
     assert "--resume" in err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minigraph as mg
+from minigraph.errors import UsageError
 
 
 def _embedding_classifier(rng, frozen):
@@ -187,3 +188,21 @@ def test_a_models_own_arrays_are_its_parameter_nodes_so_in_place_updates_reach_i
     after = float(model.loss(ids[:, :-1], ids[:, 1:]).loss)
     assert before != after
     assert after == pytest.approx(np.log(5))  # scores are b_out = 0: uniform
+
+
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_param_requires_grad_must_be_a_boolean(flag):
+    with pytest.raises(UsageError, match="requires_grad must be True or False"):
+        mg.param(np.zeros(3), "W", requires_grad=flag)
+
+
+@pytest.mark.parametrize("limit", ["inf", "1e400", "nan", "abc", "-5", "0"])
+def test_a_read_limit_that_is_not_a_size_is_refused_in_one_line(monkeypatch, tmp_path, limit):
+    from minigraph import checkpoint
+
+    path = tmp_path / "w.h5"
+    checkpoint.save(path, kind="Test", params={"W": np.zeros(3, np.float32)}, config={},
+                    vocab=None)
+    monkeypatch.setenv("MINIGRAPH_READ_LIMIT_MB", limit)
+    with pytest.raises(UsageError, match="MINIGRAPH_READ_LIMIT_MB"):
+        checkpoint.load(path, kind="Test")

@@ -1,4 +1,4 @@
-"""Ctrl-C or SIGTERM during training: finish the current step, save, say how to continue.
+"""Ctrl-C, SIGTERM or SIGHUP during training: finish the current step, save, say how to continue.
 
 A training loop runs inside ``graceful_interrupt()`` and asks ``stop_requested()`` after
 each step. The first SIGINT (Ctrl-C) or SIGTERM (a scheduler, ``timeout``, ``docker stop``)
@@ -16,7 +16,9 @@ from minigraph.errors import Interrupted  # noqa: F401 (raised by the callers of
 
 _requested = threading.Event()
 _received = []  # the signals received in the current (or last) block, first first
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP too: closing the terminal or the SSH session that runs a training saves it
+SIGNALS = (signal.SIGINT, signal.SIGTERM) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP")
+                                            else ())
 
 
 def stop_requested():
