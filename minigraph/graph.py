@@ -45,9 +45,11 @@ class Graph:
     """
 
     def __init__(self, outputs, name=None):
-        self.outputs = (outputs,) if isinstance(outputs, Node) else tuple(outputs)
+        many = not isinstance(outputs, Node) and isinstance(outputs, (list, tuple))
+        self.outputs = (outputs,) if not many else tuple(outputs)
         if not self.outputs or not all(isinstance(o, Node) for o in self.outputs):
-            raise GraphError("Graph needs one or more output nodes")
+            raise GraphError(f"Graph needs an output node or a list of them, got "
+                             f"{type(outputs).__name__}")
         self.name = name
         self.nodes = topological_order(self.outputs)
         self.op_nodes = [n for n in self.nodes if n.op is not None]

@@ -206,3 +206,9 @@ def test_a_read_limit_that_is_not_a_size_is_refused_in_one_line(monkeypatch, tmp
     monkeypatch.setenv("MINIGRAPH_READ_LIMIT_MB", limit)
     with pytest.raises(UsageError, match="MINIGRAPH_READ_LIMIT_MB"):
         checkpoint.load(path, kind="Test")
+
+
+@pytest.mark.parametrize("outputs", [None, [], 3, "loss", [None]])
+def test_a_graph_of_something_that_is_not_nodes_is_one_line(outputs):
+    with pytest.raises(mg.GraphError, match="Graph needs an output node or a list of them"):
+        mg.Graph(outputs)
