@@ -103,19 +103,6 @@ def _png(path, width, height, pixels=None):
     return path
 
 
-@pytest.fixture(scope="module")
-def captioner(shapes_dir, tmp_path_factory):
-    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
-    from minigraph.models.data import load_coco_data
-
-    data = load_coco_data(shapes_dir, max_train=10)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=6, hidden_dim=8, seed=1)
-    path = tmp_path_factory.mktemp("captioner") / "c.h5"
-    model.save(path, state={"data_dir": shapes_dir})
-    return path
-
-
 @pytest.mark.parametrize("size, says", [
     ((7, 9), "is 7x9 pixels; the feature extractor needs at least 32x32"),
     ((5000, 5000), "is 5000x5000 pixels, more than the 1,048,576"),
@@ -123,7 +110,7 @@ def captioner(shapes_dir, tmp_path_factory):
     ((100_000, 100_000), "could be decompression bomb"),  # PIL refuses
     ((40_000, 3), "is 40000x3 pixels; the feature extractor needs at least 32x32"),
 ], ids=["7x9", "large", "bomb-PIL-warns", "bomb-PIL-refuses", "sliver"])
-def test_pictures_too_small_or_too_large_are_refused_in_one_line(captioner, shapes_dir,
+def test_pictures_too_small_or_too_large_are_refused_in_one_line(captioner_file, shapes_dir,
                                                                  tmp_path, capsys, size,
                                                                  says):
     if size == (7, 9):
@@ -133,7 +120,7 @@ def test_pictures_too_small_or_too_large_are_refused_in_one_line(captioner, shap
         Image.new("RGB", size, (200, 10, 10)).save(picture)
     else:
         picture = _png(tmp_path / "p.png", *size)
-    code = main(["caption", "sample", "--model", str(captioner), "--data", shapes_dir,
+    code = main(["caption", "sample", "--model", str(captioner_file), "--data", shapes_dir,
                  "--image", str(picture)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and says in err, err

@@ -172,19 +172,6 @@ def _without(key):
     return edit
 
 
-@pytest.fixture(scope="module")
-def captioner_file(shapes_dir, tmp_path_factory):
-    from minigraph.models.captioning.rnn_captioner import CaptioningRNN
-    from minigraph.models.data import load_coco_data
-
-    data = load_coco_data(shapes_dir, max_train=10)
-    model = CaptioningRNN(data["word_to_idx"], input_dim=data["train_features"].shape[1],
-                          wordvec_dim=6, hidden_dim=8, seed=1)
-    path = tmp_path_factory.mktemp("captioner") / "c.h5"
-    model.save(path, state={"data_dir": shapes_dir})
-    return path
-
-
 @pytest.mark.parametrize("edit", [
     *[lambda f, c=case: _set_json(f, *c) for case in CAPTION_CASES],
     _without("<START>"), _without("<END>"),
