@@ -39,7 +39,7 @@ from ..shared import per_step
 from ..shared.checkpoint_checks import check_config_values
 from ..shared.model import Model
 from .attention_sampling import AttentionSampling
-from .rnn_captioner import CONFIG_KINDS, CaptioningRNN
+from .rnn_captioner import CONFIG_KINDS, CaptioningRNN, check_cell_and_words
 
 
 class AttentionCaptioner(AttentionSampling, CaptioningRNN):
@@ -55,17 +55,13 @@ class AttentionCaptioner(AttentionSampling, CaptioningRNN):
     def __init__(self, word_to_idx, input_dim=64, num_cells=16, wordvec_dim=128,
                  hidden_dim=128, attention_dim=None, cell_type="rnn", gate=True,
                  dtype=np.float32, fused=True, seed=0):
-        if cell_type not in mg.GATES:
-            raise mg.UsageError(f"invalid cell_type {cell_type!r}; choose one of "
-                                f"{sorted(mg.GATES)}")
+        check_cell_and_words(cell_type, word_to_idx)
         D = check_int("AttentionCaptioner", "input_dim", input_dim)
         P = check_int("AttentionCaptioner", "num_cells", num_cells)
         W = check_int("AttentionCaptioner", "wordvec_dim", wordvec_dim)
         H = check_int("AttentionCaptioner", "hidden_dim", hidden_dim)
         A = check_int("AttentionCaptioner", "attention_dim",
                       hidden_dim if attention_dim is None else attention_dim)
-        if "<NULL>" not in word_to_idx:
-            raise mg.UsageError("word_to_idx must contain '<NULL>' (the padding token)")
         self.cell_type, self.fused, self.gate = cell_type, fused, bool(gate)
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}

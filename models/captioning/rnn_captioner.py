@@ -1,4 +1,5 @@
-"""CaptioningRNN: the CS231n image-captioning RNN as a minigraph graph builder.
+"""CaptioningRNN: the CS231n image-captioning RNN as a minigraph graph builder (just over
+300 lines: the model with its sampling and checkpoint checks, one job the course names).
 
 Same constructor, parameter names, shapes, initialisation scales and ``loss`` as the
 assignment's class. The loss is, for image features f (N, D) and captions (N, T + 1):
@@ -33,6 +34,15 @@ CONFIG_KINDS = {"input_dim": "size", "wordvec_dim": "size", "hidden_dim": "size"
                 "num_cells": "size", "attention_dim": "size_or_none", "gate": "flag"}
 
 
+def check_cell_and_words(cell_type, word_to_idx):
+    """What every captioner needs: a known cell and the padding token in its vocabulary."""
+    if cell_type not in mg.GATES:
+        raise mg.UsageError(f"invalid cell_type {cell_type!r}; choose one of "
+                            f"{sorted(mg.GATES)}")
+    if "<NULL>" not in word_to_idx:
+        raise mg.UsageError("word_to_idx must contain '<NULL>' (the padding token)")
+
+
 class CaptioningRNN(Model):
     """The cs231n captioner. ``fused=True`` (the default) builds the fast graph: the word
     embedding and the cell's input projection are one EmbeddingAffine node named ``xw``
@@ -44,14 +54,10 @@ class CaptioningRNN(Model):
 
     def __init__(self, word_to_idx, input_dim=512, wordvec_dim=128, hidden_dim=128,
                  cell_type="rnn", dtype=np.float32, fused=True, seed=0):
-        if cell_type not in mg.GATES:
-            raise mg.UsageError(f"invalid cell_type {cell_type!r}; choose one of "
-                                f"{sorted(mg.GATES)}")
+        check_cell_and_words(cell_type, word_to_idx)
         input_dim = check_int("CaptioningRNN", "input_dim", input_dim)
         wordvec_dim = check_int("CaptioningRNN", "wordvec_dim", wordvec_dim)
         hidden_dim = check_int("CaptioningRNN", "hidden_dim", hidden_dim)
-        if "<NULL>" not in word_to_idx:
-            raise mg.UsageError("word_to_idx must contain '<NULL>' (the padding token)")
         self.cell_type, self.fused = cell_type, fused
         self.word_to_idx = dict(word_to_idx)
         self.idx_to_word = {i: w for w, i in word_to_idx.items()}
